@@ -1,0 +1,64 @@
+# gasnet: `make demo` and `make test` work on a fresh clone (they create .venv themselves).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+GASNET := $(VENV)/bin/gasnet
+CONFIG ?= gasnet.toml
+RUN    := $(GASNET) --config $(CONFIG)
+
+.PHONY: help install demo test sample ingest validate run build criticality isolate burst bench lint clean
+
+help:
+	@echo "make demo          install, run the whole pipeline on the bundled sample, say where outputs are"
+	@echo "make test          install and run the whole test suite"
+	@echo "make run           the whole pipeline (CONFIG=gasnet.toml)"
+	@echo "make ingest | validate | build | criticality    one stage each"
+	@echo "make isolate VALVES=FM000001,FM000002            customers cut off by closing valves"
+	@echo "make burst PIPE=GX0000001 [FAIL=FM000003]        burst isolation plan"
+	@echo "make sample        regenerate the bundled sample in data/raw/ (deterministic)"
+	@echo "make bench         benchmarks (installs the optional WNTR peer)"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(RUN) run
+	@echo
+	@echo "Outputs: $$(pwd)/data/processed/gasnet.gpkg (open it in QGIS)"
+
+test: install
+	$(PY) -m pytest -q
+
+sample: install
+	$(GASNET) sample --out data/raw.new --pipes 4500 --seed 7
+	rm -f data/raw.new/gasnet.toml
+	rm -rf data/raw && mv data/raw.new data/raw
+
+run: install
+	$(RUN) run
+
+ingest validate build criticality: install
+	$(RUN) $@
+
+isolate: install
+	@test -n "$(VALVES)" || { echo "usage: make isolate VALVES=ID[,ID...]"; exit 2; }
+	$(RUN) isolate --close $(VALVES) --out data/processed/isolate.csv
+
+burst: install
+	@test -n "$(PIPE)" || { echo "usage: make burst PIPE=ID [FAIL=ID,...]"; exit 2; }
+	$(RUN) burst --pipe $(PIPE) $(if $(FAIL),--fail $(FAIL)) --out data/processed/burst.csv
+
+bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/run.py
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+
+clean:
+	rm -rf data/processed/gasnet.gpkg data/processed/maps data/processed/*.csv bench/out

@@ -1,0 +1,346 @@
+"""Ingest: read every configured source and normalise it to the canonical schema.
+
+Shapefile, GeoPackage, GeoJSON (anything GDAL reads) and CSV with x/y fields. Encodings are
+honoured (config, else the .cpg file, else UTF-8); every layer is reprojected to the working
+CRS; source fields and standard Chinese values are mapped to canonical names (DESIGN.md);
+several sources of one layer are merged into one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from . import _progress
+from .config import Config, LayerSource
+from .schema import CRITICAL_KINDS, LAYERS, VOCABULARY, build_lookup, normalise_value, parse_bool
+from .validate import Report, validate_layers
+
+__all__ = ["input_files", "load_layers", "normalise_layer", "read_source"]
+
+log = logging.getLogger(__name__)
+
+_MOJIBAKE = re.compile(r"[\x80-\xff]")
+
+
+def input_files(source: LayerSource) -> list[Path]:
+    """The files a source consists of (a shapefile's .shp, .dbf, .shx, .prj, .cpg ...)."""
+    path = source.path
+    if path.suffix.lower() == ".shp":
+        return sorted(
+            p
+            for p in path.parent.glob(path.stem + ".*")
+            if p.stem == path.stem and p.suffix.lower() in {".shp", ".shx", ".dbf", ".prj", ".cpg"}
+        )
+    return [path] if path.exists() else []
+
+
+def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
+    xf, yf = source.x or "x", source.y or "y"
+    try:
+        df = pd.read_csv(
+            source.path, encoding=source.encoding or "utf-8-sig", dtype=str, keep_default_na=False
+        )
+    except UnicodeDecodeError:
+        report.add(
+            "bad_encoding",
+            "error",
+            source.layer,
+            f"cannot decode {source.path.name} as {source.encoding or 'UTF-8'}",
+            f'set encoding = "GBK" (or the file\'s encoding) in [layers.{source.layer}]',
+            label=source.label,
+        )
+        return None
+    missing = [f for f in (xf, yf) if f not in df.columns]
+    if missing:
+        report.add(
+            "missing_field",
+            "error",
+            source.layer,
+            f"coordinate field(s) {', '.join(missing)} not in the CSV (columns: "
+            f"{', '.join(df.columns)})",
+            f"set x = ... and y = ... in [layers.{source.layer}]",
+            label=source.label,
+        )
+        return None
+    if not source.crs:
+        report.add(
+            "no_crs",
+            "error",
+            source.layer,
+            "a CSV carries no CRS",
+            f'set crs = "EPSG:4326" (for lon/lat) in [layers.{source.layer}]',
+            label=source.label,
+        )
+        return None
+    x = pd.to_numeric(df[xf].str.strip(), errors="coerce").to_numpy(float)
+    y = pd.to_numeric(df[yf].str.strip(), errors="coerce").to_numpy(float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    geom = np.full(len(df), None, dtype=object)
+    geom[ok] = shapely.points(x[ok], y[ok])
+    return gpd.GeoDataFrame(df.drop(columns=[xf, yf]), geometry=list(geom), crs=source.crs)
+
+
+def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
+    """Read one source file as it is (source field names); ``None`` after a reported error."""
+    if not source.path.exists():
+        report.add(
+            "missing_file",
+            "error",
+            source.layer,
+            "file not found",
+            f"check path = ... in [layers.{source.layer}] (relative to the config file)",
+            label=source.label,
+        )
+        return None
+    if source.path.suffix.lower() == ".csv":
+        return _read_csv(source, report)
+    try:
+        gdf = pyogrio.read_dataframe(source.path, layer=source.sublayer, encoding=source.encoding)
+    except Exception as exc:  # GDAL's own words are the most precise here
+        report.add(
+            "unreadable",
+            "error",
+            source.layer,
+            f"cannot read the file: {exc}",
+            "check that the file is complete (a shapefile needs .shp, .shx and .dbf)",
+            label=source.label,
+        )
+        return None
+    if gdf.crs is None:
+        if not source.crs:
+            report.add(
+                "no_crs",
+                "error",
+                source.layer,
+                "the layer has no CRS (no .prj file) and none is given in the config",
+                f'set crs = "EPSG:...", e.g. crs = "EPSG:4545", in [layers.{source.layer}] '
+                "or supply the .prj file",
+                label=source.label,
+            )
+            return None
+        gdf = gdf.set_crs(source.crs)
+    return gdf
+
+
+def normalise_layer(
+    source: LayerSource, raw: gpd.GeoDataFrame, config: Config, report: Report
+) -> gpd.GeoDataFrame | None:
+    """Map source fields and values to the canonical schema, in the working CRS."""
+    spec = LAYERS[source.layer]
+    name = source.layer
+    if source.id_field not in raw.columns:
+        hint = ""
+        if any(_MOJIBAKE.search(c) for c in raw.columns):
+            hint = (
+                f" — the field names look garbled: the .dbf is probably GBK without a .cpg; "
+                f'set encoding = "GBK" in [layers.{name}]'
+            )
+        report.add(
+            "missing_field",
+            "error",
+            name,
+            f"id field {source.id_field!r} not found (fields: "
+            f"{', '.join(c for c in raw.columns if c != 'geometry')}){hint}",
+            f'set id = "FIELD" in [layers.{name}]',
+            label=source.label,
+        )
+        return None
+    gtypes = raw.geometry.geom_type
+    wrong = gtypes.notna() & ~gtypes.isin(spec.geometry)
+    if wrong.any():
+        found = ", ".join(sorted(gtypes[wrong].unique()))
+        report.add(
+            "wrong_geometry_type",
+            "error",
+            name,
+            f"{found} geometry where {' / '.join(spec.geometry)} is expected",
+            f"point [layers.{name}] at a {spec.geometry[0]} layer (is the right file configured?)",
+            label=source.label,
+            ids=raw.loc[wrong, source.id_field].astype(str).head(1000),
+        )
+        return None
+    missing = [src for canon, src in source.fields.items() if src not in raw.columns]
+    if missing:
+        report.add(
+            "missing_field",
+            "error",
+            name,
+            f"configured field(s) {', '.join(missing)} not found (fields: "
+            f"{', '.join(c for c in raw.columns if c != 'geometry')})",
+            f"correct [layers.{name}.fields]",
+            label=source.label,
+        )
+        return None
+
+    ids = raw[source.id_field]
+    ids = ids.map(
+        lambda v: (
+            None
+            if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+        )
+    )
+    out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
+    lookup = build_lookup(config.values)
+    for canon, kind in spec.fields.items():
+        # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
+        src = source.fields.get(canon) or (canon if canon in raw.columns else canon[:10])
+        col = (
+            raw[src]
+            if src in raw.columns
+            else pd.Series([None] * len(raw), index=raw.index, dtype=object)
+        )
+        if kind == "enum":
+            table = lookup.get((name, canon), {})
+            values = col.map(lambda v, t=table: normalise_value(v, t))
+            accepted = set(VOCABULARY.get((name, canon), {})) | set(
+                lookup.get((name, canon), {}).values()
+            )
+            bad = values.notna() & ~values.isin(accepted)
+            if bad.any():
+                report.add(
+                    "unknown_value",
+                    "warning",
+                    name,
+                    f"unknown {canon} kept as given; accepted values: "
+                    f"{', '.join(sorted(accepted))} (or their Chinese labels)",
+                    f'correct the value, or map it under [values."{name}.{canon}"]',
+                    ids=out.loc[bad, spec.id_field],
+                    label=source.label,
+                    geometries=raw.loc[bad].geometry,
+                    details=[f"{canon} = {v!r}" for v in values[bad]],
+                )
+        elif kind == "bool":
+            values = col.map(parse_bool)
+            bad = values.isna() & col.notna() & (col.astype(str).str.strip() != "")
+            if bad.any():
+                report.add(
+                    "unknown_value",
+                    "warning",
+                    name,
+                    f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
+                    "correct the value",
+                    ids=out.loc[bad, spec.id_field],
+                    label=source.label,
+                    details=[repr(v) for v in col[bad]],
+                )
+            values = values.astype(object)
+        elif kind in ("int", "float"):
+            text = col.astype(object).where(col.notna(), None)
+            values = pd.to_numeric(
+                text.map(lambda v: None if v is None or str(v).strip() == "" else v),
+                errors="coerce",
+            )
+            bad = values.isna() & text.notna() & (text.astype(str).str.strip() != "")
+            if bad.any():
+                report.add(
+                    "bad_number",
+                    "warning",
+                    name,
+                    f"{canon} is not a number; left blank",
+                    "correct the value",
+                    ids=out.loc[bad, spec.id_field],
+                    label=source.label,
+                    details=[repr(v) for v in col[bad]],
+                )
+            if kind == "int":
+                values = values.round().astype("Int64")
+        elif kind == "date":
+            text = col.astype(object).map(
+                lambda v: None if v is None or str(v).strip() == "" else v
+            )
+            values = pd.to_datetime(text, errors="coerce", format="mixed")
+            bad = values.isna() & text.notna()
+            if bad.any():
+                report.add(
+                    "bad_date",
+                    "warning",
+                    name,
+                    f"{canon} is not a date; left blank",
+                    "write dates as YYYY-MM-DD",
+                    ids=out.loc[bad, spec.id_field],
+                    label=source.label,
+                    details=[repr(v) for v in col[bad]],
+                )
+            values = values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), None)
+        else:
+            values = col.map(
+                lambda v: (
+                    None
+                    if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+                    else (
+                        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+                    )
+                )
+            )
+        if canon in spec.defaults:
+            values = values.astype(object).where(values.notna(), spec.defaults[canon])
+        out[canon] = values
+    if name == "customers":
+        guess = out["kind"].isin(CRITICAL_KINDS)
+        out["critical"] = out["critical"].where(out["critical"].notna(), guess).astype(bool)
+        out["households"] = out["households"].fillna(1).astype("int64")
+    if name == "valves":
+        out["operable"] = out["operable"].astype(bool)
+    out["source_file"] = source.path.name
+    gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
+    if gdf.crs != config.crs:
+        gdf = gdf.to_crs(config.crs)
+    return gdf
+
+
+def _empty_layer(name: str, crs: str) -> gpd.GeoDataFrame:
+    spec = LAYERS[name]
+    return gpd.GeoDataFrame(
+        columns=[spec.id_field, *spec.fields, "source_file", "geometry"],
+        geometry="geometry",
+        crs=crs,
+    )
+
+
+def load_layers(
+    config: Config, report: Report | None = None
+) -> tuple[dict[str, gpd.GeoDataFrame], Report]:
+    """Read, normalise, merge and validate every configured layer.
+
+    Returns the canonical layers (every layer of the schema; optional ones may be empty) and
+    the quality report. The caller decides what to do with errors
+    (:meth:`Report.raise_for_errors`).
+    """
+    report = report or Report(crs=config.crs)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    id_fields: dict[str, str] = {}
+    for name in LAYERS:
+        parts = []
+        for source in config.layers.get(name, []):
+            _progress.step(f"reading {source.label}")
+            raw = read_source(source, report)
+            if raw is None:
+                continue
+            gdf = normalise_layer(source, raw, config, report)
+            if gdf is not None:
+                parts.append(gdf)
+        id_fields[name] = (
+            " / ".join(sorted({s.id_field for s in config.layers.get(name, [])}))
+            or LAYERS[name].id_field
+        )
+        if parts:
+            merged = (
+                pd.concat(parts, ignore_index=True)
+                if len(parts) > 1
+                else parts[0].reset_index(drop=True)
+            )
+            layers[name] = gpd.GeoDataFrame(merged, geometry="geometry", crs=config.crs)
+        else:
+            layers[name] = _empty_layer(name, config.crs)
+    layers = validate_layers(layers, report, id_fields)
+    log.info("Loaded %s.", ", ".join(f"{len(g)} {n}" for n, g in layers.items()))
+    return layers, report

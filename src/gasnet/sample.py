@@ -1,0 +1,615 @@
+"""The deterministic sample / benchmark generator: a city gas network in Bazhong's urban area.
+
+Layout (working CRS EPSG:4545, centred on 106.75°E 31.86°N):
+
+* two city gate stations (門站) west and east feed an SHP-B trunk and a ring round the city;
+* regulator stations (調壓站) on the ring, each with an inlet and an outlet valve, feed a looped
+  MP-A street grid; mainline valves sit on every leg of every third grid junction;
+* each city block takes gas through an MP-B stub with a branch valve to a regulator cabinet
+  (調壓箱) and an LP tree (spine and branches) to its buildings; a few blocks are tied to their
+  neighbour through a normally-closed LP valve; parks and the river have no buildings;
+* customers are buildings with household counts, about 20 of them critical (hospitals,
+  schools, care homes) at the default size;
+* hazard records: inspection-app points as a UTF-8 CSV in WGS84 lon/lat, plus lines (third-party
+  construction) and polygons (a flood zone along the river, a landslide slope) as GeoJSON;
+* digitising faults, as real data has them: an undershoot inside and one beyond the snapping
+  tolerance, a valve 1.5 m off its pipe, a duplicated pipe, a small island with no source, two
+  hazard records without coordinates.
+
+Shapefiles are written the way Chinese utilities export them: Chinese field names, GBK .dbf
+with its .cpg, and the valves layer without a .prj (its CRS comes from the config).
+Everything derives from ``numpy.random.default_rng(seed)``: the same arguments give the same
+files.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from . import _progress
+
+__all__ = ["CENTER_LONLAT", "DEFAULT_PIPES", "generate_sample", "sample_config", "write_sample"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PIPES = 4500
+CENTER_LONLAT = (106.75, 31.86)
+WORKING_CRS = "EPSG:4545"
+BLOCK_W, BLOCK_H = 150.0, 120.0
+_PIPES_PER_BLOCK = 12.5
+
+_COMMUNITIES = [
+    "江北",
+    "回風",
+    "興文",
+    "東城",
+    "西城",
+    "南龕",
+    "北龕",
+    "望王",
+    "玉堂",
+    "化成",
+    "奎星",
+    "龍泉",
+    "巴州",
+    "恩陽",
+    "平昌",
+    "蓮花",
+    "文峰",
+    "玉帶",
+    "紅碑",
+    "梓潼",
+]
+_CRITICAL = [
+    ("hospital", "醫院", ["巴中市中心醫院", "巴州區人民醫院", "巴中市中醫院", "巴中市婦幼保健院"]),
+    (
+        "school",
+        "學校",
+        ["巴中中學", "巴中市第三中學", "巴州區第二小學", "回風小學", "江北實驗學校"],
+    ),
+    ("care_home", "養老院", ["巴州區社會福利院", "興文敬老院", "東城養老院"]),
+]
+_HAZARDS = [
+    ("第三方施工", 0.30, "附近有第三方施工開挖，未落實保護措施"),
+    ("占壓", 0.20, "管線上方有違章建筑占壓"),
+    ("安全間距不足", 0.15, "管線與其他管線或建筑的安全間距不足"),
+    ("腐蝕", 0.15, "管道外防腐層破損，存在腐蝕"),
+    ("泄漏", 0.10, "巡檢發現輕微漏氣，檢測儀有讀數"),
+    ("地質災害", 0.05, "邊坡有滑移跡象，危及管線"),
+    ("洪澇", 0.05, "汛期管線所在區域易受水淹"),
+]
+
+
+@dataclass
+class _Table:
+    """Column lists grown row by row, then turned into a GeoDataFrame."""
+
+    columns: tuple[str, ...]
+    rows: dict[str, list] = field(default_factory=dict)
+    geoms: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.rows = {c: [] for c in self.columns}
+
+    def add(self, geom, **values) -> int:
+        for c in self.columns:
+            self.rows[c].append(values.get(c))
+        self.geoms.append(geom)
+        return len(self.geoms) - 1
+
+    def frame(self, geometry) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(self.rows, geometry=geometry, crs=WORKING_CRS)
+
+
+@dataclass
+class Sample:
+    """The generated layers in the working CRS (canonical meaning, Chinese source fields)."""
+
+    pipes: gpd.GeoDataFrame
+    valves: gpd.GeoDataFrame
+    sources: gpd.GeoDataFrame
+    regulators: gpd.GeoDataFrame
+    customers: gpd.GeoDataFrame
+    hazard_points: pd.DataFrame  # lon/lat CSV rows
+    hazard_areas: gpd.GeoDataFrame  # WGS84
+
+
+class _Network:
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.pipe = _Table(("管線編號", "壓力級制", "管徑", "材質", "敷設年份", "運行狀態"))
+        self.pipe_xy: list[tuple] = []
+        self.valve = _Table(("閥門編號", "開關狀態", "可操作", "管徑", "閥門類型"))
+        self.source = _Table(("場站編號", "場站名稱", "場站類型"))
+        self.reg = _Table(("調壓編號", "調壓名稱", "調壓類型"))
+        self.cust = _Table(("用戶編號", "用戶名稱", "用戶類型", "戶數", "接入管線"))
+
+    def pipe_add(self, a, b, cls, dn, material="PE", status="在用", year=None) -> str:
+        pid = f"GX{len(self.pipe_xy) + 1:07d}"
+        year = year or int(self.rng.integers(1998, 2025))
+        self.pipe.add(
+            None, 管線編號=pid, 壓力級制=cls, 管徑=dn, 材質=material, 敷設年份=year, 運行狀態=status
+        )
+        self.pipe_xy.append((a, b))
+        return pid
+
+    def valve_add(self, p, dn, closed=False, kind="閘閥") -> None:
+        vid = f"FM{len(self.valve.geoms) + 1:06d}"
+        operable = "否" if self.rng.random() < 0.03 else "是"
+        self.valve.add(
+            p,
+            閥門編號=vid,
+            開關狀態="常閉" if closed else "常開",
+            可操作=operable,
+            管徑=dn,
+            閥門類型=kind,
+        )
+
+
+def _toward(a, b, d):
+    ax, ay = a
+    bx, by = b
+    n = math.hypot(bx - ax, by - ay)
+    return (ax + (bx - ax) * d / n, ay + (by - ay) * d / n)
+
+
+def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
+    """Generate a network of about ``n_pipes`` pipes. Deterministic in (n_pipes, seed)."""
+    if n_pipes < 100:
+        raise ValueError("--pipes must be at least 100")
+    rng = np.random.default_rng(seed)
+    net = _Network(rng)
+    to_proj = pyproj.Transformer.from_crs("EPSG:4326", WORKING_CRS, always_xy=True)
+    cx, cy = to_proj.transform(*CENTER_LONLAT)
+
+    blocks = max(4, int(n_pipes / _PIPES_PER_BLOCK))
+    nbx = max(2, round(math.sqrt(blocks * BLOCK_H / BLOCK_W)))
+    nby = max(2, math.ceil(blocks / nbx))
+    x0 = cx - nbx * BLOCK_W / 2
+    y0 = cy - nby * BLOCK_H / 2
+    jit = rng.uniform(-8, 8, size=(nbx + 1, nby + 1, 2))
+    P = np.empty((nbx + 1, nby + 1, 2))
+    P[..., 0] = x0 + np.arange(nbx + 1)[:, None] * BLOCK_W + jit[..., 0]
+    P[..., 1] = y0 + np.arange(nby + 1)[None, :] * BLOCK_H + jit[..., 1]
+
+    # The river: a gentle sine across the city; blocks on it and parks get no buildings.
+    river_x = np.linspace(x0 - 400, x0 + nbx * BLOCK_W + 400, 200)
+    river_y = cy + 0.22 * nby * BLOCK_H * np.sin((river_x - x0) / max(nbx * BLOCK_W, 1) * 2.4 + 0.4)
+    river = shapely.LineString(np.column_stack([river_x, river_y]))
+    centres = shapely.points((P[:-1, :-1] + P[1:, 1:]).reshape(-1, 2) / 2)
+    on_river = (shapely.distance(river, centres) < 70).reshape(nbx, nby)
+    active = ~on_river & (rng.random((nbx, nby)) > 0.08)
+
+    _progress.step(f"sample: {nbx}x{nby} blocks")
+    tee = {}
+    # MP-A street grid; the south edge of every active block is split at its tee.
+    for j in range(nby + 1):
+        for i in range(nbx):
+            a, b = tuple(P[i, j]), tuple(P[i + 1, j])
+            dn = 200 if j % 4 == 0 else 160
+            if j < nby and active[i, j]:
+                t = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+                tee[i, j] = t
+                net.pipe_add(a, t, "中壓A", dn)
+                net.pipe_add(t, b, "中壓A", dn)
+            else:
+                net.pipe_add(a, b, "中壓A", dn)
+    for i in range(nbx + 1):
+        for j in range(nby):
+            net.pipe_add(tuple(P[i, j]), tuple(P[i, j + 1]), "中壓A", 200 if i % 4 == 0 else 160)
+    # Mainline valves on every leg of every third junction, 6 m from it.
+    for i in range(0, nbx + 1, 3):
+        for j in range(0, nby + 1, 3):
+            here = tuple(P[i, j])
+            for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                if 0 <= i + di <= nbx and 0 <= j + dj <= nby:
+                    net.valve_add(_toward(here, tuple(P[i + di, j + dj]), 6.0), 160, kind="閘閥")
+
+    # Blocks: MP-B stub with branch valve -> cabinet -> LP spine and branches -> buildings.
+    branch_ends: dict = {}
+    cust_n = 0
+    for i in range(nbx):
+        for j in range(nby):
+            if not active[i, j]:
+                continue
+            t = tee[i, j]
+            r = (t[0], t[1] + 10.0)
+            net.pipe_add(t, r, "中壓B", 63)
+            net.valve_add((t[0], t[1] + 4.0), 63, kind="球閥")
+            net.reg.add(
+                shapely.Point(r),
+                調壓編號=f"TY{len(net.reg.geoms) + 1:06d}",
+                調壓名稱=f"{_COMMUNITIES[(i + j) % 20]}調壓箱{i}-{j}",
+                調壓類型="調壓箱",
+            )
+            left = (P[i, j, 0] + P[i, j + 1, 0]) / 2 + 12
+            right = (P[i + 1, j, 0] + P[i + 1, j + 1, 0]) / 2 - 12
+            top = (P[i, j + 1, 1] + P[i + 1, j + 1, 1]) / 2 - 14
+            k = int(rng.integers(2, 5))
+            levels = np.linspace(r[1] + 18, top, k)
+            prev = r
+            if rng.random() < 0.3:
+                net.valve_add((r[0], r[1] + 3.0), 110, kind="球閥")
+            ends = []
+            for m, yl in enumerate(levels):
+                s = (r[0], float(yl))
+                net.pipe_add(prev, s, "低壓", 110)
+                prev = s
+                for side, xe in (("w", left), ("e", right)):
+                    e = (float(xe), float(yl))
+                    pid = net.pipe_add(s, e, "低壓", 63 if m else 90)
+                    ends.append((side, m, e, pid))
+                    for _ in range(int(rng.integers(1, 3))):
+                        f = rng.uniform(0.25, 0.95)
+                        off = rng.choice([-1, 1]) * rng.uniform(8, 14)
+                        px = s[0] + (e[0] - s[0]) * f
+                        cust_n += 1
+                        roll = rng.random()
+                        kind, hh = (
+                            ("居民", int(rng.integers(12, 97)))
+                            if roll < 0.86
+                            else ("商業", 1)
+                            if roll < 0.97
+                            else ("工業", 1)
+                        )
+                        comm = _COMMUNITIES[int(rng.integers(0, 20))]
+                        name = (
+                            f"{comm}小區{int(rng.integers(1, 30))}棟"
+                            if kind == "居民"
+                            else f"{comm}{'商鋪' if kind == '商業' else '廠房'}{cust_n}"
+                        )
+                        net.cust.add(
+                            shapely.Point(px, yl + off),
+                            用戶編號=f"KH{cust_n:07d}",
+                            用戶名稱=name,
+                            用戶類型=kind,
+                            戶數=hh,
+                            接入管線=pid if rng.random() < 0.4 else None,
+                        )
+            branch_ends[i, j] = ends
+    # Normally-closed LP ties between neighbouring blocks.
+    for (i, j), ends in branch_ends.items():
+        if (i + 1, j) in branch_ends and rng.random() < 0.06:
+            a = next(e for s, m, e, _ in ends if s == "e" and m == 0)
+            b = next(e for s, m, e, _ in branch_ends[i + 1, j] if s == "w" and m == 0)
+            net.pipe_add(a, b, "低壓", 63)
+            net.valve_add(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2), 63, closed=True, kind="球閥")
+
+    # SHP-B ring round the city with regulator stations feeding grid junctions on its edge.
+    D = 250.0
+    xmin, ymin = P[..., 0].min() - D, P[..., 1].min() - D
+    xmax, ymax = P[..., 0].max() + D, P[..., 1].max() + D
+    ring = shapely.LineString(
+        [(xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax), (xmin, ymin)]
+    )
+    stations = []
+    step_x = min(20, max(4, nbx // 2))
+    step_y = min(20, max(4, nby // 2))
+    for i in range(0, nbx + 1, step_x):
+        stations.append((tuple(P[i, 0]), (0.0, -1.0)))
+        stations.append((tuple(P[i, nby]), (0.0, 1.0)))
+    for j in range(step_y // 2, nby + 1, step_y):
+        stations.append((tuple(P[0, j]), (-1.0, 0.0)))
+        stations.append((tuple(P[nbx, j]), (1.0, 0.0)))
+    ring_stops = []
+    for q, (ux, uy) in stations:
+        s = (q[0] + ux * 40, q[1] + uy * 40)
+        on_ring = (
+            q[0] if ux == 0 else (xmin if ux < 0 else xmax),
+            q[1] if uy == 0 else (ymin if uy < 0 else ymax),
+        )
+        net.pipe_add(on_ring, s, "次高壓B", 200, material="鋼")
+        net.valve_add(_toward(s, on_ring, 8.0), 200, kind="球閥")
+        net.reg.add(
+            shapely.Point(s),
+            調壓編號=f"TY{len(net.reg.geoms) + 1:06d}",
+            調壓名稱=f"{_COMMUNITIES[len(ring_stops) % 20]}調壓站",
+            調壓類型="調壓站",
+        )
+        net.pipe_add(s, q, "中壓A", 250, material="鋼")
+        net.valve_add(_toward(s, q, 12.0), 250, kind="閘閥")
+        ring_stops.append(ring.project(shapely.Point(on_ring)))
+    gates = [
+        ((xmin - 1500, (ymin + ymax) / 2), (xmin, (ymin + ymax) / 2), "巴中門站(西)"),
+        ((xmax + 1500, (ymin + ymax) / 2 + 200), (xmax, (ymin + ymax) / 2 + 200), "巴中門站(東)"),
+    ]
+    for g, (gp, on_ring, name) in enumerate(gates):
+        net.source.add(shapely.Point(gp), 場站編號=f"MZ{g + 1:02d}", 場站名稱=name, 場站類型="門站")
+        pts = [gp, _toward(gp, on_ring, 600.0), _toward(gp, on_ring, 1100.0), on_ring]
+        for a, b in itertools.pairwise(pts):
+            net.pipe_add(a, b, "次高壓B", 300, material="鋼")
+        net.valve_add(_toward(gp, on_ring, 10.0), 300, kind="球閥")
+        net.valve_add(_toward(on_ring, gp, 15.0), 300, kind="球閥")
+        ring_stops.append(ring.project(shapely.Point(on_ring)))
+    perim = ring.length
+    stops = sorted(
+        {round(s, 3) for s in ring_stops} | {0.0} | set(np.arange(0, perim, 600.0).round(3))
+    )
+    stops.append(perim)
+    for a, b in itertools.pairwise(stops):
+        part = shapely.ops.substring(ring, a, b)
+        coords = list(part.coords)
+        net.pipe_add(coords[0], coords[-1], "次高壓B", 300, material="鋼")
+        if len(coords) > 2:  # a ring corner: keep the bend
+            net.pipe_xy[-1] = (coords[0], coords[-1], coords)
+        if a in ring_stops and int(a) % 2 == 0 and b - a > 40:
+            net.valve_add(ring.interpolate(a + 15.0).coords[0], 300, kind="球閥")
+
+    _add_status_and_faults(net, rng, P, branch_ends, nbx, nby)
+    _progress.step("sample: geometries")
+    geoms = [shapely.LineString(xy[2] if len(xy) == 3 else xy) for xy in net.pipe_xy]
+    pipes = net.pipe.frame(geoms)
+    valves = net.valve.frame(net.valve.geoms)
+    sources = net.source.frame(net.source.geoms)
+    regulators = net.reg.frame(net.reg.geoms)
+    customers = net.cust.frame(net.cust.geoms)
+    _make_critical(customers, rng, n_pipes)
+    hazard_points, hazard_areas = _hazards(rng, pipes, river, (xmin, ymin, xmax, ymax), n_pipes)
+    return Sample(pipes, valves, sources, regulators, customers, hazard_points, hazard_areas)
+
+
+def _add_status_and_faults(net: _Network, rng, P, branch_ends, nbx, nby) -> None:
+    keys = sorted(branch_ends)
+    # Abandoned old mains beside a branch, planned extensions beyond a branch end.
+    for key in keys[5::37]:
+        side, _, e, _ = branch_ends[key][-1]
+        s = (e[0] - 40 if side == "e" else e[0] + 40, e[1] + 4)
+        net.pipe_add(s, (e[0], e[1] + 4), "低壓", 63, status="廢棄", year=1992)
+    for key in keys[11::53]:
+        _, _, e, _ = branch_ends[key][0]
+        net.pipe_add(e, (e[0], e[1] + 25), "低壓", 63, status="規劃", year=2026)
+    # Undershoots: the start of a branch drawn 0.3 m (snaps) and 2.0 m (does not) short.
+    for key, gap in ((keys[len(keys) // 3], 0.3), (keys[2 * len(keys) // 3], 2.0)):
+        side, _, _, pid = branch_ends[key][0]
+        idx = int(pid[2:]) - 1
+        a, b = net.pipe_xy[idx]
+        net.pipe_xy[idx] = ((a[0] + (gap if side == "e" else -gap), a[1]), b)
+    # A valve 1.5 m off its pipe (valve positions are still tuples here).
+    k = len(net.valve.geoms) // 2
+    vx, vy = net.valve.geoms[k]
+    net.valve.geoms[k] = (vx + 1.06, vy + 1.06)
+    # A duplicated pipe (digitised twice under a new id).
+    side, _m, e, pid = branch_ends[keys[len(keys) // 2]][1]
+    a, b = net.pipe_xy[int(pid[2:]) - 1]
+    net.pipe_add(a, b, "低壓", 63)
+    # A small island with no source: a new estate whose connection is not drawn yet.
+    ox, oy = P[0, nby, 0] - 120, P[0, nby, 1] + 60
+    pts = [(ox, oy), (ox, oy + 60), (ox - 50, oy + 60), (ox + 50, oy + 60)]
+    net.pipe_add(pts[0], pts[1], "低壓", 90)
+    for q in pts[2:]:
+        pid = net.pipe_add(pts[1], q, "低壓", 63)
+        n = len(net.cust.geoms) + 1
+        net.cust.add(
+            shapely.Point(q[0] / 2 + pts[1][0] / 2, q[1] + 10),
+            用戶編號=f"KH{n:07d}",
+            用戶名稱=f"新建小區{n}棟",
+            用戶類型="居民",
+            戶數=24,
+            接入管線=None,
+        )
+    net.valve.geoms = [shapely.Point(g) for g in net.valve.geoms]
+
+
+def _make_critical(customers: gpd.GeoDataFrame, rng, n_pipes: int) -> None:
+    n = max(4, round(20 * n_pipes / DEFAULT_PIPES))
+    residential = np.flatnonzero((customers["用戶類型"] == "居民").to_numpy())
+    chosen = rng.choice(residential, size=min(n, len(residential)), replace=False)
+    for k, row in enumerate(sorted(chosen)):
+        kind, label, names = _CRITICAL[k % 3]
+        base = names[(k // 3) % len(names)]
+        name = (
+            base
+            if k < 3 * len(names)
+            else f"{base}{k // 3}分院"
+            if kind == "hospital"
+            else f"{base}{k}"
+        )
+        customers.loc[customers.index[row], ["用戶類型", "用戶名稱", "戶數"]] = [label, name, 1]
+
+
+def _hazards(rng, pipes, river, bbox, n_pipes):
+    to_wgs = pyproj.Transformer.from_crs(WORKING_CRS, "EPSG:4326", always_xy=True)
+    n = max(40, round(n_pipes * 0.075))
+    cats = [c for c, _, _ in _HAZARDS]
+    probs = np.array([p for _, p, _ in _HAZARDS])
+    pick = rng.choice(len(cats), size=n, p=probs / probs.sum())
+    which = rng.integers(0, len(pipes), size=n)
+    frac = rng.random(n)
+    at = shapely.line_interpolate_point(pipes.geometry.values[which], frac, normalized=True)
+    x = shapely.get_x(at) + rng.normal(0, 5, n)
+    y = shapely.get_y(at) + rng.normal(0, 5, n)
+    lon, lat = to_wgs.transform(x, y)
+    major = rng.random(n) < 0.15
+    status = rng.choice(["未整改", "整改中", "已整改"], size=n, p=[0.5, 0.25, 0.25])
+    start = _dt.date(2025, 1, 1)
+    found = [start + _dt.timedelta(days=int(d)) for d in rng.integers(0, 600, n)]
+    due = [f + _dt.timedelta(days=30 if m else 90) for f, m in zip(found, major, strict=False)]
+    streets = [f"{_COMMUNITIES[int(i)]}路" for i in rng.integers(0, 20, n)]
+    points = pd.DataFrame(
+        {
+            "隱患編號": [f"YH{k + 1:06d}" for k in range(n)],
+            "隱患類別": [cats[c] for c in pick],
+            "隱患等級": np.where(major, "重大隱患", "一般隱患"),
+            "整改狀態": status,
+            "發現日期": [f.isoformat() for f in found],
+            "整改期限": [d.isoformat() for d in due],
+            "隱患描述": [f"{s}{_HAZARDS[c][2]}" for s, c in zip(streets, pick, strict=False)],
+            "經度": np.round(lon, 7).astype(str),
+            "緯度": np.round(lat, 7).astype(str),
+        }
+    )
+    points.loc[[3, n - 5], ["經度", "緯度"]] = ""  # reported by phone, no position taken
+    xmin, ymin, xmax, ymax = bbox
+    flood = river.buffer(90).intersection(shapely.box(xmin, ymin, xmax, ymax))
+    sx, sy = xmax - 200, ymin + 150
+    slide = shapely.Polygon(
+        [
+            (sx, sy),
+            (sx + 160, sy + 30),
+            (sx + 190, sy + 170),
+            (sx + 40, sy + 210),
+            (sx - 30, sy + 90),
+        ]
+    )
+    lines = []
+    for _k in range(3):
+        p = pipes.geometry.values[int(rng.integers(0, len(pipes)))]
+        lines.append(shapely.offset_curve(p, 3.0))
+    areas = gpd.GeoDataFrame(
+        {
+            "隱患編號": ["YH-A001", "YH-A002", "YH-A003", "YH-A004", "YH-A005"],
+            "隱患類別": ["洪澇", "地質災害", "第三方施工", "第三方施工", "第三方施工"],
+            "隱患等級": ["重大隱患", "重大隱患", "一般隱患", "重大隱患", "一般隱患"],
+            "整改狀態": ["未整改", "整改中", "未整改", "未整改", "整改中"],
+            "發現日期": ["2025-06-20", "2025-08-02", "2026-03-11", "2026-05-06", "2026-07-19"],
+            "整改期限": ["2025-09-30", "2025-12-31", "2026-04-30", "2026-06-05", "2026-10-31"],
+            "隱患描述": [
+                "河道沿線洪水淹沒區",
+                "城東滑坡體，坡體有裂縫",
+                "道路改造開挖",
+                "地鐵施工降水",
+                "雨污管網施工",
+            ],
+        },
+        geometry=[flood, slide, *lines],
+        crs=WORKING_CRS,
+    ).to_crs("EPSG:4326")
+    return points, areas
+
+
+def sample_config(
+    raw_dir: str = "data/raw",
+    output_dir: str = "data/processed",
+    name: str = "Bazhong city gas network (sample)",
+) -> str:
+    """The ``gasnet.toml`` that maps a written sample."""
+    return f'''# gasnet config: maps the sample network written by `gasnet sample`.
+[project]
+name = "{name}"
+crs = "EPSG:4545"              # working CRS: CGCS2000 / 3-degree GK CM 108E, metres
+
+[network]
+snap_tolerance_m = 0.5         # endpoints / valves closer than this are one point
+customer_max_distance_m = 60   # customers farther than this from every pipe are unattached
+
+[output]
+dir = "{output_dir}"
+
+[layers.pipes]
+path = "{raw_dir}/pipes.shp"
+id = "管線編號"
+[layers.pipes.fields]
+pressure_class = "壓力級制"
+diameter_mm = "管徑"
+material = "材質"
+install_year = "敷設年份"
+status = "運行狀態"
+
+[layers.valves]                # exported without a .prj: the CRS is given here
+path = "{raw_dir}/valves.shp"
+id = "閥門編號"
+crs = "EPSG:4545"
+[layers.valves.fields]
+normally = "開關狀態"
+operable = "可操作"
+diameter_mm = "管徑"
+kind = "閥門類型"
+
+[layers.sources]
+path = "{raw_dir}/sources.shp"
+id = "場站編號"
+fields = {{ name = "場站名稱", kind = "場站類型" }}
+
+[layers.regulators]
+path = "{raw_dir}/regulators.shp"
+id = "調壓編號"
+fields = {{ name = "調壓名稱", kind = "調壓類型" }}
+
+[layers.customers]
+path = "{raw_dir}/customers.shp"
+id = "用戶編號"
+fields = {{ name = "用戶名稱", kind = "用戶類型", households = "戶數", pipe_id = "接入管線" }}
+
+[[layers.hazards]]             # inspection app export: UTF-8 CSV, WGS84 lon/lat
+path = "{raw_dir}/hazards.csv"
+id = "隱患編號"
+x = "經度"
+y = "緯度"
+crs = "EPSG:4326"
+[layers.hazards.fields]
+category = "隱患類別"
+severity = "隱患等級"
+status = "整改狀態"
+found_on = "發現日期"
+due_on = "整改期限"
+description = "隱患描述"
+
+[[layers.hazards]]             # hazard areas: flood zone, landslide, construction sites
+path = "{raw_dir}/hazard_areas.geojson"
+id = "隱患編號"
+[layers.hazards.fields]
+category = "隱患類別"
+severity = "隱患等級"
+status = "整改狀態"
+found_on = "發現日期"
+due_on = "整改期限"
+description = "隱患描述"
+
+[maps]
+basemap = "osm"                # osm | amap | tianditu | none
+language = "zh"
+'''
+
+
+def write_sample(
+    out: str | Path, n_pipes: int = DEFAULT_PIPES, seed: int = 7, with_config: bool = True
+) -> dict[str, int]:
+    """Generate and write a sample into ``out`` (shapefiles, CSV, GeoJSON, gasnet.toml).
+
+    Returns the feature count of each layer. Files are written to a temporary folder inside
+    ``out`` and moved into place at the end.
+    """
+    import pyogrio
+
+    from .store import atomic_path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sample = generate_sample(n_pipes, seed)
+    _progress.step(f"sample: writing {len(sample.pipes)} pipes to {out}")
+    for name in ("pipes", "valves", "sources", "regulators", "customers"):
+        gdf = getattr(sample, name)
+        tmpdir = out / f".{name}.tmp"
+        tmpdir.mkdir(exist_ok=True)
+        pyogrio.write_dataframe(gdf, tmpdir / f"{name}.shp", encoding="GBK")
+        if name == "valves":
+            (tmpdir / "valves.prj").unlink()
+        for old in out.glob(f"{name}.*"):
+            if old.suffix in {".shp", ".shx", ".dbf", ".prj", ".cpg"}:
+                old.unlink()
+        for f in tmpdir.iterdir():
+            f.replace(out / f.name)
+        tmpdir.rmdir()
+    with atomic_path(out / "hazards.csv") as tmp:
+        sample.hazard_points.to_csv(tmp, index=False, encoding="utf-8-sig")
+    with atomic_path(out / "hazard_areas.geojson") as tmp:
+        pyogrio.write_dataframe(sample.hazard_areas, tmp, driver="GeoJSON")
+    if with_config:
+        (out / "gasnet.toml").write_text(sample_config(".", "processed"), encoding="utf-8")
+    counts = {
+        n: len(getattr(sample, n))
+        for n in ("pipes", "valves", "sources", "regulators", "customers")
+    }
+    counts["hazards"] = len(sample.hazard_points) + len(sample.hazard_areas)
+    return counts

@@ -1,0 +1,280 @@
+"""Validation: collect every problem into one quality report, then decide once.
+
+The report becomes the ``quality_issues`` layer (check, severity, layer, feature_id, message,
+geometry). Errors stop the run with one line per kind of problem; warnings keep the features.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import ValidationError
+from .schema import LAYERS
+
+__all__ = ["QUALITY_COLUMNS", "Report", "validate_layers"]
+
+log = logging.getLogger(__name__)
+
+QUALITY_COLUMNS = ["check", "severity", "layer", "feature_id", "message"]
+_MAX_IDS = 8
+
+
+@dataclass
+class _Kind:
+    severity: str
+    label: str
+    message: str
+    fix: str
+    ids: list = field(default_factory=list)
+
+
+class Report:
+    """Collects quality issues; one row per feature, one summary line per kind of problem."""
+
+    def __init__(self, crs=None):
+        self.crs = crs
+        self.rows: list[dict] = []
+        self.kinds: dict[tuple[str, str, str], _Kind] = {}
+
+    def add(
+        self,
+        check: str,
+        severity: str,
+        layer: str,
+        message: str,
+        fix: str = "",
+        ids=(None,),
+        geometries=None,
+        label: str | None = None,
+        details=None,
+    ) -> None:
+        """Record one kind of problem for the features ``ids``.
+
+        ``message`` says what is wrong; ``fix`` how to mend it; ``details`` (one per id)
+        adds a per-feature note to the row message (a distance, the offending value).
+        """
+        assert severity in ("error", "warning")
+        ids = list(ids)
+        geometries = list(geometries) if geometries is not None else [None] * len(ids)
+        details = list(details) if details is not None else [None] * len(ids)
+        kind = self.kinds.setdefault(
+            (check, layer, severity), _Kind(severity, label or layer, message, fix)
+        )
+        for fid, geom, detail in zip(ids, geometries, details, strict=True):
+            kind.ids.append(fid)
+            text = message if detail is None else f"{message} ({detail})"
+            self.rows.append(
+                {
+                    "check": check,
+                    "severity": severity,
+                    "layer": layer,
+                    "feature_id": None if fid is None else str(fid),
+                    "message": text,
+                    "geometry": geom,
+                }
+            )
+
+    def extend(self, other: Report) -> None:
+        """Add every issue of ``other``."""
+        self.rows.extend(other.rows)
+        for key, kind in other.kinds.items():
+            mine = self.kinds.setdefault(
+                key, _Kind(kind.severity, kind.label, kind.message, kind.fix)
+            )
+            mine.ids.extend(kind.ids)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(k.severity == "error" for k in self.kinds.values())
+
+    def lines(self, severity: str | None = None) -> list[str]:
+        """One readable line per kind of problem: where, what, which features, how to fix."""
+        out = []
+        for kind in self.kinds.values():
+            if severity and kind.severity != severity:
+                continue
+            ids = [str(i) for i in kind.ids if i is not None]
+            which = ""
+            if ids:
+                shown = ", ".join(ids[:_MAX_IDS]) + (
+                    f" and {len(ids) - _MAX_IDS} more" if len(ids) > _MAX_IDS else ""
+                )
+                which = f" — feature{'s' if len(ids) > 1 else ''} {shown}"
+            fix = f"; fix: {kind.fix}" if kind.fix else ""
+            out.append(f"{kind.severity}: {kind.label}: {kind.message}{which}{fix}")
+        return out
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`ValidationError` naming every kind of error, if there is any."""
+        if self.has_errors:
+            raise ValidationError("\n".join(self.lines("error")), issues=self.to_frame())
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for r in self.rows if r["severity"] == s) for s in ("error", "warning")}
+
+    def to_frame(self) -> gpd.GeoDataFrame:
+        """The ``quality_issues`` layer."""
+        if not self.rows:
+            return gpd.GeoDataFrame(
+                columns=[*QUALITY_COLUMNS, "geometry"], geometry="geometry", crs=self.crs
+            )
+        df = pd.DataFrame(self.rows)
+        return gpd.GeoDataFrame(
+            df[QUALITY_COLUMNS], geometry=gpd.GeoSeries(df["geometry"].tolist()), crs=self.crs
+        )
+
+
+def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.GeoDataFrame:
+    """Null, empty, invalid and self-intersecting geometries; repair what is safe to repair."""
+    spec = LAYERS[name]
+    idf = spec.id_field
+    geom = gdf.geometry.values
+    missing = shapely.is_missing(geom) | shapely.is_empty(geom)
+    if missing.any():
+        check, what = (
+            ("no_coordinates", "record has no coordinates")
+            if name == "hazards"
+            else ("empty_geometry", "feature has no geometry")
+        )
+        report.add(
+            check,
+            "warning",
+            name,
+            f"{what}; it is kept but not placed on the map",
+            "add the location in the source data",
+            ids=gdf.loc[missing, idf],
+        )
+    present = ~missing
+    invalid = present & ~shapely.is_valid(geom)
+    if invalid.any():
+        bad = gdf.loc[invalid]
+        repaired = shapely.make_valid(bad.geometry.values)
+        # A repair is safe only when it keeps the geometry type family (polygon stays polygon).
+        same = np.array(
+            [
+                shapely.get_type_id(a) == shapely.get_type_id(b)
+                or (a.geom_type.startswith("Multi") and b.geom_type.endswith(a.geom_type[5:]))
+                for a, b in zip(repaired, bad.geometry.values, strict=False)
+            ]
+        )
+        fixed_idx = bad.index[same]
+        if len(fixed_idx):
+            gdf = gdf.copy()
+            gdf.loc[fixed_idx, "geometry"] = repaired[same]
+            report.add(
+                "repaired_geometry",
+                "warning",
+                name,
+                "invalid geometry repaired with make_valid",
+                "check the repaired shape",
+                ids=gdf.loc[fixed_idx, idf],
+                geometries=gdf.loc[fixed_idx].geometry,
+            )
+        rest = bad.index[~same]
+        if len(rest):
+            report.add(
+                "invalid_geometry",
+                "warning",
+                name,
+                "invalid geometry that cannot be repaired safely (too few distinct points?)",
+                "redraw the feature",
+                ids=gdf.loc[rest, idf],
+                geometries=gdf.loc[rest].geometry,
+                details=[shapely.is_valid_reason(g) for g in gdf.loc[rest].geometry],
+            )
+    if name == "pipes":
+        lines = gdf.geometry.values
+        ok = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
+        selfx = np.zeros(len(gdf), dtype=bool)
+        selfx[ok] = ~shapely.is_simple(lines[ok])
+        if selfx.any():
+            report.add(
+                "self_intersecting",
+                "warning",
+                name,
+                "pipe crosses or touches itself",
+                "split the pipe where it loops back or redraw it",
+                ids=gdf.loc[selfx, idf],
+                geometries=gdf.loc[selfx].geometry,
+            )
+    return gdf
+
+
+def _check_ids(name: str, gdf: gpd.GeoDataFrame, report: Report, id_fields: str) -> None:
+    idf = LAYERS[name].id_field
+    ids = gdf[idf]
+    blank = ids.isna()
+    if blank.any():
+        report.add(
+            "missing_id",
+            "error",
+            name,
+            f"features without an id (field {id_fields})",
+            f"give every feature a unique id in field {id_fields}",
+            ids=[f"row {i}" for i in gdf.index[blank]],
+            geometries=gdf.loc[blank].geometry,
+        )
+    dup = ids.duplicated(keep=False) & ~blank
+    if dup.any():
+        report.add(
+            "duplicate_id",
+            "error",
+            name,
+            f"duplicate ids (field {id_fields})",
+            "give each feature a unique id (if two files were merged, prefix the ids)",
+            ids=sorted(set(ids[dup])),
+            geometries=None,
+        )
+
+
+def _check_extent(layers: dict[str, gpd.GeoDataFrame], report: Report) -> None:
+    pipes = layers.get("pipes")
+    if pipes is None or pipes.empty:
+        return
+    geoms = pipes.geometry.values
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if not len(geoms):
+        return
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    margin = max(2000.0, 0.1 * float(np.hypot(xmax - xmin, ymax - ymin)))
+    box = shapely.box(xmin - margin, ymin - margin, xmax + margin, ymax + margin)
+    for name, gdf in layers.items():
+        g = gdf.geometry.values
+        ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
+        far = np.zeros(len(gdf), dtype=bool)
+        far[ok] = ~shapely.intersects(box, g[ok])
+        if far.any():
+            dist = shapely.distance(box, g[far])
+            report.add(
+                "outside_extent",
+                "warning",
+                name,
+                f"feature lies more than {margin:.0f} m outside the pipe network's extent",
+                "check its coordinates (swapped x/y or lon/lat? wrong CRS?)",
+                ids=gdf.loc[far, LAYERS[name].id_field],
+                geometries=gdf.loc[far].geometry,
+                details=[f"{d:.0f} m beyond the margin" for d in dist],
+            )
+
+
+def validate_layers(
+    layers: dict[str, gpd.GeoDataFrame], report: Report, id_fields: dict[str, str] | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """Check canonical layers; add every problem to ``report``; return the repaired layers.
+
+    Checks: missing and duplicate ids (errors); null, empty, invalid and self-intersecting
+    geometries, features far outside the network's extent (warnings). Attribute values and
+    geometry types are checked while loading (:mod:`gasnet.load`).
+    """
+    out = {}
+    for name, gdf in layers.items():
+        _check_ids(name, gdf, report, (id_fields or {}).get(name, LAYERS[name].id_field))
+        out[name] = _check_geometries(name, gdf, report)
+    _check_extent(out, report)
+    return out

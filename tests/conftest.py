@@ -1,0 +1,119 @@
+"""Tiny hand-made projects written into tmp_path; tests never read ../shared/ or data/raw/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, Point
+
+X0, Y0 = 380_000.0, 3_526_000.0  # near Bazhong in EPSG:4545
+
+
+def xy(x: float, y: float) -> tuple[float, float]:
+    """Local metres -> EPSG:4545."""
+    return (X0 + x, Y0 + y)
+
+
+def line(*pts) -> LineString:
+    return LineString([xy(*p) for p in pts])
+
+
+def pt(x, y) -> Point:
+    return Point(xy(x, y))
+
+
+def write_shp(
+    path: Path, rows: list[dict], geoms, crs="EPSG:4545", encoding="UTF-8", prj=True, cpg=True
+) -> Path:
+    gdf = gpd.GeoDataFrame(rows, geometry=list(geoms), crs=crs)
+    gdf.to_file(path, encoding=encoding, engine="pyogrio")
+    if not prj:
+        path.with_suffix(".prj").unlink()
+    if not cpg:
+        path.with_suffix(".cpg").unlink()
+    return path
+
+
+BASE_CONFIG = """
+[project]
+name = "test"
+crs = "EPSG:4545"
+[network]
+snap_tolerance_m = 0.5
+customer_max_distance_m = 60
+[output]
+dir = "out"
+[layers.pipes]
+path = "raw/pipes.shp"
+[layers.valves]
+path = "raw/valves.shp"
+[layers.sources]
+path = "raw/sources.shp"
+[layers.customers]
+path = "raw/customers.shp"
+"""
+
+
+class Project:
+    """A tiny valid project: edit its files or config, then run the CLI on it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.raw = root / "raw"
+        self.raw.mkdir()
+        self.config = root / "gasnet.toml"
+        self.config.write_text(BASE_CONFIG, encoding="utf-8")
+        # Source S1 at (0,0); P1 (0,0)-(100,0); P2 (100,0)-(200,0); P3 (100,0)-(100,80).
+        write_shp(
+            self.raw / "pipes.shp",
+            [
+                {"id": "P1", "pressure_class": "中壓A", "status": "在用"},
+                {"id": "P2", "pressure_class": "MP-A", "status": "in_service"},
+                {"id": "P3", "pressure_class": "低壓", "status": "規劃"},
+            ],
+            [line((0, 0), (100, 0)), line((100, 0), (200, 0)), line((100, 0), (100, 80))],
+        )
+        write_shp(self.raw / "valves.shp", [{"id": "V1", "normally": "常閉"}], [pt(50, 0)])
+        write_shp(
+            self.raw / "sources.shp", [{"id": "S1", "name": "門站", "kind": "門站"}], [pt(0, 0)]
+        )
+        write_shp(
+            self.raw / "customers.shp",
+            [
+                {"id": "C1", "kind": "醫院", "households": 1},
+                {"id": "C2", "kind": "居民", "households": 30},
+            ],
+            [pt(150, 10), pt(110, 60)],
+        )
+
+    def add_config(self, text: str) -> None:
+        self.config.write_text(self.config.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+    def replace_config(self, old: str, new: str) -> None:
+        text = self.config.read_text(encoding="utf-8")
+        assert old in text
+        self.config.write_text(text.replace(old, new), encoding="utf-8")
+
+    @property
+    def gpkg(self) -> Path:
+        return self.root / "out" / "gasnet.gpkg"
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    return Project(tmp_path)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
+    from gasnet.cli import main
+
+    def run(*args):
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

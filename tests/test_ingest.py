@@ -1,0 +1,325 @@
+"""Ingest and validation (issue 2): every check has a tiny bad input, its message and exit code."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pyogrio
+import pytest
+from conftest import line, pt, write_shp
+
+from gasnet import store
+from gasnet.config import read_config
+from gasnet.errors import ConfigError, ValidationError
+from gasnet.pipeline import ingest
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _issues(project):
+    return pyogrio.read_dataframe(project.gpkg, layer="quality_issues")
+
+
+def test_valid_project_ingests_canonical_layers(project, cli):
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert "3 pipes" in out and "quality: 0 errors" in out
+    pipes = pyogrio.read_dataframe(project.gpkg, layer="pipes").set_index("pipe_id")
+    # Chinese and English labels both map to the canonical values.
+    assert pipes.loc["P1", "pressure_class"] == "MP-A"
+    assert pipes.loc["P3", "pressure_class"] == "LP"
+    assert pipes.loc["P3", "status"] == "planned"
+    valves = pyogrio.read_dataframe(project.gpkg, layer="valves")
+    assert valves.loc[0, "normally"] == "closed" and bool(valves.loc[0, "operable"]) is True
+    customers = pyogrio.read_dataframe(project.gpkg, layer="customers").set_index("customer_id")
+    # 醫院 -> hospital, and a hospital is critical unless the data says otherwise.
+    assert customers.loc["C1", "kind"] == "hospital" and bool(customers.loc["C1", "critical"])
+    assert not bool(customers.loc["C2", "critical"]) and customers.loc["C2", "households"] == 30
+    assert set(store.list_layers(project.gpkg)) >= {
+        "pipes",
+        "valves",
+        "sources",
+        "customers",
+        "regulators",
+        "hazards",
+        "quality_issues",
+        "run_metadata",
+    }
+
+
+def test_run_metadata_records_inputs_config_and_version(project):
+    ingest(read_config(project.config))
+    meta = store.read_metadata(project.gpkg)
+    assert meta["input:raw/pipes.shp"] == _digest(project.raw / "pipes.shp")
+    assert meta["input:raw/pipes.dbf"] == _digest(project.raw / "pipes.dbf")
+    assert "[layers.pipes]" in meta["config_toml"]
+    assert meta["gasnet_version"] and meta["stage:ingest"]
+
+
+def test_raw_files_are_never_written(project):
+    before = {p.name: _digest(p) for p in project.raw.iterdir()}
+    ingest(read_config(project.config))
+    assert {p.name: _digest(p) for p in project.raw.iterdir()} == before
+
+
+def test_invalid_toml_exits_2_naming_the_file(project, cli):
+    project.config.write_text("[project\nname = 1", encoding="utf-8")
+    code, _out, err = cli("--config", project.config, "ingest")
+    assert code == 2
+    assert "invalid TOML" in err and str(project.config) in err and "Traceback" not in err
+
+
+def test_unknown_config_key_lists_the_valid_ones(project):
+    project.replace_config("snap_tolerance_m = 0.5", "snap_tolerence_m = 0.5")
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown key.*snap_tolerence_m.*valid keys are "
+        "customer_max_distance_m, snap_tolerance_m",
+    ):
+        read_config(project.config)
+
+
+def test_missing_required_layer_in_config(project, cli):
+    text = project.config.read_text().replace('[layers.sources]\npath = "raw/sources.shp"\n', "")
+    project.config.write_text(text)
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and "required layer(s) sources not configured" in err
+
+
+def test_missing_file_names_the_file_and_the_fix(project, cli):
+    (project.raw / "valves.shp").unlink()
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2
+    assert "valves" in err and "valves.shp" in err and "file not found" in err
+    assert "check path" in err
+
+
+def test_missing_prj_without_config_crs_is_an_error(project, cli):
+    (project.raw / "valves.prj").unlink()
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2
+    assert "valves" in err and "no CRS" in err and 'set crs = "EPSG:' in err
+
+
+def test_missing_prj_with_config_crs_is_fine(project, cli):
+    (project.raw / "valves.prj").unlink()
+    project.replace_config('path = "raw/valves.shp"', 'path = "raw/valves.shp"\ncrs = "EPSG:4545"')
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+
+
+def test_gbk_without_cpg_read_with_the_configured_encoding(project, cli):
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"管線編號": "管-1", "壓力級制": "中壓A"}, {"管線編號": "管-2", "壓力級制": "低壓"}],
+        [line((0, 0), (100, 0)), line((100, 0), (200, 0))],
+        encoding="GBK",
+        cpg=False,
+    )
+    project.replace_config(
+        'path = "raw/pipes.shp"',
+        'path = "raw/pipes.shp"\nid = "管線編號"\n'
+        '[layers.pipes.fields]\npressure_class = "壓力級制"',
+    )
+    # Without the encoding, the field names come out garbled: the message says what to do.
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and 'set encoding = "GBK" in [layers.pipes]' in err
+    project.replace_config('id = "管線編號"', 'id = "管線編號"\nencoding = "GBK"')
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    pipes = pyogrio.read_dataframe(project.gpkg, layer="pipes")
+    assert list(pipes["pipe_id"]) == ["管-1", "管-2"]
+    assert list(pipes["pressure_class"]) == ["MP-A", "LP"]
+
+
+def test_self_intersecting_pipe_is_a_warning(project, cli):
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"id": "P1"}, {"id": "LOOP"}],
+        [line((0, 0), (100, 0)), line((0, 10), (50, 10), (50, 40), (25, -5))],
+    )
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert "pipe crosses or touches itself" in out and "LOOP" in out
+    issues = _issues(project)
+    row = issues[issues["check"] == "self_intersecting"].iloc[0]
+    assert row["feature_id"] == "LOOP" and row["severity"] == "warning"
+    assert row.geometry is not None
+
+
+def test_duplicate_ids_stop_the_run(project, cli):
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"id": "P1"}, {"id": "P1"}, {"id": "P2"}],
+        [line((0, 0), (100, 0)), line((100, 0), (200, 0)), line((0, 5), (9, 5))],
+    )
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2
+    assert (
+        "error: pipes: duplicate ids (field id) — feature P1; fix: give each feature a unique id"
+        in err
+    )
+
+
+def test_missing_ids_stop_the_run(project, cli):
+    write_shp(project.raw / "valves.shp", [{"id": "V1"}, {"id": None}], [pt(50, 0), pt(150, 0)])
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and "valves: features without an id" in err and "row 1" in err
+
+
+def test_point_layer_configured_as_pipes(project, cli):
+    project.replace_config('path = "raw/pipes.shp"', 'path = "raw/valves.shp"')
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2
+    assert "pipes (" in err and "valves.shp" in err
+    assert "Point geometry where LineString / MultiLineString is expected" in err
+    assert "V1" in err
+
+
+def test_errors_are_reported_together_one_line_per_kind(project, cli):
+    (project.raw / "valves.prj").unlink()
+    write_shp(project.raw / "customers.shp", [{"id": "C1"}, {"id": "C1"}], [pt(1, 1), pt(2, 2)])
+    code, _, err = cli("--config", project.config, "ingest")
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 2
+    assert "no CRS" in lines[0] and "duplicate ids" in lines[1]
+
+
+def test_csv_row_without_coordinates_is_kept_with_a_warning(project, cli):
+    (project.raw / "hazards.csv").write_text(
+        "編號,類別,等級,經度,緯度\nH1,占壓,重大隱患,106.75,31.86\nH2,腐蝕,一般隱患,,\n",
+        encoding="utf-8-sig",
+    )
+    project.add_config(
+        '[layers.hazards]\npath = "raw/hazards.csv"\nid = "編號"\nx = "經度"\n'
+        'y = "緯度"\ncrs = "EPSG:4326"\n'
+        '[layers.hazards.fields]\ncategory = "類別"\nseverity = "等級"\n'
+    )
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert "hazards: record has no coordinates" in out and "H2" in out
+    hazards = pyogrio.read_dataframe(project.gpkg, layer="hazards").set_index("hazard_id")
+    assert len(hazards) == 2 and hazards.loc["H2"].geometry is None
+    assert (
+        hazards.loc["H1", "category"] == "encroachment" and hazards.loc["H1", "severity"] == "major"
+    )
+    # reprojected from lon/lat to the working CRS (metres)
+    assert 300_000 < hazards.loc["H1"].geometry.x < 500_000
+
+
+def test_csv_without_crs_is_an_error(project, cli):
+    (project.raw / "h.csv").write_text("id,x,y\nH1,1,2\n")
+    project.add_config('[layers.hazards]\npath = "raw/h.csv"\n')
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and "a CSV carries no CRS" in err and 'crs = "EPSG:4326"' in err
+
+
+def test_unknown_pressure_class_names_the_accepted_values(project, cli):
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"id": "P1", "pressure_class": "超高壓"}],
+        [line((0, 0), (100, 0))],
+    )
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert (
+        "unknown pressure_class kept as given; accepted values: HP-A, HP-B, LP, MP-A, MP-B, "
+        "SHP-A, SHP-B"
+        in out
+        and "P1" in out
+    )
+    issues = _issues(project)
+    assert (
+        "pressure_class = '超高壓'"
+        in issues.loc[issues["check"] == "unknown_value", "message"].iloc[0]
+    )
+    pipes = pyogrio.read_dataframe(project.gpkg, layer="pipes")
+    assert pipes.loc[0, "pressure_class"] == "超高壓"
+
+
+def test_config_can_add_value_labels(project, cli):
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"id": "P1", "pressure_class": "中壓"}],
+        [line((0, 0), (100, 0))],
+    )
+    project.add_config('[values."pipes.pressure_class"]\n"中壓" = "MP-B"\n')
+    code, out, _ = cli("--config", project.config, "ingest")
+    assert code == 0 and "unknown" not in out
+    assert pyogrio.read_dataframe(project.gpkg, layer="pipes").loc[0, "pressure_class"] == "MP-B"
+
+
+def test_feature_far_outside_the_extent_is_a_warning(project, cli):
+    write_shp(
+        project.raw / "customers.shp", [{"id": "C1"}, {"id": "FAR"}], [pt(150, 10), pt(50_000, 10)]
+    )
+    code, out, _ = cli("--config", project.config, "ingest")
+    assert code == 0 and "outside the pipe network's extent" in out and "FAR" in out
+
+
+def test_multi_source_layers_are_merged(project, cli):
+    write_shp(
+        project.raw / "pipes_b.shp",
+        [{"GDBH": "B1", "YLJB": "次高壓B"}],
+        [line((0, 0), (0, -100))],
+        crs="EPSG:4326" if False else "EPSG:4545",
+    )
+    text = project.config.read_text().replace(
+        '[layers.pipes]\npath = "raw/pipes.shp"\n',
+        '[[layers.pipes]]\npath = "raw/pipes.shp"\n[[layers.pipes]]\npath = "raw/pipes_b.shp"\n'
+        'id = "GDBH"\nfields = { pressure_class = "YLJB" }\n',
+    )
+    project.config.write_text(text)
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    pipes = pyogrio.read_dataframe(project.gpkg, layer="pipes").set_index("pipe_id")
+    assert list(pipes.index) == ["P1", "P2", "P3", "B1"]
+    assert (
+        pipes.loc["B1", "pressure_class"] == "SHP-B"
+        and pipes.loc["B1", "source_file"] == "pipes_b.shp"
+    )
+
+
+def test_a_failing_run_leaves_the_previous_geopackage_untouched(project, cli):
+    assert cli("--config", project.config, "ingest")[0] == 0
+    before = _digest(project.gpkg)
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"id": "P1"}, {"id": "P1"}],
+        [line((0, 0), (100, 0)), line((100, 0), (200, 0))],
+    )
+    assert cli("--config", project.config, "ingest")[0] == 2
+    assert _digest(project.gpkg) == before
+    assert [p.name for p in project.gpkg.parent.iterdir()] == ["gasnet.gpkg"]
+
+
+def test_an_interrupted_write_leaves_the_previous_geopackage_untouched(project, monkeypatch):
+    config = read_config(project.config)
+    ingest(config)
+    before = _digest(project.gpkg)
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.pyogrio, "write_dataframe", boom)
+    with pytest.raises(OSError):
+        ingest(config)
+    assert _digest(project.gpkg) == before
+    assert [p.name for p in project.gpkg.parent.iterdir()] == ["gasnet.gpkg"]
+
+
+def test_validate_writes_nothing_and_reports(project, cli):
+    code, out, _ = cli("--config", project.config, "validate")
+    assert code == 0 and "quality: 0 errors" in out
+    assert not project.gpkg.exists()
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"id": "P1"}, {"id": "P1"}],
+        [line((0, 0), (100, 0)), line((100, 0), (200, 0))],
+    )
+    with pytest.raises(ValidationError, match="duplicate ids"):
+        from gasnet.pipeline import validate
+
+        validate(read_config(project.config))
