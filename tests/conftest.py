@@ -117,3 +117,42 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+def canonical(pipes=(), valves=(), sources=(), customers=(), regulators=(), crs="EPSG:4545"):
+    """Canonical layers from tuples in local metres (no files).
+
+    pipes: (id, [(x, y), ...] or [[...], [...]] for a multi-part line, class="MP-A",
+    status="in_service"); valves: (id, (x, y), normally="open", operable=True);
+    sources / regulators: (id, (x, y)); customers: (id, (x, y), households=1, critical=False,
+    pipe_id=None).
+    """
+    from shapely.geometry import MultiLineString
+
+    def geom(c):
+        if c and isinstance(c[0][0], (tuple, list)):
+            return MultiLineString([[xy(*p) for p in part] for part in c])
+        return LineString([xy(*p) for p in c])
+
+    def frame(rows, cols, defaults, make):
+        rows = [tuple(r) + tuple(defaults[len(r) - 2 :]) for r in rows]
+        data = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
+        return gpd.GeoDataFrame(data, geometry=[make(r[1]) for r in rows], crs=crs)
+
+    p = frame(pipes, ["pipe_id", "_g", "pressure_class", "status"], ("MP-A", "in_service"), geom)
+    p["diameter_mm"], p["material"], p["install_year"] = 110.0, "PE", 2010
+    v = frame(valves, ["valve_id", "_g", "normally", "operable"], ("open", True), lambda c: pt(*c))
+    v["diameter_mm"], v["kind"] = 110.0, "gate"
+    s = frame(sources, ["source_id", "_g"], (), lambda c: pt(*c))
+    s["name"], s["kind"] = "gate", "city_gate"
+    r = frame(regulators, ["regulator_id", "_g"], (), lambda c: pt(*c))
+    r["name"], r["kind"] = "reg", "cabinet"
+    c = frame(
+        customers,
+        ["customer_id", "_g", "households", "critical", "pipe_id", "kind"],
+        (1, False, None, "residential"),
+        lambda c: pt(*c),
+    )
+    c["name"] = c["customer_id"]
+    out = {"pipes": p, "valves": v, "sources": s, "customers": c, "regulators": r}
+    return {k: g.drop(columns="_g") for k, g in out.items()}

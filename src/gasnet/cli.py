@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "validate", help="check the raw layers and print the quality report; writes nothing"
     ).set_defaults(func=_stage("validate"))
+    sub.add_parser("build", help="build the network graph from the ingested layers").set_defaults(
+        func=_stage("build")
+    )
     s = sub.add_parser("sample", help="write the deterministic sample / benchmark network")
     s.add_argument("--out", required=True, help="folder to write into")
     s.add_argument("--pipes", type=int, default=4500, help="about how many pipes (default 4500)")
@@ -89,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"gasnet: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `gasnet ... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("gasnet: interrupted; the previous outputs are intact", file=sys.stderr)
         return 1

@@ -21,6 +21,12 @@ __all__ = ["QUALITY_COLUMNS", "Report", "validate_layers"]
 
 log = logging.getLogger(__name__)
 
+
+def geoms(gdf) -> np.ndarray:
+    """The geometry column as a plain array of shapely objects (fast for shapely functions)."""
+    return np.asarray(gdf.geometry.values, dtype=object)
+
+
 QUALITY_COLUMNS = ["check", "severity", "layer", "feature_id", "message"]
 _MAX_IDS = 8
 
@@ -134,7 +140,7 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
     """Null, empty, invalid and self-intersecting geometries; repair what is safe to repair."""
     spec = LAYERS[name]
     idf = spec.id_field
-    geom = gdf.geometry.values
+    geom = geoms(gdf)
     missing = shapely.is_missing(geom) | shapely.is_empty(geom)
     if missing.any():
         check, what = (
@@ -154,13 +160,13 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
     invalid = present & ~shapely.is_valid(geom)
     if invalid.any():
         bad = gdf.loc[invalid]
-        repaired = shapely.make_valid(bad.geometry.values)
+        repaired = shapely.make_valid(geoms(bad))
         # A repair is safe only when it keeps the geometry type family (polygon stays polygon).
         same = np.array(
             [
                 shapely.get_type_id(a) == shapely.get_type_id(b)
                 or (a.geom_type.startswith("Multi") and b.geom_type.endswith(a.geom_type[5:]))
-                for a, b in zip(repaired, bad.geometry.values, strict=False)
+                for a, b in zip(repaired, geoms(bad), strict=False)
             ]
         )
         fixed_idx = bad.index[same]
@@ -189,7 +195,7 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
                 details=[shapely.is_valid_reason(g) for g in gdf.loc[rest].geometry],
             )
     if name == "pipes":
-        lines = gdf.geometry.values
+        lines = geoms(gdf)
         ok = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
         selfx = np.zeros(len(gdf), dtype=bool)
         selfx[ok] = ~shapely.is_simple(lines[ok])
@@ -237,15 +243,15 @@ def _check_extent(layers: dict[str, gpd.GeoDataFrame], report: Report) -> None:
     pipes = layers.get("pipes")
     if pipes is None or pipes.empty:
         return
-    geoms = pipes.geometry.values
-    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    if not len(geoms):
+    lines = geoms(pipes)
+    lines = lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))]
+    if not len(lines):
         return
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(lines)
     margin = max(2000.0, 0.1 * float(np.hypot(xmax - xmin, ymax - ymin)))
     box = shapely.box(xmin - margin, ymin - margin, xmax + margin, ymax + margin)
     for name, gdf in layers.items():
-        g = gdf.geometry.values
+        g = geoms(gdf)
         ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
         far = np.zeros(len(gdf), dtype=bool)
         far[ok] = ~shapely.intersects(box, g[ok])

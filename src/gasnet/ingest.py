@@ -130,6 +130,31 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     return gdf
 
 
+def _text(col: pd.Series) -> pd.Series:
+    """Trimmed strings, ``None`` for blanks; whole floats as integers ("12.0" ids -> "12")."""
+    if pd.api.types.is_float_dtype(col.dtype):
+        v = col.to_numpy(float)
+        ok = np.isfinite(v)
+        whole = ok & (v == np.round(v))
+        out = np.full(len(v), None, dtype=object)
+        out[whole] = v[whole].astype(np.int64).astype(str)
+        out[ok & ~whole] = v[ok & ~whole].astype(str)
+        return pd.Series(out, index=col.index, dtype=object)
+    obj = col.astype(object)
+    null = obj.isna().to_numpy()
+    out = np.full(len(obj), None, dtype=object)
+    out[~null] = obj[~null].astype(str).str.strip().to_numpy(object)
+    out[out == ""] = None
+    return pd.Series(out, index=col.index, dtype=object)
+
+
+def _per_value(col: pd.Series, fn) -> pd.Series:
+    """``fn`` applied once per distinct value (a column repeats a few labels many times)."""
+    codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
+    mapped = np.array([*(fn(u) for u in uniques), fn(None)], dtype=object)
+    return pd.Series(mapped[codes], index=col.index, dtype=object)
+
+
 def normalise_layer(
     source: LayerSource, raw: gpd.GeoDataFrame, config: Config, report: Report
 ) -> gpd.GeoDataFrame | None:
@@ -180,14 +205,7 @@ def normalise_layer(
         )
         return None
 
-    ids = raw[source.id_field]
-    ids = ids.map(
-        lambda v: (
-            None
-            if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
-            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
-        )
-    )
+    ids = _text(raw[source.id_field])
     out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
     lookup = build_lookup(config.values)
     for canon, kind in spec.fields.items():
@@ -200,7 +218,7 @@ def normalise_layer(
         )
         if kind == "enum":
             table = lookup.get((name, canon), {})
-            values = col.map(lambda v, t=table: normalise_value(v, t))
+            values = _per_value(col, lambda v, t=table: normalise_value(v, t))
             accepted = set(VOCABULARY.get((name, canon), {})) | set(
                 lookup.get((name, canon), {}).values()
             )
@@ -219,8 +237,8 @@ def normalise_layer(
                     details=[f"{canon} = {v!r}" for v in values[bad]],
                 )
         elif kind == "bool":
-            values = col.map(parse_bool)
-            bad = values.isna() & col.notna() & (col.astype(str).str.strip() != "")
+            values = _per_value(col, parse_bool)
+            bad = values.isna() & _text(col).notna()
             if bad.any():
                 report.add(
                     "unknown_value",
@@ -234,12 +252,9 @@ def normalise_layer(
                 )
             values = values.astype(object)
         elif kind in ("int", "float"):
-            text = col.astype(object).where(col.notna(), None)
-            values = pd.to_numeric(
-                text.map(lambda v: None if v is None or str(v).strip() == "" else v),
-                errors="coerce",
-            )
-            bad = values.isna() & text.notna() & (text.astype(str).str.strip() != "")
+            text = _text(col)
+            values = pd.to_numeric(text, errors="coerce")
+            bad = values.isna() & text.notna()
             if bad.any():
                 report.add(
                     "bad_number",
@@ -254,9 +269,7 @@ def normalise_layer(
             if kind == "int":
                 values = values.round().astype("Int64")
         elif kind == "date":
-            text = col.astype(object).map(
-                lambda v: None if v is None or str(v).strip() == "" else v
-            )
+            text = _text(col)
             values = pd.to_datetime(text, errors="coerce", format="mixed")
             bad = values.isna() & text.notna()
             if bad.any():
@@ -272,15 +285,7 @@ def normalise_layer(
                 )
             values = values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), None)
         else:
-            values = col.map(
-                lambda v: (
-                    None
-                    if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
-                    else (
-                        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
-                    )
-                )
-            )
+            values = _text(col)
         if canon in spec.defaults:
             values = values.astype(object).where(values.notna(), spec.defaults[canon])
         out[canon] = values

@@ -1,0 +1,128 @@
+"""The analyst's entry point: ``gasnet.load("gasnet.toml")`` -> :class:`Network`."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from . import store
+from .config import Config, read_config
+from .graph import graph_from_gdfs
+from .isolation import FlowGraph
+
+__all__ = ["Network", "load"]
+
+
+class Network:
+    """The one map: canonical layers, the node / edge tables and the graph, in one object.
+
+    Attributes
+    ----------
+    pipes, valves, sources, regulators, customers, hazards
+        Canonical layers (customers and assets carry ``node_id``; customers ``has_supply``).
+    nodes, edges
+        The network tables (see :mod:`gasnet.topology`).
+    graph
+        The networkx MultiGraph (built on first use; see :mod:`gasnet.graph`).
+    quality_issues
+        The quality report.
+    """
+
+    def __init__(
+        self,
+        layers: dict[str, gpd.GeoDataFrame],
+        config: Config | None = None,
+        graph_attrs: dict | None = None,
+    ):
+        self.config = config
+        self.layers = layers
+        self.graph_attrs = dict(graph_attrs or {})
+        for name, gdf in layers.items():
+            setattr(self, name, gdf)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Network {len(self.pipes)} pipes, {len(self.valves)} valves, "
+            f"{len(self.customers)} customers; {len(self.nodes)} nodes, "
+            f"{len(self.edges)} edges>"
+        )
+
+    @cached_property
+    def graph(self) -> nx.MultiGraph:
+        """The networkx graph (``graph_from_gdfs(nodes, edges)``)."""
+        return graph_from_gdfs(self.nodes, self.edges, self.graph_attrs)
+
+    @cached_property
+    def flow(self) -> FlowGraph:
+        """The array form used by the isolation algorithms, with the base valve states."""
+        fg = FlowGraph(self.nodes, self.edges)
+        fg.set_base_closed(closed_valve_nodes(self.valves))
+        return fg
+
+    def valve_nodes(self, valve_ids) -> np.ndarray:
+        """Node ids of valves, with a clear error for unknown or unplaced ids."""
+        from .errors import UnknownAssetError
+
+        table = self.valves.set_index("valve_id")["node_id"]
+        ids = list(valve_ids)
+        unknown = [v for v in ids if v not in table.index]
+        if unknown:
+            raise UnknownAssetError(
+                f"unknown valve id(s): {', '.join(map(str, unknown))}; valve ids look like "
+                f"{', '.join(map(str, table.index[:3]))} (see the valves layer)"
+            )
+        nodes = table.loc[ids]
+        off = nodes[nodes.isna() | (nodes < 0)]
+        if len(off):
+            raise UnknownAssetError(
+                f"valve(s) {', '.join(map(str, off.index))} are not on the network (see "
+                "quality_issues, check valve_off_pipe); fix their position and rebuild"
+            )
+        return nodes.to_numpy(np.int64)
+
+
+def closed_valve_nodes(valves: pd.DataFrame) -> np.ndarray:
+    """Node ids of the normally-closed valves that are on the network."""
+    nodes = valves.loc[valves["normally"] == "closed", "node_id"]
+    nodes = pd.to_numeric(nodes, errors="coerce").dropna()
+    return nodes[nodes >= 0].to_numpy(np.int64)
+
+
+_LAYERS = (
+    "pipes",
+    "valves",
+    "sources",
+    "regulators",
+    "customers",
+    "hazards",
+    "nodes",
+    "edges",
+    "quality_issues",
+)
+
+
+def load(config: str | Path | Config = "gasnet.toml") -> Network:
+    """Load the built network from the config's GeoPackage (run ``gasnet run`` first).
+
+    Examples
+    --------
+    >>> net = gasnet.load("gasnet.toml")            # doctest: +SKIP
+    >>> net.customers.groupby("has_supply").size()  # doctest: +SKIP
+    """
+    config = config if isinstance(config, Config) else read_config(config)
+    path = config.gpkg
+    layers = {
+        name: store.read_layer(
+            path, name, stage="build" if name in ("nodes", "edges") else "ingest"
+        )
+        for name in _LAYERS
+    }
+    meta = store.read_metadata(path)
+    attrs = json.loads(meta.get("graph_attrs", "{}"))
+    return Network(layers, config, attrs)

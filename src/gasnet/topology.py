@@ -1,0 +1,657 @@
+"""Topology: from canonical layers to a node / edge table of the network (DESIGN.md,
+"Network semantics").
+
+* Pipe endpoints closer than ``snap_tolerance_m`` become one node (and the pipe ends are moved
+  onto it). A pipe endpoint touching another pipe's interior is a junction that splits it.
+  Pipes that merely cross are not connected.
+* Valves, sources and regulators sit on an existing node within the tolerance, or split the
+  pipe they lie on; farther than the tolerance from every pipe they are reported and left out.
+* Customers attach at the nearest point of an in-service pipe (of their ``pipe_id`` when given)
+  within ``customer_max_distance_m``, as a node splitting that pipe, so that a valve on the same
+  pipe leaves them on their own side. Customers farther away are reported, never dropped.
+
+Everything runs on arrays (KD-tree, STRtree, numpy sorting): a million pipes is a matter of
+seconds. :func:`build_topology` is the entry point.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from . import _progress
+from .schema import PRESSURE_RANK
+from .validate import Report, geoms
+
+__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "NODE_KINDS", "Topology", "build_topology"]
+
+log = logging.getLogger(__name__)
+
+NODE_KINDS = ("junction", "end", "valve", "source", "regulator", "customer")
+NODE_COLUMNS = ["node_id", "kind", "asset_id", "degree"]
+EDGE_COLUMNS = [
+    "edge_id",
+    "pipe_id",
+    "u",
+    "v",
+    "length_m",
+    "pressure_class",
+    "diameter_mm",
+    "material",
+    "status",
+]
+_ASSETS = (
+    ("sources", "source_id", "source"),
+    ("regulators", "regulator_id", "regulator"),
+    ("valves", "valve_id", "valve"),
+)
+
+
+@dataclass
+class Topology:
+    """The built network as tables (working CRS).
+
+    Attributes
+    ----------
+    nodes
+        node_id, kind (junction / end / valve / source / regulator / customer), asset_id (the
+        valve, source or regulator id at the node), degree, geometry (Point).
+    edges
+        edge_id, pipe_id, u, v, length_m, pressure_class, diameter_mm, material, status,
+        geometry (LineString, from u to v).
+    customers
+        customer_id, node_id (attachment node, missing when unattached), edge_id,
+        attach_distance_m.
+    assets
+        valve / source / regulator id -> node_id (missing when not on the network).
+    """
+
+    nodes: gpd.GeoDataFrame
+    edges: gpd.GeoDataFrame
+    customers: pd.DataFrame
+    assets: pd.DataFrame
+
+
+def _explode(pipes: gpd.GeoDataFrame, report: Report) -> gpd.GeoDataFrame:
+    """Single-part lines with their pipe's attributes; zero-length parts reported and dropped."""
+    geom = geoms(pipes)
+    ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
+    parts, index = shapely.get_parts(geom[ok], return_index=True)
+    parts = shapely.remove_repeated_points(parts)
+    src = pipes.index[ok][index]
+    out = pipes.loc[src].drop(columns="geometry").reset_index(drop=True)
+    out = gpd.GeoDataFrame(out, geometry=parts, crs=pipes.crs)
+    length = shapely.length(parts)
+    npts = shapely.get_num_coordinates(parts)
+    zero = (length <= 1e-9) | (npts < 2)
+    if zero.any():
+        report.add(
+            "zero_length",
+            "warning",
+            "pipes",
+            "pipe (part) of zero length, left out of the network",
+            "delete it or redraw it",
+            ids=out.loc[zero, "pipe_id"],
+            geometries=shapely.get_point(parts[zero], 0),
+        )
+    return out.loc[~zero].reset_index(drop=True)
+
+
+def _snap_endpoints(parts: np.ndarray, tol: float):
+    """Cluster endpoints within ``tol``; returns (start_node, end_node, node_xy)."""
+    start = shapely.get_coordinates(shapely.get_point(parts, 0))
+    end = shapely.get_coordinates(shapely.get_point(parts, -1))
+    pts = np.vstack([start, end])
+    n = len(pts)
+    pairs = (
+        cKDTree(pts).query_pairs(tol, output_type="ndarray") if tol > 0 else np.empty((0, 2), int)
+    )
+    graph = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    # Number clusters by their first endpoint so node ids follow the input order.
+    first = np.full(label.max() + 1, n)
+    np.minimum.at(first, label, np.arange(n))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    node = rank[label]
+    node_xy = pts[first[order]]
+    m = len(parts)
+    return node[:m], node[m:], node_xy
+
+
+def _set_ends(parts: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray) -> np.ndarray:
+    """Move every part's first and last vertex onto its node."""
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    counts = np.bincount(idx, minlength=len(parts))
+    last = np.cumsum(counts) - 1
+    firsts = last - counts + 1
+    coords[firsts] = start_xy
+    coords[last] = end_xy
+    return shapely.linestrings(coords, indices=idx)
+
+
+def _cut_parts(parts, start_node, end_node, cut_part, cut_s, cut_node, node_xy):
+    """Split every part at its cut positions; returns edge arrays (part, u, v, geometry, length).
+
+    ``cut_*`` list interior cut points: part index, distance along the part and node id. The
+    cut vertex takes the node's coordinates, so every edge starts and ends exactly at its nodes.
+    """
+    coords, vidx = shapely.get_coordinates(parts, return_index=True)
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    same = vidx[1:] == vidx[:-1]
+    m = np.concatenate([[0.0], np.cumsum(np.where(same, seg, 0.0))])
+    counts = np.bincount(vidx, minlength=len(parts))
+    firsts = np.cumsum(counts) - counts
+    m = m - m[firsts][vidx]  # distance along its own part
+    order = np.lexsort((cut_s, cut_part))
+    cp, cs, cn = cut_part[order], cut_s[order], cut_node[order]
+    cxy = node_xy[cn]
+    nv, nc = len(vidx), len(cp)
+    # Events: vertices (kind 0), a cut as the end of one piece (1), the same cut as a start (2).
+    part_e = np.concatenate([vidx, cp, cp])
+    m_e = np.concatenate([m, cs, cs])
+    kind_e = np.concatenate([np.zeros(nv, np.int8), np.ones(nc, np.int8), np.full(nc, 2, np.int8)])
+    xy_e = np.concatenate([coords, cxy, cxy])
+    node_e = np.concatenate([np.full(nv, -1), cn, cn])
+    ev = np.lexsort((kind_e, m_e, part_e))
+    part_e, m_e, kind_e, xy_e, node_e = part_e[ev], m_e[ev], kind_e[ev], xy_e[ev], node_e[ev]
+    first_of_part = np.r_[True, part_e[1:] != part_e[:-1]]
+    piece = np.cumsum(first_of_part | (kind_e == 2)) - 1
+    n_pieces = piece[-1] + 1 if len(piece) else 0
+    lines = shapely.linestrings(xy_e, indices=piece)
+    piece_part = np.empty(n_pieces, np.int64)
+    piece_part[piece] = part_e
+    starts = np.r_[0, np.flatnonzero(np.diff(piece)) + 1]
+    ends = np.r_[starts[1:] - 1, len(piece) - 1]
+    u = np.where(kind_e[starts] == 2, node_e[starts], start_node[piece_part])
+    v = np.where(kind_e[ends] == 1, node_e[ends], end_node[piece_part])
+    length = m_e[ends] - m_e[starts]
+    return piece_part, u, v, shapely.remove_repeated_points(lines), length
+
+
+def _place_assets(layers, tree, parts, node_xy, tol, report):
+    """Valves, sources, regulators: at a node, on a part (a cut), or reported off the network.
+
+    Returns the asset table (asset_id, kind, node_id; -1 when not placed), the cuts and the
+    node coordinates with the new nodes appended. Where two assets meet on one node, the
+    source beats the regulator, which beats the valve; the loser is reported.
+    """
+    frames = []
+    for layer, idf, kind in _ASSETS:
+        gdf = layers.get(layer)
+        if gdf is not None and len(gdf):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "asset_id": gdf[idf].to_numpy(object),
+                        "kind": kind,
+                        "layer": layer,
+                        "geometry": geoms(gdf),
+                    }
+                )
+            )
+    if not frames:
+        return (pd.DataFrame(columns=["asset_id", "kind", "node_id"]), np.empty((0, 3)), node_xy)
+    a = pd.concat(frames, ignore_index=True)
+    geom = a["geometry"].to_numpy(object)
+    ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
+    node = np.full(len(a), -1, dtype=np.int64)
+    idx = np.flatnonzero(ok)
+    pts = geom[idx]
+    dn, nn = cKDTree(node_xy).query(shapely.get_coordinates(pts))
+    hit_pt, hit_part = tree.query_nearest(pts, max_distance=tol, all_matches=False)
+    part_of = np.full(len(pts), -1)
+    part_of[hit_pt] = hit_part
+    at_node = dn <= tol
+    node[idx[at_node]] = nn[at_node]
+    on_part = ~at_node & (part_of >= 0)
+    pj = part_of[on_part]
+    s = shapely.line_locate_point(parts[pj], pts[on_part])
+    new_ids = len(node_xy) + np.arange(len(pj))
+    node[idx[on_part]] = new_ids
+    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(parts[pj], s))
+    cut = np.column_stack([pj, s, new_ids]).astype(float).reshape(-1, 3)
+    off = idx[~at_node & (part_of < 0)]
+    for layer, _, kind in _ASSETS:
+        mine = off[(a["layer"].to_numpy()[off] == layer)]
+        if not len(mine):
+            continue
+        _, near = tree.query_nearest(geom[mine], all_matches=False)
+        dist = shapely.distance(geom[mine], parts[near])
+        check = "valve_off_pipe" if kind == "valve" else f"{kind}_off_network"
+        report.add(
+            check,
+            "warning",
+            layer,
+            f"{kind} farther than the snapping tolerance ({tol:g} m) from every pipe; "
+            "left out of the network",
+            "move it onto its pipe (or raise [network] "
+            "snap_tolerance_m if the whole layer is offset)",
+            ids=a["asset_id"].to_numpy(object)[mine],
+            geometries=geom[mine],
+            details=[f"{d:.2f} m from the nearest pipe" for d in dist],
+        )
+    taken = pd.Series(node).where(node >= 0)
+    clash = taken.notna() & taken.duplicated(keep="first")
+    if clash.any():
+        winner = pd.Series(np.arange(len(a)), index=node).groupby(level=0).first()
+        for layer, _, kind in _ASSETS:
+            mine = np.flatnonzero(clash.to_numpy() & (a["layer"].to_numpy() == layer))
+            if not len(mine):
+                continue
+            w = winner.loc[node[mine]].to_numpy()
+            report.add(
+                "asset_conflict",
+                "warning",
+                layer,
+                f"{kind} on the same network point as another asset, which takes the node",
+                "move one of them to its true place",
+                ids=a["asset_id"].to_numpy(object)[mine],
+                geometries=geom[mine],
+                details=[f"{a['kind'].iloc[k]} {a['asset_id'].iloc[k]}" for k in w],
+            )
+        node[clash.to_numpy()] = -1
+    assets = pd.DataFrame({"asset_id": a["asset_id"], "kind": a["kind"], "node_id": node})
+    return assets, cut, np.vstack([node_xy, new_xy.reshape(-1, 2)])
+
+
+def _attach_customers(
+    customers,
+    parts_gdf,
+    tree_live,
+    live_idx,
+    node_xy,
+    start_node,
+    end_node,
+    asset_nodes,
+    tol,
+    max_d,
+    report,
+):
+    """Customers -> (part, s) cuts or existing nodes; unattached ones reported."""
+    parts = geoms(parts_gdf)
+    n = len(customers)
+    part = np.full(n, -1)
+    dist = np.full(n, np.inf)
+    geom = geoms(customers)
+    ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
+    # Customers naming their service pipe attach to it.
+    pipe_ids = customers["pipe_id"].to_numpy(object) if "pipe_id" in customers else np.full(n, None)
+    named = ok & pd.notna(pipe_ids)
+    if named.any():
+        by_pipe = pd.DataFrame(
+            {"pipe_id": parts_gdf["pipe_id"].to_numpy(object), "part": np.arange(len(parts))}
+        )
+        want = pd.DataFrame({"cust": np.flatnonzero(named), "pipe_id": pipe_ids[named]})
+        pairs = want.merge(by_pipe, on="pipe_id", how="left")
+        known = pairs["part"].notna()
+        unknown = pairs.loc[~known, "cust"].to_numpy()
+        if len(unknown):
+            report.add(
+                "unknown_pipe_id",
+                "warning",
+                "customers",
+                "customer names a pipe_id that is not in the pipes layer; attached to the "
+                "nearest pipe instead",
+                "correct the customer's pipe_id",
+                ids=customers["customer_id"].to_numpy(object)[unknown],
+                geometries=geom[unknown],
+                details=[f"pipe_id {p!r}" for p in pipe_ids[unknown]],
+            )
+        pairs = pairs[known]
+        c = pairs["cust"].to_numpy()
+        pj = pairs["part"].to_numpy(int)
+        d = shapely.distance(geom[c], parts[pj])
+        best = pd.DataFrame({"c": c, "p": pj, "d": d}).sort_values(["c", "d"]).drop_duplicates("c")
+        part[best["c"].to_numpy()] = best["p"].to_numpy()
+        dist[best["c"].to_numpy()] = best["d"].to_numpy()
+    rest = ok & (part < 0)
+    if rest.any() and len(live_idx):
+        idx = np.flatnonzero(rest)
+        (hit, hp), d = tree_live.query_nearest(geom[idx], all_matches=False, return_distance=True)
+        part[idx[hit]] = live_idx[hp]
+        dist[idx[hit]] = d
+    far = ok & (dist > max_d)
+    ids = customers["customer_id"].to_numpy(object)
+    if far.any():
+        report.add(
+            "customer_unattached",
+            "warning",
+            "customers",
+            f"customer farther than customer_max_distance_m ({max_d:g} m) from its pipe; "
+            "kept but not attached (no supply)",
+            "check its position or its pipe_id, or draw the missing service pipe",
+            ids=ids[far],
+            geometries=geom[far],
+            details=[f"{x:.1f} m away" for x in dist[far]],
+        )
+    if (~ok).any():
+        report.add(
+            "customer_unattached",
+            "warning",
+            "customers",
+            "customer has no location; kept but not attached (no supply)",
+            "add its location",
+            ids=ids[~ok],
+        )
+    att = ok & ~far
+    ci = np.flatnonzero(att)
+    pj = part[ci]
+    s = shapely.line_locate_point(parts[pj], geom[ci])
+    L = shapely.length(parts[pj])
+    node = np.full(n, -1)
+    # At a part's end: use that node, unless it is a valve / regulator / source (wrong side).
+    at_start = (s <= tol) & ~np.isin(start_node[pj], asset_nodes)
+    at_end = (L - s <= tol) & ~np.isin(end_node[pj], asset_nodes) & ~at_start
+    node[ci[at_start]] = start_node[pj[at_start]]
+    node[ci[at_end]] = end_node[pj[at_end]]
+    inner = ~(at_start | at_end)
+    eps = np.minimum(tol, L / 4)
+    s_in = np.clip(s[inner], eps[inner], (L - eps)[inner])
+    p_in = pj[inner]
+    order = np.lexsort((s_in, p_in))
+    p_o, s_o = p_in[order], s_in[order]
+    new_group = np.r_[True, (p_o[1:] != p_o[:-1]) | (np.diff(s_o) > tol)][: len(p_o)]
+    group = np.cumsum(new_group) - 1
+    base = len(node_xy)
+    gnode = base + group
+    cust_rows = ci[inner][order]
+    node[cust_rows] = gnode
+    first = np.flatnonzero(new_group)
+    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(parts[p_o[first]], s_o[first]))
+    cut = (
+        np.column_stack([p_o[first], s_o[first], gnode[first]]) if len(first) else np.empty((0, 3))
+    )
+    node_xy = np.vstack([node_xy, new_xy.reshape(-1, 2)])
+    table = pd.DataFrame({"customer_id": ids, "node_id": pd.array(np.where(node >= 0, node, -1))})
+    table["attach_distance_m"] = np.where(np.isfinite(dist), dist, np.nan)
+    return table, cut, node_xy
+
+
+def _t_junctions(tree, parts, node_xy, start_node, end_node, n_cluster, tol):
+    pts = shapely.points(node_xy[:n_cluster])
+    pi, pj = (
+        tree.query(pts, predicate="dwithin", distance=tol)
+        if tol > 0
+        else tree.query(pts, predicate="intersects")
+    )
+    own = (start_node[pj] == pi) | (end_node[pj] == pi)
+    pi, pj = pi[~own], pj[~own]
+    s = shapely.line_locate_point(parts[pj], pts[pi])
+    L = shapely.length(parts[pj])
+    inner = (s > 0) & (s < L)
+    return np.column_stack([pj[inner], s[inner], pi[inner]]).astype(float)
+
+
+def build_topology(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    snap_tolerance_m: float = 0.5,
+    customer_max_distance_m: float = 60.0,
+    report: Report | None = None,
+) -> tuple[Topology, Report]:
+    """Build the node / edge tables of the network from the canonical layers.
+
+    Parameters
+    ----------
+    layers
+        Canonical layers (``pipes``, ``valves``, ``sources``, ``customers`` and optionally
+        ``regulators``) in a projected CRS in metres. They are not modified.
+    snap_tolerance_m, customer_max_distance_m
+        See the ``[network]`` config section.
+    report
+        Topology checks are added to it (a new one is made when omitted).
+
+    Returns
+    -------
+    (Topology, Report)
+
+    Notes
+    -----
+    O((P + A + C) log(P + A + C)) for P pipe parts, A point assets and C customers.
+    """
+    pipes = layers["pipes"]
+    crs = pipes.crs
+    report = report or Report(crs=crs)
+    tol = float(snap_tolerance_m)
+    _progress.step("build: snapping pipe ends")
+    parts_gdf = _explode(pipes, report)
+    parts = geoms(parts_gdf)
+    start_node, end_node, node_xy = _snap_endpoints(parts, tol)
+    parts = _set_ends(parts, node_xy[start_node], node_xy[end_node])
+    parts_gdf = parts_gdf.set_geometry(parts)
+    n_cluster = len(node_xy)
+    tree = shapely.STRtree(parts)
+    _progress.step("build: junctions, valves, stations")
+    t_cut = _t_junctions(tree, parts, node_xy, start_node, end_node, n_cluster, tol)
+    assets, a_cut, node_xy = _place_assets(layers, tree, parts, node_xy, tol, report)
+    placed = assets[assets["node_id"] >= 0]
+    asset_nodes = placed["node_id"].to_numpy(np.int64)
+    live = (parts_gdf["status"] == "in_service").to_numpy()
+    live_idx = np.flatnonzero(live)
+    tree_live = shapely.STRtree(parts[live_idx])
+    _progress.step("build: attaching customers")
+    cust, c_cut, node_xy = _attach_customers(
+        layers["customers"],
+        parts_gdf,
+        tree_live,
+        live_idx,
+        node_xy,
+        start_node,
+        end_node,
+        asset_nodes,
+        tol,
+        float(customer_max_distance_m),
+        report,
+    )
+    cut = np.vstack([t_cut, a_cut, c_cut])
+    _progress.step("build: splitting pipes")
+    piece_part, u, v, lines, length = _cut_parts(
+        parts,
+        start_node,
+        end_node,
+        cut[:, 0].astype(np.int64),
+        cut[:, 1],
+        cut[:, 2].astype(np.int64),
+        node_xy,
+    )
+    degenerate = (u == v) & (length <= tol)
+    keep = ~degenerate
+    piece_part, u, v, lines, length = (a[keep] for a in (piece_part, u, v, lines, length))
+    attrs = parts_gdf.iloc[piece_part]
+    edges = gpd.GeoDataFrame(
+        {
+            "edge_id": np.arange(len(u)),
+            "pipe_id": attrs["pipe_id"].to_numpy(object),
+            "u": u,
+            "v": v,
+            "length_m": length,
+            "pressure_class": attrs["pressure_class"].to_numpy(object),
+            "diameter_mm": attrs["diameter_mm"].to_numpy(float),
+            "material": attrs["material"].to_numpy(object),
+            "status": attrs["status"].to_numpy(object),
+        },
+        geometry=lines,
+        crs=crs,
+    )
+
+    n_nodes = len(node_xy)
+    degree = np.bincount(np.concatenate([u, v]), minlength=n_nodes)
+    kind = np.where(degree <= 1, "end", "junction").astype(object)
+    asset_id = np.full(n_nodes, None, dtype=object)
+    at = placed["node_id"].to_numpy(np.int64)
+    kind[at] = placed["kind"].to_numpy()
+    asset_id[at] = placed["asset_id"].to_numpy()
+    cust_nodes = np.arange(n_cluster + len(a_cut), n_nodes)
+    kind[cust_nodes] = "customer"
+    nodes = gpd.GeoDataFrame(
+        {"node_id": np.arange(n_nodes), "kind": kind, "asset_id": asset_id, "degree": degree},
+        geometry=shapely.points(node_xy),
+        crs=crs,
+    )
+    cust["edge_id"] = _edge_of_node(cust["node_id"].to_numpy(), u, v)
+    for col in ("households", "critical"):
+        cust[col] = layers["customers"][col].to_numpy()
+    topo = Topology(nodes, edges, cust, assets)
+    _progress.step("build: topology checks")
+    check_topology(topo, layers, parts_gdf, tol, report)
+    log.info("Built %d nodes and %d edges from %d pipe parts.", n_nodes, len(edges), len(parts))
+    return topo, report
+
+
+def _edge_of_node(node: np.ndarray, u: np.ndarray, v: np.ndarray) -> pd.array:
+    """One incident edge per node (-1 for none), e.g. the pipe a customer hangs on."""
+    first = np.full(
+        max(int(node.max(initial=-1)) + 1, int(max(u.max(initial=0), v.max(initial=0))) + 1), -1
+    )
+    ids = np.arange(len(u))
+    first[v[::-1]] = ids[::-1]
+    first[u[::-1]] = ids[::-1]
+    out = np.where(node >= 0, first[np.maximum(node, 0)], -1)
+    return out
+
+
+def _rank(classes) -> np.ndarray:
+    """Pressure rank of each class (0 for unknown)."""
+    return pd.Series(classes).map(PRESSURE_RANK).fillna(0).to_numpy(np.int64)
+
+
+def check_topology(topo: Topology, layers, parts_gdf, tol: float, report: Report) -> None:
+    """Add the topology checks to ``report`` (see the README, "Topology checks")."""
+    nodes, edges = topo.nodes, topo.edges
+    parts = geoms(parts_gdf)
+    live = (parts_gdf["status"] == "in_service").to_numpy()
+    # Dangling ends close to another pipe: likely undershoots.
+    reach = max(3.0, 4 * tol)
+    e_live = (edges["status"] == "in_service").to_numpy()
+    ends = nodes.index[(nodes["kind"] == "end").to_numpy()].to_numpy()
+    end_edge = _edge_of_node(ends, edges["u"].to_numpy()[e_live], edges["v"].to_numpy()[e_live])
+    has = end_edge >= 0
+    ends, end_edge = ends[has], np.flatnonzero(e_live)[end_edge[has]]
+    if len(ends):
+        pi, pj = shapely.STRtree(parts).query(
+            geoms(nodes)[ends], predicate="dwithin", distance=reach
+        )
+        own_pipe = edges["pipe_id"].to_numpy(object)[end_edge]
+        other = (parts_gdf["pipe_id"].to_numpy(object)[pj] != own_pipe[pi]) & live[pj]
+        pi, pj = pi[other], pj[other]
+        if len(pi):
+            d = shapely.distance(geoms(nodes)[ends[pi]], parts[pj])
+            best = pd.DataFrame({"i": pi, "j": pj, "d": d}).sort_values("d").drop_duplicates("i")
+            report.add(
+                "undershoot",
+                "warning",
+                "pipes",
+                f"pipe ends within {reach:g} m of another pipe without joining it "
+                "(likely undershoot)",
+                "extend the pipe to the one it should join, or confirm it is a dead end",
+                ids=own_pipe[best["i"]],
+                geometries=geoms(nodes)[ends[best["i"]]],
+                details=[
+                    f"{x:.2f} m from pipe {p}"
+                    for x, p in zip(
+                        best["d"], parts_gdf["pipe_id"].to_numpy(object)[best["j"]], strict=True
+                    )
+                ],
+            )
+    # One bbox query gives the candidate pairs of both checks below; the exact predicates
+    # then run vectorised on the pairs (much cheaper than predicate queries on the tree).
+    a, b = shapely.STRtree(parts).query(parts)
+    pid = parts_gdf["pipe_id"].to_numpy(object)
+    keep = (a < b) & (pid[a] != pid[b])
+    a, b = a[keep], b[keep]
+    # One DE-9IM matrix per pair answers both: interiors share a line ("1********": duplicate
+    # or overlap) or meet in points only ("0********": the lines cross).
+    interiors = np.array([m[0] for m in shapely.relate(parts[a], parts[b])], dtype="U1")
+    dup = interiors == "1"
+    da, db = a[dup], b[dup]
+    if len(da):
+        shared = shapely.length(shapely.intersection(parts[da], parts[db]))
+        big = shared > tol
+        report.add(
+            "duplicate_pipe",
+            "warning",
+            "pipes",
+            "pipe lies on another pipe (duplicated or overlapping)",
+            "delete the duplicate, or split the pipes where they part",
+            ids=pid[db[big]],
+            geometries=parts[db[big]],
+            details=[
+                f"{x:.1f} m shared with pipe {p}"
+                for x, p in zip(shared[big], pid[da[big]], strict=True)
+            ],
+        )
+    # Crossings within one pressure class (different classes cross at different depths).
+    cls = parts_gdf["pressure_class"].to_numpy(object)
+    cross = (interiors == "0") & (cls[a] == cls[b]) & live[a] & live[b]
+    a, b = a[cross], b[cross]
+    if len(a):
+        at = shapely.intersection(parts[a], parts[b])
+        report.add(
+            "crossing",
+            "warning",
+            "pipes",
+            "pipes of the same pressure class cross without a junction (not connected)",
+            "add the junction if they are joined, or confirm they pass at different depths",
+            ids=pid[a],
+            geometries=at,
+            details=[f"crosses pipe {p}" for p in pid[b]],
+        )
+    # Valves digitised on a junction of three or more pipes.
+    on_j = nodes[(nodes["kind"] == "valve") & (nodes["degree"] >= 3)]
+    if len(on_j):
+        report.add(
+            "valve_on_junction",
+            "warning",
+            "valves",
+            "valve digitised on a junction of three or more pipes: closing it blocks them all",
+            "move the valve onto the pipe it closes",
+            ids=on_j["asset_id"],
+            geometries=on_j.geometry,
+            details=[f"{d} pipes" for d in on_j["degree"]],
+        )
+    # Regulators: direction needs a higher and a lower pressure class.
+    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
+    rank = _rank(edges["pressure_class"])
+    regs = nodes[nodes["kind"] == "regulator"]
+    if len(regs):
+        inc = pd.DataFrame({"node": np.concatenate([u, v]), "rank": np.concatenate([rank, rank])})
+        inc = inc[inc["node"].isin(regs.index)]
+        span = inc.groupby("node")["rank"].agg(["min", "max"]).reindex(regs.index)
+        flat = (span["min"] == span["max"]) | span["min"].isna() | (span["min"] == 0)
+        if flat.any():
+            bad = regs[flat.to_numpy()]
+            report.add(
+                "regulator_same_class",
+                "warning",
+                "regulators",
+                "regulator between pipes of the same (or unknown) pressure class: its "
+                "direction is unknown, so gas is let through both ways",
+                "correct the pressure classes of its pipes, or move the regulator",
+                ids=bad["asset_id"],
+                geometries=bad.geometry,
+            )
+    # Islands: parts of the in-service network that no source can reach with every valve open.
+    from .isolation import components_without_source
+
+    for comp_edges, n_cust, households in components_without_source(topo):
+        geom = shapely.multilinestrings(geoms(edges)[comp_edges])
+        report.add(
+            "island",
+            "warning",
+            "pipes",
+            "island with no source: these pipes cannot get gas with every valve open",
+            "draw the missing connection, or mark the pipes planned / abandoned",
+            ids=[edges["pipe_id"].iloc[comp_edges[0]]],
+            geometries=[geom],
+            details=[f"{len(comp_edges)} pipe parts, {n_cust} customers, {households} households"],
+        )

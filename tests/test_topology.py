@@ -1,0 +1,238 @@
+"""Topology (issue 3): hand-drawn networks of 5-10 pipes, expected nodes and edges in comments.
+
+Coordinates are local metres (conftest.xy shifts them into EPSG:4545); tolerance 0.5 m.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import canonical
+
+from gasnet.topology import build_topology
+
+
+def build(**kw):
+    tol = kw.pop("tol", 0.5)
+    maxd = kw.pop("maxd", 60.0)
+    topo, report = build_topology(
+        canonical(**kw), snap_tolerance_m=tol, customer_max_distance_m=maxd
+    )
+    return topo, report
+
+
+def edge_set(topo):
+    """{(pipe_id, frozenset({kind_u, kind_v}), rounded length)} for readable assertions."""
+    kinds = topo.nodes["kind"].to_numpy()
+    return sorted(
+        (e.pipe_id, tuple(sorted((kinds[e.u], kinds[e.v]))), round(e.length_m, 1))
+        for e in topo.edges.itertuples()
+    )
+
+
+def checks(report):
+    return sorted({r["check"] for r in report.rows})
+
+
+def node_of(topo, asset_id):
+    return int(topo.nodes.index[topo.nodes["asset_id"] == asset_id][0])
+
+
+def test_gap_inside_tolerance_snaps_into_one_node():
+    # A (0,0)-(100,0) and B starts 0.3 m short of A's end: (100.3,0)-(200,0).
+    # Expected: 3 nodes (two ends, one junction), 2 edges, nothing reported.
+    topo, report = build(
+        pipes=[("A", [(0, 0), (100, 0)]), ("B", [(100.3, 0), (200, 0)])], sources=[("S", (0, 0))]
+    )
+    assert len(topo.nodes) == 3 and len(topo.edges) == 2
+    assert sorted(topo.nodes["degree"]) == [1, 2, 2] or sorted(topo.nodes["degree"]) == [1, 1, 2]
+    assert topo.edges.loc[0, "v"] == topo.edges.loc[1, "u"]
+    assert "undershoot" not in checks(report)
+
+
+def test_gap_beyond_tolerance_stays_open_and_is_reported():
+    # B starts 2 m short: 4 nodes, 2 edges, not connected; B's start is a likely undershoot,
+    # and B is an island (no source) with its one customer.
+    topo, report = build(
+        pipes=[("A", [(0, 0), (100, 0)]), ("B", [(102, 0), (200, 0)])],
+        sources=[("S", (0, 0))],
+        customers=[("C", (150, 5))],
+    )
+    assert len(topo.nodes) == 5  # 4 pipe ends + the customer's attachment node
+    assert topo.edges.loc[0, "v"] != topo.edges.loc[1, "u"]
+    rows = [r for r in report.rows if r["check"] == "undershoot"]
+    # Both loose ends are 2 m from the other pipe: which one is short cannot be told.
+    assert sorted(r["feature_id"] for r in rows) == ["A", "B"]
+    assert any("2.00 m from pipe A" in r["message"] for r in rows)
+    island = [r for r in report.rows if r["check"] == "island"]
+    assert len(island) == 1 and "1 customers, 1 households" in island[0]["message"]
+
+
+def test_t_junction_splits_the_through_pipe():
+    # A (0,0)-(200,0); B (100,0)-(100,80) ends on A's interior -> A is split at x=100.
+    # Nodes: A's ends, the junction, B's far end = 4; edges: A 100 + A 100 + B 80.
+    topo, _ = build(pipes=[("A", [(0, 0), (200, 0)]), ("B", [(100, 0.2), (100, 80)])])
+    assert edge_set(topo) == [
+        ("A", ("end", "junction"), 100.0),
+        ("A", ("end", "junction"), 100.0),
+        ("B", ("end", "junction"), 79.8),
+    ]
+    assert (topo.nodes["degree"] == 3).sum() == 1
+
+
+def test_crossing_pipes_are_not_connected_and_same_class_is_reported():
+    # A (0,0)-(200,0) and B (100,-50)-(100,50) cross at (100,0): no node there.
+    # 4 ends, 2 edges; same class -> a crossing warning at (100,0). Different class: silent.
+    topo, report = build(pipes=[("A", [(0, 0), (200, 0)]), ("B", [(100, -50), (100, 50)])])
+    assert len(topo.nodes) == 4 and len(topo.edges) == 2
+    cross = [r for r in report.rows if r["check"] == "crossing"]
+    assert (
+        len(cross) == 1
+        and cross[0]["feature_id"] == "A"
+        and "crosses pipe B" in cross[0]["message"]
+    )
+    _, report = build(
+        pipes=[("A", [(0, 0), (200, 0)]), ("B", [(100, -50), (100, 50), "LP"][:2], "LP")]
+    )
+    assert "crossing" not in checks(report)
+
+
+def test_valve_off_the_line_is_reported_and_left_out():
+    # V is 1.5 m from A: beyond 0.5 m -> not placed, reported with its distance.
+    topo, report = build(pipes=[("A", [(0, 0), (100, 0)])], valves=[("V", (50, 1.5))])
+    assert (topo.nodes["kind"] == "valve").sum() == 0 and len(topo.edges) == 1
+    row = next(r for r in report.rows if r["check"] == "valve_off_pipe")
+    assert row["feature_id"] == "V" and "1.50 m from the nearest pipe" in row["message"]
+    assert topo.assets.set_index("asset_id").loc["V", "node_id"] == -1
+
+
+def test_valve_slightly_off_the_line_splits_the_pipe():
+    # V 0.3 m beside A at x=40: A splits into 40 m + 60 m, the valve between them.
+    topo, _ = build(pipes=[("A", [(0, 0), (100, 0)])], valves=[("V", (40, 0.3))])
+    assert edge_set(topo) == [("A", ("end", "valve"), 40.0), ("A", ("end", "valve"), 60.0)]
+
+
+def test_valve_exactly_on_a_vertex_and_at_a_pipe_end():
+    # A (0,0)-(50,0)-(50,50) with V1 on its bend vertex (50,0): A splits there (50 + 50).
+    # B (50,50)-(100,50) continues A; V2 at B's far end (100,50): an end valve, degree 1.
+    # Nodes: (0,0) end, V1, (50,50) junction, V2 = 4. Edges: A 50, A 50, B 50.
+    topo, report = build(
+        pipes=[("A", [(0, 0), (50, 0), (50, 50)]), ("B", [(50, 50), (100, 50)])],
+        valves=[("V1", (50, 0)), ("V2", (100, 50))],
+    )
+    assert edge_set(topo) == [
+        ("A", ("end", "valve"), 50.0),
+        ("A", ("junction", "valve"), 50.0),
+        ("B", ("junction", "valve"), 50.0),
+    ]
+    assert topo.nodes.loc[node_of(topo, "V2"), "degree"] == 1
+    assert topo.nodes.loc[node_of(topo, "V1"), "degree"] == 2
+    assert "valve_on_junction" not in checks(report)
+
+
+def test_valve_on_a_junction_of_three_pipes_is_reported():
+    # Three pipes meet at (0,0) and V sits on that point: it blocks all three.
+    topo, report = build(
+        pipes=[("A", [(0, 0), (100, 0)]), ("B", [(0, 0), (-100, 0)]), ("C", [(0, 0), (0, 100)])],
+        valves=[("V", (0.1, 0.1))],
+    )
+    assert topo.nodes.loc[node_of(topo, "V"), "degree"] == 3
+    row = next(r for r in report.rows if r["check"] == "valve_on_junction")
+    assert row["feature_id"] == "V" and "3 pipes" in row["message"]
+
+
+def test_multi_part_line_is_one_pipe_of_two_edges():
+    # M has parts (0,0)-(50,0) and (50,0)-(50,60): they share (50,0), so 3 nodes and 2 edges,
+    # both carrying pipe_id M.
+    topo, _ = build(pipes=[("M", [[(0, 0), (50, 0)], [(50, 0), (50, 60)]])])
+    assert edge_set(topo) == [("M", ("end", "junction"), 50.0), ("M", ("end", "junction"), 60.0)]
+
+
+def test_customers_attach_on_their_side_of_a_valve():
+    # A (0,0)-(100,0) with V at x=50. C1 at (45,10) and C2 at (55,10): C1 on the source side,
+    # C2 behind the valve. Edges: 0-C1 45, C1-V 5, V-C2 5, C2-100 45.
+    topo, _ = build(
+        pipes=[("A", [(0, 0), (100, 0)])],
+        valves=[("V", (50, 0))],
+        sources=[("S", (0, 0))],
+        customers=[("C1", (45, 10)), ("C2", (55, 10))],
+    )
+    assert edge_set(topo) == [
+        ("A", ("customer", "end"), 45.0),
+        ("A", ("customer", "source"), 45.0),
+        ("A", ("customer", "valve"), 5.0),
+        ("A", ("customer", "valve"), 5.0),
+    ]
+    c = topo.customers.set_index("customer_id")
+    v = node_of(topo, "V")
+    e = topo.edges
+    touching_v = set(e.loc[(e.u == v) | (e.v == v), ["u", "v"]].to_numpy().ravel()) - {v}
+    assert {c.loc["C1", "node_id"], c.loc["C2", "node_id"]} == touching_v
+    assert c.loc["C1", "attach_distance_m"] == pytest.approx(10)
+
+
+def test_customer_with_pipe_id_attaches_to_that_pipe():
+    # C is 5 m from A but names B (20 m away): it hangs on B.
+    topo, _ = build(
+        pipes=[("A", [(0, 0), (100, 0)]), ("B", [(0, 25), (100, 25)])],
+        customers=[("C", (50, 5), 1, False, "B")],
+    )
+    row = topo.customers.iloc[0]
+    assert topo.edges.loc[row["edge_id"], "pipe_id"] == "B" and row[
+        "attach_distance_m"
+    ] == pytest.approx(20)
+
+
+def test_customer_beyond_max_distance_is_reported_not_dropped():
+    topo, report = build(pipes=[("A", [(0, 0), (100, 0)])], customers=[("FAR", (50, 80))], maxd=60)
+    assert list(topo.customers["customer_id"]) == ["FAR"] and topo.customers["node_id"][0] == -1
+    row = next(r for r in report.rows if r["check"] == "customer_unattached")
+    assert row["feature_id"] == "FAR" and "80.0 m away" in row["message"]
+
+
+def test_customers_attach_only_to_in_service_pipes():
+    # The abandoned pipe X is nearer; C attaches to the in-service pipe A.
+    topo, _ = build(
+        pipes=[
+            ("A", [(0, 0), (100, 0)]),
+            ("X", [(0, 10), (100, 10), "LP"][:2], "MP-A", "abandoned"),
+        ],
+        customers=[("C", (50, 12))],
+    )
+    assert topo.edges.loc[topo.customers["edge_id"][0], "pipe_id"] == "A"
+
+
+def test_duplicate_and_zero_length_pipes_are_reported():
+    topo, report = build(
+        pipes=[("A", [(0, 0), (100, 0)]), ("A2", [(0, 0), (100, 0)]), ("Z", [(5, 5), (5, 5)])]
+    )
+    dup = next(r for r in report.rows if r["check"] == "duplicate_pipe")
+    assert dup["feature_id"] == "A2" and "100.0 m shared with pipe A" in dup["message"]
+    assert "zero_length" in checks(report)
+    assert set(topo.edges["pipe_id"]) == {"A", "A2"}  # kept: parallel edges between two nodes
+
+
+def test_regulator_between_same_classes_is_reported():
+    _, report = build(
+        pipes=[("A", [(0, 0), (100, 0)], "MP-A"), ("B", [(100, 0), (200, 0)], "MP-A")],
+        regulators=[("R", (100, 0))],
+    )
+    assert "regulator_same_class" in checks(report)
+    _, report = build(
+        pipes=[("A", [(0, 0), (100, 0)], "MP-A"), ("B", [(100, 0), (200, 0)], "LP")],
+        regulators=[("R", (100, 0))],
+    )
+    assert "regulator_same_class" not in checks(report)
+
+
+def test_node_ids_are_dense_and_edges_run_from_u_to_v():
+    topo, _ = build(
+        pipes=[("A", [(0, 0), (100, 0)]), ("B", [(100, 0), (100, 80)])],
+        valves=[("V", (100, 40))],
+        customers=[("C", (20, 5))],
+    )
+    assert list(topo.nodes["node_id"]) == list(range(len(topo.nodes)))
+    start = np.array([g.coords[0] for g in topo.edges.geometry])
+    end = np.array([g.coords[-1] for g in topo.edges.geometry])
+    xy = np.array([(p.x, p.y) for p in topo.nodes.geometry])
+    assert np.allclose(start, xy[topo.edges["u"]]) and np.allclose(end, xy[topo.edges["v"]])
