@@ -14,7 +14,7 @@ import logging
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components, depth_first_order
 
 from .topology import _rank
 
@@ -134,3 +134,683 @@ def components_without_source(topo):
     for comp in np.unique(edge_label[~fed[edge_label]]):
         in_comp = c_label == comp
         yield live[edge_label == comp], int(in_comp.sum()), int(hh[in_comp].sum())
+
+
+# --------------------------------------------------------------------------------------------
+# The zone graph and its dominator tree
+# --------------------------------------------------------------------------------------------
+
+
+def _csr(tails: np.ndarray, heads: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, indices) of the arcs tails -> heads, sorted by tail."""
+    order = np.argsort(tails, kind="stable")
+    indptr = np.zeros(n + 1, np.int64)
+    np.add.at(indptr, tails + 1, 1)
+    return np.cumsum(indptr), heads[order]
+
+
+def _gather(indptr: np.ndarray, indices: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """All neighbours of ``nodes`` in a CSR structure, concatenated (vectorised)."""
+    starts, ends = indptr[nodes], indptr[nodes + 1]
+    counts = ends - starts
+    if not counts.sum():
+        return np.empty(0, np.int64)
+    offs = np.repeat(starts - np.cumsum(counts) + counts, counts)
+    return indices[offs + np.arange(counts.sum())]
+
+
+def _postorder(indptr, indices, root: int, n: int) -> list[int]:
+    """Iterative DFS postorder from ``root`` (Python lists; used on the small core only)."""
+    ptr, idx = indptr.tolist(), indices.tolist()
+    seen = bytearray(n)
+    seen[root] = 1
+    out: list[int] = []
+    stack = [(root, ptr[root])]
+    while stack:
+        node, i = stack[-1]
+        if i < ptr[node + 1]:
+            stack[-1] = (node, i + 1)
+            nxt = idx[i]
+            if not seen[nxt]:
+                seen[nxt] = 1
+                stack.append((nxt, ptr[nxt]))
+        else:
+            stack.pop()
+            out.append(node)
+    return out
+
+
+def immediate_dominators(tails: np.ndarray, heads: np.ndarray, n: int, root: int) -> np.ndarray:
+    """Immediate dominator of every node of a flow graph (-1: unreachable; root: itself).
+
+    Pendant trees are peeled first, in vectorised rounds (in a gas network most of the graph
+    is tree-like: service areas behind a branch valve); the iterative algorithm of Cooper,
+    Harvey and Kennedy ("A simple, fast dominance algorithm", 2006) then runs on the remaining
+    core only. Peeling is exact: a tree hanging on one node cannot carry a path between two
+    other nodes, so it changes no dominator among the rest, and each of its nodes is
+    dominated by its parent.
+    """
+    idom = np.full(n, -1, np.int64)
+    if not len(tails):
+        idom[root] = root
+        return idom
+    # Reachable part only.
+    g = csr_array((np.ones(len(tails), np.int8), (tails, heads)), shape=(n, n))
+    order = breadth_first_order(g, root, directed=True, return_predecessors=False)
+    reach = np.zeros(n, bool)
+    reach[order] = True
+    keep = reach[tails] & reach[heads] & (tails != heads)
+    t, h = tails[keep], heads[keep]
+    # Undirected simple neighbour structure for peeling.
+    a = np.minimum(t, h)
+    b = np.maximum(t, h)
+    pairs = np.unique(a * n + b)
+    ua, ub = pairs // n, pairs % n
+    deg = np.bincount(np.concatenate([ua, ub]), minlength=n)
+    xor = np.zeros(n, np.int64)
+    np.bitwise_xor.at(xor, ua, ub)
+    np.bitwise_xor.at(xor, ub, ua)
+    arcs_sorted = np.unique(t * n + h)
+    alive = reach.copy()
+    parent = np.full(n, -1, np.int64)
+    while True:
+        leaves = np.flatnonzero(alive & (deg == 1))
+        leaves = leaves[leaves != root]
+        if not len(leaves):
+            break
+        p = xor[leaves]  # a degree-1 node's neighbour-xor is its one neighbour
+        parent[leaves] = p
+        alive[leaves] = False
+        np.subtract.at(deg, leaves, 1)
+        np.subtract.at(deg, p, 1)
+        np.bitwise_xor.at(xor, p, leaves)
+    core = np.flatnonzero(alive)
+    # Cooper-Harvey-Kennedy on the core.
+    in_core = np.zeros(n, bool)
+    in_core[core] = True
+    ck = in_core[t] & in_core[h]
+    ct, ch = t[ck], h[ck]
+    ptr, idx = _csr(ct, ch, n)
+    post = _postorder(ptr, idx, root, n)
+    po = {v: i for i, v in enumerate(post)}
+    rptr, ridx = _csr(ch, ct, n)
+    rptr_l, ridx_l = rptr.tolist(), ridx.tolist()
+    dom = {root: root}
+    rpo = post[::-1][1:]
+    changed = True
+    while changed:
+        changed = False
+        for u in rpo:
+            new = -1
+            for i in range(rptr_l[u], rptr_l[u + 1]):
+                p = ridx_l[i]
+                if p not in dom:
+                    continue
+                if new < 0:
+                    new = p
+                    continue
+                f1, f2 = p, new
+                while f1 != f2:
+                    while po[f1] < po[f2]:
+                        f1 = dom[f1]
+                    while po[f2] < po[f1]:
+                        f2 = dom[f2]
+                new = f1
+            if new >= 0 and dom.get(u) != new:
+                dom[u] = new
+                changed = True
+    for u, d in dom.items():
+        idom[u] = d
+    # Peeled nodes: dominated by their parent if gas can enter them from it.
+    peeled = np.flatnonzero(parent >= 0)
+    if len(peeled):
+        enters = np.isin(parent[peeled] * n + peeled, arcs_sorted)
+        idom[peeled] = np.where(enters, parent[peeled], -1)
+        # A leaf whose parent is unreachable is unreachable too: propagate down the trees.
+        changed = True
+        while changed:
+            bad = (idom[peeled] >= 0) & (idom[idom[peeled].clip(0)] < 0)
+            changed = bool(bad.any())
+            idom[peeled[bad]] = -1
+    idom[root] = root
+    return idom
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+# --------------------------------------------------------------------------------------------
+
+
+class IsolationEngine:
+    """Segments, losses and criticality of one network in its base state.
+
+    Parameters
+    ----------
+    flow
+        The network as arrays, with its base state (normally-closed valves).
+    customer_nodes
+        Attachment node of every customer (-1: not attached).
+    weights
+        Per-customer quantities to add up, e.g. ``{"customers": 1, "households": hh,
+        "critical": is_critical}`` (arrays aligned with ``customer_nodes``).
+
+    Notes
+    -----
+    Zones are the pipe parts connected without passing a valve or a regulator; segments join
+    the zones on either side of a regulator. The zone graph has one node per zone, one per
+    open valve and a super-source; regulators are one-way arcs. Every whole-network result
+    comes from its dominator tree (DESIGN.md, "Algorithms"); see :meth:`lost_by_removal`.
+    """
+
+    #: Backward searches that certify a neighbour as still supplied stop after this many nodes.
+    SEARCH_BUDGET = 4000
+
+    def __init__(self, flow: FlowGraph, customer_nodes: np.ndarray, weights: dict[str, np.ndarray]):
+        self.flow = flow
+        n_flow = flow.n
+        is_valve = np.zeros(n_flow, bool)
+        is_valve[flow.valves] = True
+        self.is_valve = is_valve
+        eu, ev = flow.edge_u, flow.edge_v
+        vu, vv = is_valve[eu], is_valve[ev]
+        both = vu & vv
+        m = len(eu)
+        # Zones: non-valve flow nodes joined by edges; a valve-to-valve edge is a zone alone.
+        virt = n_flow + np.flatnonzero(both)
+        plain = ~(vu | vv)
+        g = csr_array(
+            (np.ones(plain.sum(), np.int8), (eu[plain], ev[plain])), shape=(n_flow + m, n_flow + m)
+        )
+        _, label = connected_components(g, directed=False)
+        edge_zone_raw = np.where(both, n_flow + np.arange(m), np.where(vu, ev, eu))
+        edge_zone_raw = label[edge_zone_raw]
+        node_zone_raw = label[:n_flow]
+        # Compact zone ids: zones that hold a live edge, a source or a customer.
+        used = np.zeros(label.max() + 1, bool)
+        used[edge_zone_raw] = True
+        used[node_zone_raw[flow.sources]] = True
+        cn = customer_nodes[customer_nodes >= 0]
+        used[node_zone_raw[cn]] = True
+        zid = np.full(len(used), -1, np.int64)
+        zid[used] = np.arange(used.sum())
+        self.n_zones = nz = int(used.sum())
+        self.edge_zone = zid[edge_zone_raw]
+        self.node_zone = np.where(is_valve, -1, zid[node_zone_raw])
+        # Segments: zones joined through regulators.
+        regs, outs = flow.regulators, flow.outlet[flow.regulators]
+        zr, zo = self.node_zone[regs], self.node_zone[outs]
+        okr = (zr >= 0) & (zo >= 0)
+        sg = csr_array((np.ones(okr.sum(), np.int8), (zr[okr], zo[okr])), shape=(nz, nz))
+        _, seg = connected_components(sg, directed=False)
+        # Number segments by their first edge, so ids follow the edges table.
+        first = np.full(seg.max() + 1 if nz else 0, np.iinfo(np.int64).max)
+        np.minimum.at(first, seg[self.edge_zone], np.arange(m))
+        rank = np.empty(len(first), np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+        self.zone_seg = rank[seg] if nz else np.empty(0, np.int64)
+        self.n_segments = len(first)
+        # Valves: index k for valve node flow.valves[k]; their adjacent zones.
+        nv = len(flow.valves)
+        vidx = np.full(n_flow, -1, np.int64)
+        vidx[flow.valves] = np.arange(nv)
+        self.valve_index = vidx
+        adj_v = np.concatenate([vidx[eu[vu]], vidx[ev[vv]]])
+        adj_z = np.concatenate([self.edge_zone[vu], self.edge_zone[vv]])
+        pair = np.unique(adj_v * (nz + 1) + adj_z) if len(adj_v) else np.empty(0, np.int64)
+        self.vz_valve, self.vz_zone = pair // (nz + 1), pair % (nz + 1)
+        self.valve_sides = np.bincount(self.vz_valve, minlength=nv)
+        open_v = ~flow.base_closed[flow.valves]
+        self.valve_open = open_v
+        # Zone graph: zones 0..nz-1, open valves nz + k, root nz + nv.
+        self.root = root = nz + nv
+        self.n_zg = nz + nv + 1
+        o = open_v[self.vz_valve]
+        zt = [self.vz_zone[o], nz + self.vz_valve[o], zr[okr]]
+        zh = [nz + self.vz_valve[o], self.vz_zone[o], zo[okr]]
+        src_z = self.node_zone[flow.sources]
+        src_z = np.unique(src_z[src_z >= 0])
+        zt.append(np.full(len(src_z), root))
+        zh.append(src_z)
+        tails, heads = np.concatenate(zt), np.concatenate(zh)
+        key = np.unique(tails * self.n_zg + heads)
+        self.tails, self.heads = key // self.n_zg, key % self.n_zg
+        self.out_ptr, self.out_idx = _csr(self.tails, self.heads, self.n_zg)
+        self.in_ptr, self.in_idx = _csr(self.heads, self.tails, self.n_zg)
+        self.source_zones = src_z
+        # Customer weights per zone-graph node (base-supplied customers only count as lost).
+        cz = np.where(customer_nodes >= 0, self.node_zone[np.maximum(customer_nodes, 0)], -1)
+        self.customer_zone = cz
+        self.weights = {k: np.asarray(w, float) for k, w in weights.items()}
+        self._dominators()
+        self.fallbacks = 0
+
+    # -- dominator tree ---------------------------------------------------------------------
+
+    def _dominators(self) -> None:
+        n, root = self.n_zg, self.root
+        idom = immediate_dominators(self.tails, self.heads, n, root)
+        self.idom = idom
+        self.reached = idom >= 0
+        kids = np.flatnonzero(self.reached & (np.arange(n) != root))
+        tree = csr_array((np.ones(len(kids), np.int8), (idom[kids], kids)), shape=(n, n))
+        pre = depth_first_order(tree, root, directed=True, return_predecessors=False)
+        tin = np.full(n, -1, np.int64)
+        tin[pre] = np.arange(len(pre))
+        size = np.ones(n, np.int64)
+        par = idom.tolist()
+        size_l = size.tolist()
+        for v in pre[::-1].tolist():
+            if v != root:
+                size_l[par[v]] += size_l[v]
+        size = np.array(size_l, np.int64)
+        self.pre, self.tin, self.tout = pre, tin, tin + size
+        # Prefix sums of the weights in preorder: a subtree's total is one subtraction.
+        self.prefix, self.node_weight = {}, {}
+        ok = self.customer_zone >= 0
+        for k, w in self.weights.items():
+            per_node = np.zeros(n)
+            np.add.at(per_node, self.customer_zone[ok], w[ok])
+            per_node[~self.reached] = 0  # not supplied in the base state: cannot be lost
+            self.node_weight[k] = per_node
+            self.prefix[k] = np.concatenate([[0.0], np.cumsum(per_node[pre])])
+        # A BFS spanning tree certifies "still supplied" cheaply (see lost_by_removal).
+        g = csr_array((np.ones(len(self.tails), np.int8), (self.tails, self.heads)), shape=(n, n))
+        border, pred = breadth_first_order(g, root, directed=True, return_predecessors=True)
+        bk = border[1:]
+        btree = csr_array((np.ones(len(bk), np.int8), (pred[bk], bk)), shape=(n, n))
+        bpre = depth_first_order(btree, root, directed=True, return_predecessors=False)
+        btin = np.full(n, -1, np.int64)
+        btin[bpre] = np.arange(len(bpre))
+        bsize = [1] * n
+        bpar = pred.tolist()
+        for v in bpre[::-1].tolist():
+            if v != root:
+                bsize[bpar[v]] += bsize[v]
+        self.btin, self.btout = btin, btin + np.array(bsize, np.int64)
+
+    def subtree_total(self, nodes: np.ndarray, key: str) -> np.ndarray:
+        """Weight ``key`` dominated by each node (what its removal alone cuts off)."""
+        p = self.prefix[key]
+        nodes = np.asarray(nodes)
+        ok = self.tin[nodes] >= 0
+        out = np.zeros(len(nodes))
+        out[ok] = p[self.tout[nodes[ok]]] - p[self.tin[nodes[ok]]]
+        return out
+
+    # -- removal of a set of nodes -----------------------------------------------------------
+
+    def _roots(self, W: np.ndarray) -> np.ndarray:
+        """The members of W not dominated by another member (their subtrees cover W's)."""
+        W = np.unique(W[self.reached[W]])
+        W = W[np.argsort(self.tin[W])]
+        roots, end = [], -1
+        for w, a, b in zip(W.tolist(), self.tin[W].tolist(), self.tout[W].tolist(), strict=True):
+            if a >= end:
+                roots.append(w)
+                end = b
+        return np.array(roots, np.int64)
+
+    def lost_by_removal(self, W) -> np.ndarray:
+        """Zone-graph nodes that lose supply when the nodes ``W`` are removed (exact).
+
+        R, the union of the dominator subtrees of W, is lost for certain. Anything else that
+        is lost is reached only through R, so it suffices to settle the "at-risk" nodes, the
+        out-neighbours of R: if each is still supplied, exactly R is lost (take any path to a
+        node outside R; after its last visit to R it runs on from an at-risk node).
+
+        An at-risk node is certified supplied when its path in a BFS spanning tree avoids W,
+        or when a backward search from it (not entering R) meets a certified node. A backward
+        search that ends without meeting one proves that everything it saw is cut off: those
+        nodes and their dominator subtrees join R, and their out-neighbours become at-risk in
+        turn. The work is proportional to what is lost plus short searches round the hole;
+        only a search that exceeds :attr:`SEARCH_BUDGET` falls back to one full search
+        (counted in :attr:`fallbacks`).
+        """
+        W = np.asarray(W, np.int64)
+        roots = self._roots(W)
+        if not len(roots):
+            return np.empty(0, np.int64)
+        R = np.concatenate([self.pre[self.tin[r] : self.tout[r]] for r in roots.tolist()])
+        bt, bo = self.btin[roots], self.btout[roots]
+        bt_l, bo_l = bt.tolist(), bo.tolist()
+
+        def certified(nodes: np.ndarray) -> np.ndarray:
+            x = self.btin[nodes][:, None]
+            return (x[:, 0] >= 0) & ~((bt[None, :] <= x) & (x < bo[None, :])).any(1)
+
+        r_set: set[int] | None = None
+        extra: list[int] = []
+        safe: set[int] = set()
+        frontier_nodes = R
+        btin, iptr, iidx = self.btin, self.in_ptr, self.in_idx
+        while True:
+            heads = _gather(self.out_ptr, self.out_idx, frontier_nodes)
+            heads = heads[~self._in_subtrees(roots, heads)]
+            if r_set is not None and len(heads):
+                heads = heads[[h not in r_set for h in heads.tolist()]]
+            A = np.unique(heads)
+            if not len(A):
+                break
+            cert = certified(A)
+            safe.update(A[cert].tolist())
+            todo = [a for a in A[~cert].tolist() if a not in safe]
+            if not todo:
+                break
+            if r_set is None:
+                r_set = set(R.tolist())
+            newly: list[int] = []
+            for a in todo:
+                if a in safe or a in r_set:
+                    continue
+                seen = {a}
+                frontier = [a]
+                found = False
+                while frontier and not found:
+                    if len(seen) > self.SEARCH_BUDGET:
+                        self.fallbacks += 1
+                        return self._lost_full(W)
+                    nxt = []
+                    for x in frontier:
+                        for y in iidx[iptr[x] : iptr[x + 1]].tolist():
+                            if y in seen or y in r_set:
+                                continue
+                            by = btin[y]
+                            if y in safe or (
+                                by >= 0
+                                and not any(s <= by < e for s, e in zip(bt_l, bo_l, strict=True))
+                            ):
+                                found = True
+                                break
+                            seen.add(y)
+                            nxt.append(y)
+                        if found:
+                            break
+                    frontier = nxt
+                if found:
+                    safe.add(a)
+                    continue
+                # Nothing that can reach `a` is supplied: all of it is cut off, with what it
+                # dominates.
+                for x in seen:
+                    sub = self.pre[self.tin[x] : self.tout[x]].tolist() if self.tin[x] >= 0 else [x]
+                    for y in sub:
+                        if y not in r_set:
+                            r_set.add(y)
+                            extra.append(y)
+                            newly.append(y)
+            if not newly:
+                break
+            frontier_nodes = np.array(newly, np.int64)
+        if not extra:
+            return R
+        return np.concatenate([R, np.array(extra, np.int64)])
+
+    def _in_subtrees(self, roots: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        t = self.tin[nodes]
+        rt = self.tin[roots]
+        order = np.argsort(rt)
+        rt, ro = rt[order], self.tout[roots][order]
+        i = np.searchsorted(rt, t, side="right") - 1
+        return (i >= 0) & (t >= 0) & (t < ro[np.maximum(i, 0)])
+
+    def _lost_full(self, W: np.ndarray) -> np.ndarray:
+        """Reachable nodes that a search from the root avoiding ``W`` does not reach."""
+        blocked = np.zeros(self.n_zg, bool)
+        blocked[W] = True
+        ok = ~(blocked[self.tails] | blocked[self.heads])
+        g = csr_array(
+            (np.ones(ok.sum(), np.int8), (self.tails[ok], self.heads[ok])),
+            shape=(self.n_zg, self.n_zg),
+        )
+        order = breadth_first_order(g, self.root, directed=True, return_predecessors=False)
+        now = np.zeros(self.n_zg, bool)
+        now[order] = True
+        return np.flatnonzero(self.reached & ~now)
+
+    def total(self, nodes: np.ndarray, key: str) -> float:
+        """Weight ``key`` of the zone-graph nodes ``nodes`` (base-supplied customers)."""
+        return float(self.node_weight[key][nodes].sum()) if len(nodes) else 0.0
+
+    # -- whole-network results ---------------------------------------------------------------
+
+    def _segment_valves(self) -> tuple[np.ndarray, np.ndarray]:
+        """(segment, valve index) pairs: the open boundary valves of every segment."""
+        nv = len(self.flow.valves)
+        o = self.valve_open[self.vz_valve]
+        key = np.unique(self.zone_seg[self.vz_zone[o]] * max(nv, 1) + self.vz_valve[o])
+        return key // max(nv, 1), key % max(nv, 1)
+
+    def _totals(self, nodes: np.ndarray) -> dict[str, float]:
+        return {k: self.total(nodes, k) for k in self.weights}
+
+    def segment_losses(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """Loss of every segment when all its boundary valves close.
+
+        Returns the table (index segment_id; one ``<weight>_lost`` column per weight) and, per
+        segment, the zone-graph node whose dominator subtree is exactly the loss (-1 where the
+        loss needed the general routine).
+        """
+        S, nz = self.n_segments, self.n_zones
+        seg, valve = self._segment_valves()
+        vnode = nz + valve
+        zones_per = np.bincount(self.zone_seg, minlength=S)
+        has_src = np.zeros(S, bool)
+        has_src[self.zone_seg[self.source_zones]] = True
+        multi = np.zeros(S, bool)
+        multi[seg[self.valve_sides[valve] >= 3]] = True
+        nval = np.bincount(seg, minlength=S)
+        root_of = np.full(S, -1, np.int64)
+        # (a) one zone, no source, only two-sided valves: the loss is the zone's subtree.
+        zone_of_seg = np.full(S, -1, np.int64)
+        zone_of_seg[self.zone_seg] = np.arange(nz)
+        a = (zones_per == 1) & ~has_src & ~multi & (nval > 0)
+        root_of[a] = zone_of_seg[a]
+        # (b) one boundary valve dominates the others (one valve, or a valve in front of them).
+        if len(seg):
+            t = self.tin[vnode]
+            order = np.lexsort((t, seg))
+            s_o, v_o, t_o = seg[order], vnode[order], t[order]
+            firsts = np.r_[0, np.flatnonzero(np.diff(s_o)) + 1]
+            cand = v_o[firsts]
+            last_t = np.maximum.reduceat(t_o, firsts)
+            min_t = np.minimum.reduceat(t_o, firsts)
+            ok = (min_t >= 0) & (last_t < self.tout[cand])
+            sb = s_o[firsts][ok]
+            fill = root_of[sb] < 0
+            root_of[sb[fill]] = cand[ok][fill]
+        out = {f"{k}_lost": np.zeros(S) for k in self.weights}
+        fast = root_of >= 0
+        for k in self.weights:
+            out[f"{k}_lost"][fast] = self.subtree_total(root_of[fast], k)
+        starts = np.r_[0, np.cumsum(nval)]
+        for s in np.flatnonzero(~fast & (nval > 0)).tolist():
+            lost = self.lost_by_removal(vnode[starts[s] : starts[s + 1]])
+            for k, v in self._totals(lost).items():
+                out[f"{k}_lost"][s] = v
+        return pd.DataFrame(out), root_of
+
+    def valve_failures(self, seg_loss: pd.DataFrame, root_of: np.ndarray) -> pd.DataFrame:
+        """Loss when each valve fails to close while a segment it bounds is isolated.
+
+        Isolation then extends past the valve: every segment the valve touches is isolated
+        together (their boundary valves close, this one stays open). The result is the same
+        whichever of those segments was the one to isolate. Columns ``<weight>_lost_if_fails``
+        and ``extra_<weight>_lost``: the first minus the smallest loss of the segments it
+        touches (what the failure adds in the worst case).
+        """
+        nz, nv = self.n_zones, len(self.flow.valves)
+        seg, valve = self._segment_valves()
+        starts = np.r_[0, np.cumsum(np.bincount(seg, minlength=self.n_segments))]
+        keys = list(self.weights)
+        res = {f"{k}_lost_if_fails": np.zeros(nv) for k in keys}
+        base = {k: seg_loss[f"{k}_lost"].to_numpy() for k in keys}
+        # Segments of every valve (open ones fail; a closed one has nothing to fail).
+        vs = self.zone_seg[self.vz_zone]
+        key = np.unique(self.vz_valve * max(self.n_segments, 1) + vs)
+        v_of, s_of = key // max(self.n_segments, 1), key % max(self.n_segments, 1)
+        vstart = np.r_[0, np.cumsum(np.bincount(v_of, minlength=nv))]
+        has_src = np.zeros(self.n_segments, bool)
+        has_src[self.zone_seg[self.source_zones]] = True
+        zones_per = np.bincount(self.zone_seg, minlength=self.n_segments)
+        zone_of_seg = np.full(self.n_segments, -1, np.int64)
+        zone_of_seg[self.zone_seg] = np.arange(nz)
+        # Extent of each segment's zones in the dominator preorder.
+        zt = self.tin[np.arange(nz)]
+        zmin = np.full(self.n_segments, np.iinfo(np.int64).max)
+        zmax = np.full(self.n_segments, -1)
+        np.minimum.at(zmin, self.zone_seg, np.where(zt >= 0, zt, np.iinfo(np.int64).max))
+        np.maximum.at(zmax, self.zone_seg, zt)
+        unreached = np.zeros(self.n_segments, bool)
+        unreached[self.zone_seg[zt < 0]] = True
+        multi_valve = self.valve_sides >= 3
+        seg_multi = np.zeros(self.n_segments, bool)
+        seg_multi[seg[multi_valve[valve]]] = True
+        smallest = {k: np.zeros(nv) for k in keys}
+
+        def inside(small: int, big: int) -> bool:
+            r = root_of[big]
+            return (
+                r >= 0
+                and not unreached[small]
+                and zmin[small] >= self.tin[r]
+                and zmax[small] < self.tout[r]
+            )
+
+        for k in np.flatnonzero(self.valve_open).tolist():
+            segs = s_of[vstart[k] : vstart[k + 1]]
+            for w in keys:
+                smallest[w][k] = base[w][segs].min() if len(segs) else 0.0
+            src = has_src[segs].any()
+            if len(segs) < 2 and not src:
+                # Both sides in one segment (or a dead end): with every other boundary valve
+                # closed the segment is cut off anyway.
+                for w in keys:
+                    res[f"{w}_lost_if_fails"][k] = base[w][segs].sum() if len(segs) else 0.0
+                continue
+            done = None
+            if len(segs) == 2 and not src:
+                s, t = segs.tolist()
+                if inside(t, s):
+                    done = s
+                elif inside(s, t):
+                    done = t
+            if done is not None:
+                for w in keys:
+                    res[f"{w}_lost_if_fails"][k] = base[w][done]
+                continue
+            if not src and (zones_per[segs] == 1).all() and not seg_multi[segs].any():
+                W = zone_of_seg[segs]
+            else:
+                W = np.unique(np.concatenate([nz + valve[starts[s] : starts[s + 1]] for s in segs]))
+                W = W[W != nz + k]
+            lost = self.lost_by_removal(W)
+            for w, v in self._totals(lost).items():
+                res[f"{w}_lost_if_fails"][k] = v
+        for w in keys:
+            res[f"extra_{w}_lost"] = res[f"{w}_lost_if_fails"] - smallest[w]
+        return pd.DataFrame(res)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables for the GeoPackage and the CLI
+# --------------------------------------------------------------------------------------------
+
+SEGMENT_COLUMNS = [
+    "segment_id",
+    "valve_ids",
+    "customers",
+    "households",
+    "critical_customers",
+    "customers_lost",
+    "households_lost",
+    "critical_lost",
+    "length_m",
+]
+VALVE_COLUMNS = [
+    "valve_id",
+    "node_id",
+    "normally",
+    "operable",
+    "segment_ids",
+    "customers_lost_if_fails",
+    "households_lost_if_fails",
+    "critical_lost_if_fails",
+    "extra_customers_lost",
+    "extra_households_lost",
+    "extra_critical_lost",
+]
+
+
+def customer_weights(customers: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The quantities every loss is counted in: customers, households, critical customers."""
+    return {
+        "customers": np.ones(len(customers)),
+        "households": customers["households"].to_numpy(float),
+        "critical": customers["critical"].to_numpy(bool).astype(float),
+    }
+
+
+def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
+    """The ``segments`` layer, ``segment_id`` per customer and the ``valve_criticality`` layer.
+
+    Segment columns: segment_id; valve_ids (";"-joined boundary valves, closed ones included);
+    customers, households, critical_customers (attached to the segment); customers_lost,
+    households_lost, critical_lost (base-supplied customers that lose gas when every boundary
+    valve closes: inside the segment and cut off behind it); length_m (in-service pipe);
+    geometry (MultiLineString).
+    """
+    import geopandas as gpd
+    import shapely
+
+    from .validate import geoms
+
+    fg = engine.flow
+    S = engine.n_segments
+    loss, root_of = engine.segment_losses()
+    fail = engine.valve_failures(loss, root_of)
+    live_pos = np.searchsorted(edges["edge_id"].to_numpy(), fg.live_edges)
+    seg_of_live = engine.zone_seg[engine.edge_zone]
+    length = np.bincount(seg_of_live, weights=edges["length_m"].to_numpy()[live_pos], minlength=S)
+    lines = geoms(edges)[live_pos]
+    order = np.argsort(seg_of_live, kind="stable")
+    geom = shapely.multilinestrings(lines[order], indices=seg_of_live[order]) if S else []
+    cz = engine.customer_zone
+    cseg = np.where(cz >= 0, engine.zone_seg[np.maximum(cz, 0)], -1)
+    w = engine.weights
+    ok = cseg >= 0
+    own = {k: np.bincount(cseg[ok], weights=w[k][ok], minlength=S) for k in w}
+    # Boundary valves of each segment, closed ones too (crews need the whole list).
+    vid = fg.asset_id[fg.valves]
+    vs = engine.zone_seg[engine.vz_zone]
+    pairs = pd.DataFrame({"s": vs, "v": vid[engine.vz_valve]}).drop_duplicates()
+    joined = pairs.sort_values(["s", "v"]).groupby("s")["v"].agg(";".join)
+    segs = gpd.GeoDataFrame(
+        {
+            "segment_id": np.arange(S),
+            "valve_ids": joined.reindex(np.arange(S)).fillna("").to_numpy(object),
+            "customers": own["customers"].astype(int),
+            "households": own["households"].astype(int),
+            "critical_customers": own["critical"].astype(int),
+            "customers_lost": loss["customers_lost"].to_numpy().astype(int),
+            "households_lost": loss["households_lost"].to_numpy().astype(int),
+            "critical_lost": loss["critical_lost"].to_numpy().astype(int),
+            "length_m": length,
+        },
+        geometry=list(geom),
+        crs=edges.crs,
+    )
+    vseg = pd.DataFrame({"v": engine.vz_valve, "s": vs}).drop_duplicates().sort_values(["v", "s"])
+    vseg_s = vseg.groupby("v")["s"].agg(lambda x: ";".join(map(str, x)))
+    vt = pd.DataFrame(
+        {
+            "valve_id": vid,
+            "node_id": fg.valves,
+            "segment_ids": vseg_s.reindex(np.arange(len(vid))).fillna("").to_numpy(),
+        }
+    )
+    for k in ("customers", "households", "critical"):
+        vt[f"{k}_lost_if_fails"] = fail[f"{k}_lost_if_fails"].to_numpy().astype(int)
+        vt[f"extra_{k}_lost"] = fail[f"extra_{k}_lost"].to_numpy().astype(int)
+    attrs = valves.set_index("valve_id")[["normally", "operable"]]
+    vt = vt.join(attrs, on="valve_id")
+    return segs, cseg, vt[VALVE_COLUMNS]

@@ -65,6 +65,16 @@ class Network:
         fg.set_base_closed(closed_valve_nodes(self.valves))
         return fg
 
+    @cached_property
+    def engine(self):
+        """The isolation engine for the base state (see :mod:`gasnet.isolation`)."""
+        from .isolation import IsolationEngine, customer_weights
+
+        nodes = pd.to_numeric(self.customers["node_id"], errors="coerce").fillna(-1)
+        return IsolationEngine(
+            self.flow, nodes.to_numpy(np.int64), customer_weights(self.customers)
+        )
+
     def valve_nodes(self, valve_ids) -> np.ndarray:
         """Node ids of valves, with a clear error for unknown or unplaced ids."""
         from .errors import UnknownAssetError

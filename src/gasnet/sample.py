@@ -4,7 +4,7 @@ Layout (working CRS EPSG:4545, centred on 106.75°E 31.86°N):
 
 * two city gate stations (門站) west and east feed an SHP-B trunk and a ring round the city;
 * regulator stations (調壓站) on the ring, each with an inlet and an outlet valve, feed a looped
-  MP-A street grid; mainline valves sit on every leg of every third grid junction;
+  MP-A street grid; mainline valves section it into areas of 3x3 blocks;
 * each city block takes gas through an MP-B stub with a branch valve to a regulator cabinet
   (調壓箱) and an LP tree (spine and branches) to its buildings; a few blocks are tied to their
   neighbour through a normally-closed LP valve; parks and the river have no buildings;
@@ -208,13 +208,14 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
     for i in range(nbx + 1):
         for j in range(nby):
             net.pipe_add(tuple(P[i, j]), tuple(P[i, j + 1]), "中壓A", 200 if i % 4 == 0 else 160)
-    # Mainline valves on every leg of every third junction, 6 m from it.
-    for i in range(0, nbx + 1, 3):
-        for j in range(0, nby + 1, 3):
-            here = tuple(P[i, j])
-            for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-                if 0 <= i + di <= nbx and 0 <= j + dj <= nby:
-                    net.valve_add(_toward(here, tuple(P[i + di, j + dj]), 6.0), 160, kind="閘閥")
+    # Mainline valves section the grid into 3x3-block areas: every street that crosses a
+    # section line has a valve 6 m from the junction it leaves.
+    for j in range(nby + 1):
+        for i in range(0, nbx, 3):
+            net.valve_add(_toward(tuple(P[i, j]), tuple(P[i + 1, j]), 6.0), 160, kind="閘閥")
+    for i in range(nbx + 1):
+        for j in range(0, nby, 3):
+            net.valve_add(_toward(tuple(P[i, j]), tuple(P[i, j + 1]), 6.0), 160, kind="閘閥")
 
     # Blocks: MP-B stub with branch valve -> cabinet -> LP spine and branches -> buildings.
     branch_ends: dict = {}

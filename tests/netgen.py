@@ -1,0 +1,56 @@
+"""Random small networks as node / edge tables, for property tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def random_network(seed: int, n_max: int = 24):
+    """Tree plus chords (loops, parallel pipes), sources, valves (some normally closed, some
+    on junctions), regulators between classes, abandoned pipes, customers."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, n_max + 1))
+    pairs = [(int(rng.integers(0, i)), i) for i in range(1, n)]
+    for _ in range(int(rng.integers(0, n // 2 + 1))):
+        a, b = (int(x) for x in rng.integers(0, n, 2))
+        if a != b:
+            pairs.append((a, b))
+    kind = np.array(["junction"] * n, dtype=object)
+    kind[0] = "source"
+    if n > 4 and rng.random() < 0.3:
+        kind[int(rng.integers(1, n))] = "source"
+    for i in range(1, n):
+        if kind[i] == "junction":
+            r = rng.random()
+            kind[i] = "valve" if r < 0.4 else "regulator" if r < 0.5 else "junction"
+    asset = [
+        f"{k[0].upper()}{i}" if k in ("valve", "regulator", "source") else None
+        for i, k in enumerate(kind)
+    ]
+    nodes = pd.DataFrame({"node_id": np.arange(n), "kind": kind, "asset_id": asset})
+    classes = rng.choice(["MP-A", "LP", "SHP-B"], size=len(pairs), p=[0.45, 0.45, 0.1])
+    status = np.where(rng.random(len(pairs)) < 0.9, "in_service", "abandoned")
+    edges = pd.DataFrame(
+        {
+            "edge_id": np.arange(len(pairs)),
+            "u": [a for a, _ in pairs],
+            "v": [b for _, b in pairs],
+            "status": status,
+            "pressure_class": classes,
+            "length_m": 1.0,
+            "diameter_mm": 100.0,
+        }
+    )
+    valves = np.flatnonzero(kind == "valve")
+    closed = valves[rng.random(len(valves)) < 0.15]
+    ok_nodes = np.flatnonzero((kind != "valve") & (kind != "regulator"))
+    nc = int(rng.integers(0, 2 * n))
+    cust_nodes = rng.choice(ok_nodes, size=nc) if nc else np.empty(0, np.int64)
+    cust_nodes = np.where(rng.random(nc) < 0.05, -1, cust_nodes)  # a few unattached
+    weights = {
+        "customers": np.ones(nc),
+        "households": rng.integers(1, 60, nc).astype(float),
+        "critical": (rng.random(nc) < 0.2).astype(float),
+    }
+    return nodes, edges, closed, cust_nodes.astype(np.int64), weights
