@@ -53,7 +53,7 @@ def test_customers_lost_of_every_segment_equal_reference(seed):
 @SETTINGS
 @given(SEEDS)
 def test_valve_failure_impact_equals_reference(seed):
-    eng, ref, nodes, _ = make(seed)
+    eng, ref, *_ = make(seed)
     loss, root_of = eng.segment_losses()
     fail = eng.valve_failures(loss, root_of)
     segs = engine_segments(eng)

@@ -316,7 +316,6 @@ class IsolationEngine:
         both = vu & vv
         m = len(eu)
         # Zones: non-valve flow nodes joined by edges; a valve-to-valve edge is a zone alone.
-        virt = n_flow + np.flatnonzero(both)
         plain = ~(vu | vv)
         g = csr_array(
             (np.ones(plain.sum(), np.int8), (eu[plain], ev[plain])), shape=(n_flow + m, n_flow + m)
