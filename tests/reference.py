@@ -39,12 +39,12 @@ class Reference:
             return (node, "out")
         return (node, "in")
 
-    def supplied(self, closed: set) -> set:
-        """Supplied network nodes (as (node, port)) with ``closed`` valves closed too."""
+    def supplied(self, closed: set, removed_edges: frozenset = frozenset()) -> set:
+        """Supplied network nodes with ``closed`` valves closed and ``removed_edges`` gone."""
         closed = closed | self.closed_base
         g = nx.DiGraph()
-        for _, u, v, rk in self.live:
-            if u in closed or v in closed:
+        for e, u, v, rk in self.live:
+            if u in closed or v in closed or e in removed_edges:
                 continue
             a, b = self.port(u, rk), self.port(v, rk)
             g.add_edge(a, b)
@@ -53,9 +53,11 @@ class Reference:
             g.add_edge((r, "in"), (r, "out"))
         out = set()
         for s, k in self.kind.items():
+            if k == "source" and s in closed:
+                continue
             if k == "source" and (s, "in") in g:
                 out |= {s for s, _ in nx.descendants(g, (s, "in"))} | {s}
-            elif k == "source" and s not in closed:
+            elif k == "source":
                 out.add(s)
         return out
 

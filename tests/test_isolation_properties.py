@@ -96,3 +96,65 @@ def test_lost_by_removal_equals_a_full_search(seed, pick):
         return
     W = rng.choice(reach, size=min(len(reach), int(rng.integers(1, 4))), replace=False)
     assert sorted(eng.lost_by_removal(W).tolist()) == sorted(eng._lost_full(W).tolist())
+
+
+def reference_burst(ref, eng, damaged_edge: int, skip_nodes: set):
+    """Brute force: grow the damaged segments past valves that cannot close; a border valve
+    needs a crew iff a source reaches it with the area removed; then what loses gas."""
+    segs = ref.segments()
+    region = {s for s in segs if damaged_edge in s}
+    while True:
+        border = set().union(*(ref.boundary(s) for s in region))
+        grow = {v for v in border if v in skip_nodes and v not in ref.closed_base}
+        new = {s for s in segs if s not in region and ref.boundary(s) & grow}
+        if not new:
+            break
+        region |= new
+    area_nodes = {
+        x
+        for e, u, v, _ in ref.live
+        if any(e in s for s in region)
+        for x in (u, v)
+        if ref.kind[x] != "valve"
+    }
+    border = set().union(*(ref.boundary(s) for s in region))
+    inner = {
+        v
+        for v in border
+        if all(any(e in s for s in region) for e, a, b, _ in ref.live if v in (a, b))
+    }
+    area_edges = frozenset().union(*region)
+    reach = ref.supplied(
+        area_nodes & {x for x in area_nodes if ref.kind[x] == "source"}, removed_edges=area_edges
+    )
+    close = {v for v in border - inner - ref.closed_base - skip_nodes if v in reach}
+    sources_in = {x for x in area_nodes if ref.kind[x] == "source"}
+    lost = ref.lost(close | sources_in)
+    return close, lost
+
+
+@SETTINGS
+@given(SEEDS, st.integers(0, 2**32 - 1))
+def test_burst_equals_reference(seed, pick):
+    from gasnet.operations import plan_isolation
+
+    eng, ref, *_ = make(seed)
+    if not len(eng.flow.live_edges):
+        return
+    rng = np.random.default_rng(pick)
+    pos = int(rng.integers(0, len(eng.flow.live_edges)))
+    skip = rng.random(len(eng.flow.valves)) < 0.25
+    plan = plan_isolation(eng, eng.edge_zone[[pos]], skip, skip)
+    skip_nodes = set(eng.flow.valves[skip].tolist())
+    close, lost = reference_burst(ref, eng, int(eng.flow.live_edges[pos]), skip_nodes)
+    assert set(plan.close_nodes) == close
+    mask = np.zeros(eng.flow.n_nodes, bool)
+    mask[plan.close_nodes] = True
+    mask[plan.source_nodes] = True
+    after = eng.flow.supplied(mask)
+    before = eng.flow.supplied()
+    cust = ref.cust
+    gone = (cust >= 0) & before[np.maximum(cust, 0)] & ~after[np.maximum(cust, 0)]
+    assert {k: float(w[gone].sum()) for k, w in eng.weights.items()} == lost
+    # The damaged pipe part is dead afterwards.
+    assert not (after[eng.flow.edge_u[pos]] or after[eng.flow.edge_v[pos]])

@@ -15,6 +15,34 @@ from .errors import GasnetError
 __all__ = ["main"]
 
 
+def _top(result, n: int = 10) -> None:
+    segs = (
+        result.tables["segments"]
+        .sort_values(["customers_lost", "critical_lost"], ascending=False)
+        .head(n)
+    )
+    print(f"top {len(segs)} segments by customers lost when isolated:")
+    print("  segment  customers_lost  households_lost  critical_lost  length_m  valves")
+    for r in segs.itertuples():
+        valves = r.valve_ids if len(r.valve_ids) <= 40 else r.valve_ids[:37] + "..."
+        print(
+            f"  {r.segment_id:>7}  {r.customers_lost:>14}  {r.households_lost:>15}  "
+            f"{r.critical_lost:>13}  {r.length_m:>8.0f}  {valves}"
+        )
+    vt = (
+        result.tables["valves"]
+        .sort_values(["extra_customers_lost", "extra_critical_lost"], ascending=False)
+        .head(n)
+    )
+    print(f"top {len(vt)} valves by customers lost only because the valve fails to close:")
+    print("  valve        extra_customers  extra_households  extra_critical  segments")
+    for r in vt.itertuples():
+        print(
+            f"  {r.valve_id:<12} {r.extra_customers_lost:>15}  {r.extra_households_lost:>16}  "
+            f"{r.extra_critical_lost:>14}  {r.segment_ids}"
+        )
+
+
 def _summary(result) -> None:
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     where = f" into {result.path}" if result.path else ""
@@ -26,6 +54,8 @@ def _summary(result) -> None:
     )
     for line in result.report.lines("warning"):
         print(f"  {line}")
+    if result.tables:
+        _top(result)
 
 
 def _cmd_sample(args) -> None:
@@ -50,6 +80,119 @@ def _stage(name):
     return run
 
 
+def _ids(text: str) -> list[str]:
+    ids = [t.strip() for t in text.split(",") if t.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError("give one or more ids, comma-separated")
+    return ids
+
+
+def _xy(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not X,Y (two numbers, e.g. 106.7530,31.8500 with --crs EPSG:4326)"
+        ) from None
+    return x, y
+
+
+def _write_csv(df, path: Path) -> None:
+    from .store import atomic_path
+
+    with atomic_path(Path(path)) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def _critical_lines(customers) -> list[str]:
+    crit = customers[customers["critical"]]
+    return [f"    {r.name} ({r.kind}, {r.customer_id})" for r in crit.itertuples()]
+
+
+def _cmd_isolate(args) -> None:
+    import gasnet
+
+    net = gasnet.load(args.config)
+    lost = net.isolate(args.close)
+    if args.out:
+        _write_csv(lost, args.out)
+    print(
+        f"closing {', '.join(args.close)}: {len(lost)} customers "
+        f"({int(lost['households'].sum())} households) lose gas"
+    )
+    crit = _critical_lines(lost)
+    print(f"  critical customers: {len(crit)}")
+    for line in crit:
+        print(line)
+    if args.out:
+        print(f"  written to {args.out}")
+
+
+def _cmd_burst(args) -> None:
+    import gasnet
+
+    net = gasnet.load(args.config)
+    res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
+    st = res.stats
+    print(
+        f"burst on pipe {', '.join(res.damaged)}: isolate {st['segments_isolated']} "
+        f"segment(s), {st['isolated_pipes']} pipes, {st['isolated_length_m']:.0f} m"
+    )
+    for action, title in (
+        ("close", "close these valves"),
+        ("skip_inoperable", "skipped: inoperable (isolation extended past)"),
+        ("skip_failed", "skipped: reported failed (isolation extended past)"),
+        ("no_crew", "no crew needed (nothing live behind them)"),
+        ("already_closed", "already closed (normally closed): check"),
+    ):
+        rows = res.valves[res.valves["action"] == action]
+        if len(rows):
+            print(f"  {title}: {len(rows)}")
+            for r in rows.itertuples():
+                print(f"    {r.valve_id:<12} lon {r.lon:.6f}  lat {r.lat:.6f}")
+    if res.sources_to_shut:
+        print(f"  stop the station(s) inside the area: {', '.join(res.sources_to_shut)}")
+    print(f"  de-energised: {st['deenergised_pipes']} pipes, {st['deenergised_length_m']:.0f} m")
+    print(
+        f"  to vent and purge: pipe volume {st['pipe_volume_m3']:.1f} m3, gas at operating "
+        f"pressure {st['gas_volume_std_m3']:.0f} std m3"
+        + (
+            f" ({st['pipes_without_diameter']} pipes without diameter not counted)"
+            if st["pipes_without_diameter"]
+            else ""
+        )
+    )
+    print(f"  customers losing gas: {st['customers']} ({st['households']} households)")
+    crit = _critical_lines(res.customers)
+    print(f"  critical customers: {len(crit)}")
+    for line in crit:
+        print(line)
+    if args.out:
+        import geopandas as gpd
+        import pyogrio
+
+        from .store import atomic_path
+
+        out = Path(args.out)
+        _write_csv(res.customers, out)
+        _write_csv(res.valves, out.with_suffix(".valves.csv"))
+        area = gpd.GeoDataFrame(
+            {
+                "damaged": [";".join(res.damaged)],
+                "customers": [st["customers"]],
+                "households": [st["households"]],
+            },
+            geometry=[res.outline],
+            crs=net.edges.crs,
+        ).to_crs("EPSG:4326")
+        with atomic_path(out.with_suffix(".area.geojson")) as tmp:
+            pyogrio.write_dataframe(area, tmp, driver="GeoJSON")
+        print(
+            f"  written: {out}, {out.with_suffix('.valves.csv')}, "
+            f"{out.with_suffix('.area.geojson')}"
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gasnet", description="One-map pipeline for a city gas network."
@@ -68,6 +211,23 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("build", help="build the network graph from the ingested layers").set_defaults(
         func=_stage("build")
     )
+    sub.add_parser(
+        "criticality", help="segments and the criticality of every segment and valve"
+    ).set_defaults(func=_stage("criticality"))
+    s = sub.add_parser("isolate", help="customers that lose gas when these valves close")
+    s.add_argument("--close", required=True, type=_ids, metavar="ID[,ID...]")
+    s.add_argument("--out", metavar="F.csv", help="one row per customer losing gas")
+    s.set_defaults(func=_cmd_isolate)
+    s = sub.add_parser("burst", help="valves to close and customers affected by a burst")
+    where = s.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pipe", metavar="ID", help="the whole pipe is damaged")
+    where.add_argument("--at", type=_xy, metavar="X,Y", help="the damaged point")
+    s.add_argument("--crs", help="CRS of --at (default: the working CRS), e.g. EPSG:4326")
+    s.add_argument("--fail", type=_ids, metavar="ID[,ID...]", help="valves that fail to close")
+    s.add_argument(
+        "--out", metavar="F.csv", help="customers affected; also F.valves.csv and F.area.geojson"
+    )
+    s.set_defaults(func=_cmd_burst)
     s = sub.add_parser("sample", help="write the deterministic sample / benchmark network")
     s.add_argument("--out", required=True, help="folder to write into")
     s.add_argument("--pipes", type=int, default=4500, help="about how many pipes (default 4500)")

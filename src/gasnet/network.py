@@ -75,6 +75,24 @@ class Network:
             self.flow, nodes.to_numpy(np.int64), customer_weights(self.customers)
         )
 
+    def isolate(self, valve_ids) -> pd.DataFrame:
+        """Customers that lose gas when these valves close (see :func:`gasnet.operations.isolate`)."""
+        from .operations import isolate
+
+        return isolate(self, valve_ids)
+
+    def burst(self, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 30.0):
+        """Burst isolation plan (see :func:`gasnet.operations.burst`)."""
+        from .operations import burst
+
+        return burst(self, pipe=pipe, at=at, crs=crs, fail=fail, max_distance=max_distance)
+
+    def criticality(self):
+        """(segments, customer segment ids, valve_criticality) for the whole network."""
+        from .isolation import segment_table
+
+        return segment_table(self.engine, self.edges, self.customers, self.valves)
+
     def valve_nodes(self, valve_ids) -> np.ndarray:
         """Node ids of valves, with a clear error for unknown or unplaced ids."""
         from .errors import UnknownAssetError

@@ -29,6 +29,7 @@ class StageResult:
     counts: dict[str, int]
     report: Report
     path: object = None
+    tables: dict | None = None
 
 
 def validate(config: Config) -> StageResult:
@@ -133,7 +134,35 @@ def build(config: Config) -> StageResult:
     return StageResult("build", counts, report, config.gpkg)
 
 
+def criticality(config: Config) -> StageResult:
+    """Segments and the criticality of every segment and valve, for the whole network.
+
+    Writes ``segments`` and ``valve_criticality``, and ``segment_id`` on customers.
+    """
+    from .network import load
+
+    net = load(config)
+    _progress.step("criticality: segments and valves")
+    segs, cseg, valves = net.criticality()
+    cust = net.customers.copy()
+    cust["segment_id"] = cseg
+    store.write_layers(
+        config.gpkg,
+        {"segments": segs, "valve_criticality": valves, "customers": cust},
+        stage="criticality",
+    )
+    result = StageResult(
+        "criticality",
+        {"segments": len(segs), "valves": len(valves)},
+        Report(crs=config.crs),
+        config.gpkg,
+    )
+    result.tables = {"segments": segs.drop(columns="geometry"), "valves": valves}
+    return result
+
+
 def run(config: Config):
     """The whole pipeline, stage after stage; yields each stage's result."""
     yield ingest(config)
     yield build(config)
+    yield criticality(config)

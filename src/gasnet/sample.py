@@ -334,9 +334,8 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
         net.valve_add(_toward(on_ring, gp, 15.0), 300, kind="球閥")
         ring_stops.append(ring.project(shapely.Point(on_ring)))
     perim = ring.length
-    stops = sorted(
-        {round(s, 3) for s in ring_stops} | {0.0} | set(np.arange(0, perim, 600.0).round(3))
-    )
+    tees = {round(s, 3) for s in ring_stops}
+    stops = sorted(tees | {0.0} | set(np.arange(0, perim, 600.0).round(3)))
     stops.append(perim)
     for a, b in itertools.pairwise(stops):
         part = shapely.ops.substring(ring, a, b)
@@ -344,7 +343,7 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
         net.pipe_add(coords[0], coords[-1], "次高壓B", 300, material="鋼")
         if len(coords) > 2:  # a ring corner: keep the bend
             net.pipe_xy[-1] = (coords[0], coords[-1], coords)
-        if a in ring_stops and int(a) % 2 == 0 and b - a > 40:
+        if a in tees and b - a > 40:  # a sectional valve after every tee on the ring
             net.valve_add(ring.interpolate(a + 15.0).coords[0], 300, kind="球閥")
 
     _add_status_and_faults(net, rng, P, branch_ends, nbx, nby)

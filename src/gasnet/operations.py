@@ -1,0 +1,285 @@
+"""Incident operations on a loaded network: valve closures and burst isolation.
+
+These answer one incident at a time with a full search (O(n + m), milliseconds); the
+whole-network tables come from :class:`gasnet.isolation.IsolationEngine`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from .errors import GasnetError, OffNetworkError, UnknownAssetError
+from .schema import MAX_PRESSURE_MPA
+from .validate import geoms
+
+__all__ = ["CUSTOMER_COLUMNS", "BurstResult", "burst", "isolate"]
+
+#: Columns of every "customers affected" table and CSV.
+CUSTOMER_COLUMNS = ["customer_id", "name", "kind", "critical", "households", "segment_id"]
+ATM_MPA = 0.101325
+
+
+def customer_segments(net) -> np.ndarray:
+    """Segment id of every customer (-1: not attached or not on a live pipe)."""
+    eng = net.engine
+    cz = eng.customer_zone
+    return np.where(cz >= 0, eng.zone_seg[np.maximum(cz, 0)], -1)
+
+
+def _customer_nodes(net) -> np.ndarray:
+    return pd.to_numeric(net.customers["node_id"], errors="coerce").fillna(-1).to_numpy(np.int64)
+
+
+def _affected(net, before: np.ndarray, after: np.ndarray, where=None) -> pd.DataFrame:
+    nodes = _customer_nodes(net)
+    ok = nodes >= 0
+    b = ok & before[np.maximum(nodes, 0)]
+    a = ok & after[np.maximum(nodes, 0)]
+    lost = b & ~a
+    c = net.customers.loc[lost, CUSTOMER_COLUMNS[:-1]].copy()
+    c["segment_id"] = customer_segments(net)[lost]
+    c["critical"] = c["critical"].astype(bool)
+    if where is not None:
+        c["where"] = where[lost]
+    return pd.DataFrame(c).reset_index(drop=True)
+
+
+def isolate(net, valve_ids) -> pd.DataFrame:
+    """Customers that lose supply when ``valve_ids`` close (on top of the normally-closed ones).
+
+    Returns one row per customer: customer_id, name, kind, critical, households, segment_id.
+    Raises :class:`UnknownAssetError` naming unknown (or unplaced) valve ids.
+    """
+    nodes = net.valve_nodes(valve_ids)
+    fg = net.flow
+    mask = np.zeros(fg.n_nodes, bool)
+    mask[nodes] = True
+    return _affected(net, fg.supplied(), fg.supplied(mask))
+
+
+@dataclass
+class BurstResult:
+    """What a shift supervisor needs after a burst.
+
+    Attributes
+    ----------
+    valves
+        Every valve on the border of the isolated area: valve_id, action (``close``;
+        ``no_crew`` when nothing live lies behind it; ``already_closed``; ``skip_inoperable``
+        / ``skip_failed`` when isolation had to extend past it), x, y (working CRS), lon, lat.
+    customers
+        Customers losing gas: CUSTOMER_COLUMNS plus ``where`` (``isolated`` inside the
+        isolated area, ``cut_off`` behind it).
+    pipes
+        De-energised pipe parts (edges) with ``isolated`` (True inside the area to vent).
+    sources_to_shut
+        Source ids inside the isolated area (their station must stop feeding it).
+    stats
+        Counts, lengths, pipe volume (m³) and gas volume at operating pressure (standard m³).
+    outline
+        Polygon round the affected pipes and customers (working CRS).
+    """
+
+    damaged: list[str]
+    valves: pd.DataFrame
+    customers: pd.DataFrame
+    pipes: gpd.GeoDataFrame
+    sources_to_shut: list[str]
+    stats: dict = field(default_factory=dict)
+    outline: object = None
+
+
+def _damaged_edges(net, pipe, at, crs, max_distance) -> tuple[np.ndarray, list[str]]:
+    edges = net.edges
+    live = (edges["status"] == "in_service").to_numpy()
+    if pipe is not None:
+        mine = (edges["pipe_id"] == pipe).to_numpy()
+        if not mine.any():
+            known = net.pipes["pipe_id"]
+            if (known == pipe).any():
+                raise GasnetError(
+                    f"pipe {pipe} is not part of the network (no geometry, or "
+                    "zero length; see quality_issues)"
+                )
+            raise UnknownAssetError(
+                f"unknown pipe id {pipe!r}; pipe ids look like {', '.join(map(str, known.head(3)))}"
+            )
+        if not (mine & live).any():
+            status = edges.loc[mine, "status"].iloc[0]
+            raise GasnetError(f"pipe {pipe} is {status}: it carries no gas, nothing to isolate")
+        return np.flatnonzero(mine & live), [str(pipe)]
+    x, y = at
+    if crs:
+        try:
+            tr = pyproj.Transformer.from_crs(crs, net.edges.crs, always_xy=True)
+        except pyproj.exceptions.CRSError:
+            raise GasnetError(f"--crs {crs!r} is not a CRS pyproj knows (e.g. EPSG:4326)") from None
+        x, y = tr.transform(x, y)
+    p = shapely.Point(x, y)
+    lines = geoms(edges)
+    idx = np.flatnonzero(live)
+    tree = shapely.STRtree(lines[idx])
+    j, d = tree.query_nearest(p, return_distance=True, all_matches=False)
+    e = idx[j[1][0]] if j.ndim == 2 else idx[j[0]]
+    dist = float(d[0])
+    if dist > max_distance:
+        raise OffNetworkError(
+            f"the point ({at[0]}, {at[1]}) is {dist:.1f} m from the nearest in-service pipe "
+            f"({edges['pipe_id'].iloc[e]}), more than {max_distance:g} m; check the "
+            "coordinates and --crs (lon,lat needs --crs EPSG:4326)"
+        )
+    return np.array([e]), [str(edges["pipe_id"].iloc[e])]
+
+
+@dataclass
+class IsolationPlan:
+    """Geometry-free answer of a burst: the isolated area and what each border valve needs."""
+
+    segments: set
+    in_region: np.ndarray  # per zone
+    actions: list  # (valve index, action)
+    close_nodes: list
+    source_nodes: np.ndarray
+
+
+def plan_isolation(eng, damaged_zones, skip: np.ndarray, failed: np.ndarray) -> IsolationPlan:
+    """Which valves isolate the segments of ``damaged_zones`` (see :func:`burst`).
+
+    ``skip`` marks valves that cannot close (inoperable or failed; ``failed`` tells which
+    were reported failed). O(n + m): one search with the area removed.
+    """
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import breadth_first_order
+
+    fg, nz = eng.flow, eng.n_zones
+    region = set(eng.zone_seg[np.asarray(damaged_zones)].tolist())
+    seg_of_vz = eng.zone_seg[eng.vz_zone]
+    while True:  # extend past valves that cannot close
+        border_v = np.unique(eng.vz_valve[np.isin(seg_of_vz, list(region))])
+        grow = border_v[skip[border_v] & eng.valve_open[border_v]]
+        new = set(seg_of_vz[np.isin(eng.vz_valve, grow)].tolist()) - region
+        if not new:
+            break
+        region |= new
+    in_region = np.isin(eng.zone_seg, list(region))
+    # What still has supply with the area removed decides which border valves need a crew.
+    blocked = np.zeros(eng.n_zg, bool)
+    blocked[np.flatnonzero(in_region)] = True
+    ok = ~(blocked[eng.tails] | blocked[eng.heads])
+    g = csr_array(
+        (np.ones(ok.sum(), np.int8), (eng.tails[ok], eng.heads[ok])), shape=(eng.n_zg, eng.n_zg)
+    )
+    live_wo = np.zeros(eng.n_zg, bool)
+    live_wo[breadth_first_order(g, eng.root, directed=True, return_predecessors=False)] = True
+    border_v = np.unique(eng.vz_valve[np.isin(seg_of_vz, list(region))])
+    outside = ~in_region[eng.vz_zone]
+    actions, close_nodes = [], []
+    for k in border_v.tolist():
+        if not eng.valve_open[k]:
+            action = "already_closed"
+        elif skip[k]:
+            action = "skip_failed" if failed[k] else "skip_inoperable"
+        elif not outside[eng.vz_valve == k].any():
+            continue  # between two isolated segments
+        elif live_wo[nz + k]:
+            action = "close"
+            close_nodes.append(int(fg.valves[k]))
+        else:
+            action = "no_crew"
+        actions.append((k, action))
+    sz = eng.node_zone[fg.sources]
+    src_nodes = fg.sources[(sz >= 0) & in_region[np.maximum(sz, 0)]]
+    return IsolationPlan(region, in_region, actions, close_nodes, src_nodes)
+
+
+def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 30.0) -> BurstResult:
+    """Isolation plan for a burst on a whole pipe (``pipe``) or at a point (``at=(x, y)``).
+
+    The damaged pipe parts' segments are cut off from every source: each boundary valve
+    closes, except those whose far side has no other supply (no crew needed); an inoperable
+    valve, or one of ``fail``, is skipped and isolation extends past it to the next valves.
+    """
+    eng, fg = net.engine, net.flow
+    if (pipe is None) == (at is None):
+        raise GasnetError("give exactly one of --pipe ID or --at X,Y")
+    failed = set(fail)
+    if failed:
+        net.valve_nodes(sorted(failed))  # unknown ids -> a clear error
+    e_idx, damaged = _damaged_edges(net, pipe, at, crs, max_distance)
+    live_pos = {e: i for i, e in enumerate(fg.live_edges.tolist())}
+    eid = net.edges["edge_id"].to_numpy()[e_idx]
+    zones = eng.edge_zone[[live_pos[e] for e in eid.tolist()]]
+    vid = fg.asset_id[fg.valves]
+    operable = net.valves.set_index("valve_id")["operable"].reindex(vid).fillna(True)
+    is_failed = np.isin(vid, list(failed))
+    plan = plan_isolation(eng, zones, ~operable.astype(bool).to_numpy() | is_failed, is_failed)
+    in_region = plan.in_region
+    rows = [(vid[k], int(fg.valves[k]), a) for k, a in plan.actions]
+    close_nodes = plan.close_nodes
+    region = plan.segments
+    vt = pd.DataFrame(rows, columns=["valve_id", "node_id", "action"])
+    pts = geoms(net.nodes)[vt["node_id"].to_numpy(np.int64)] if len(vt) else np.empty(0, object)
+    vt["x"], vt["y"] = shapely.get_x(pts), shapely.get_y(pts)
+    lon, lat = pyproj.Transformer.from_crs(net.edges.crs, "EPSG:4326", always_xy=True).transform(
+        vt["x"].to_numpy(), vt["y"].to_numpy()
+    )
+    vt["lon"], vt["lat"] = np.round(lon, 7), np.round(lat, 7)
+    order = {"close": 0, "skip_inoperable": 1, "skip_failed": 1, "no_crew": 2, "already_closed": 3}
+    vt = vt.sort_values(
+        ["action", "valve_id"], key=lambda s: s.map(order) if s.name == "action" else s
+    ).reset_index(drop=True)
+    # Supply after: needed valves closed, sources inside the area stopped.
+    src_nodes = plan.source_nodes
+    mask = np.zeros(fg.n_nodes, bool)
+    mask[close_nodes] = True
+    mask[src_nodes] = True
+    before, after = fg.supplied(), fg.supplied(mask)
+    cz = eng.customer_zone
+    where = np.where((cz >= 0) & in_region[np.maximum(cz, 0)], "isolated", "cut_off")
+    customers = _affected(net, before, after, where)
+    # Pipes de-energised, and the isolated ones to vent and purge.
+    e_before = before[fg.edge_u] | before[fg.edge_v]
+    e_after = after[fg.edge_u] | after[fg.edge_v]
+    iso = in_region[eng.edge_zone]
+    dead = (e_before & ~e_after) | iso
+    epos = np.searchsorted(net.edges["edge_id"].to_numpy(), fg.live_edges[dead])
+    pipes = net.edges.iloc[epos].copy()
+    pipes["isolated"] = iso[dead]
+    isolated = pipes[pipes["isolated"]]
+    d_m = isolated["diameter_mm"].astype(float).to_numpy() / 1000.0
+    vol = np.pi / 4 * d_m**2 * isolated["length_m"].to_numpy()
+    p = isolated["pressure_class"].map(MAX_PRESSURE_MPA).astype(float).to_numpy()
+    gas = vol * (p + ATM_MPA) / ATM_MPA
+    stats = {
+        "damaged_pipes": damaged,
+        "segments_isolated": len(region),
+        "valves_to_close": int((vt["action"] == "close").sum()),
+        "isolated_pipes": int(isolated["pipe_id"].nunique()),
+        "isolated_length_m": float(isolated["length_m"].sum()),
+        "deenergised_pipes": int(pipes["pipe_id"].nunique()),
+        "deenergised_length_m": float(pipes["length_m"].sum()),
+        "pipe_volume_m3": float(np.nansum(vol)),
+        "gas_volume_std_m3": float(np.nansum(gas)),
+        "pipes_without_diameter": int(np.isnan(d_m).sum()),
+        "customers": len(customers),
+        "households": int(customers["households"].sum()),
+        "critical": customers.loc[customers["critical"], "name"].astype(str).tolist(),
+    }
+    shapes = list(geoms(pipes)) + list(
+        geoms(net.customers)[net.customers["customer_id"].isin(customers["customer_id"]).to_numpy()]
+    )
+    outline = (
+        shapely.union_all(shapely.buffer(np.array(shapes, dtype=object), 25.0)).simplify(5.0)
+        if shapes
+        else None
+    )
+    srcs = [str(net.nodes["asset_id"].iloc[s]) for s in src_nodes.tolist()]
+    return BurstResult(
+        damaged, vt, customers, gpd.GeoDataFrame(pipes, crs=net.edges.crs), srcs, stats, outline
+    )
