@@ -706,7 +706,8 @@ class IsolationEngine:
             for w, v in self._totals(lost).items():
                 res[f"{w}_lost_if_fails"][k] = v
         for w in keys:
-            res[f"extra_{w}_lost"] = res[f"{w}_lost_if_fails"] - smallest[w]
+            # Negative only where the joined segments hold a source that keeps them fed.
+            res[f"extra_{w}_lost"] = np.maximum(res[f"{w}_lost_if_fails"] - smallest[w], 0.0)
         return pd.DataFrame(res)
 
 

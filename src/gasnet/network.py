@@ -16,7 +16,7 @@ from .config import Config, read_config
 from .graph import graph_from_gdfs
 from .isolation import FlowGraph
 
-__all__ = ["Network", "load"]
+__all__ = ["Network", "build_network", "load"]
 
 
 class Network:
@@ -76,7 +76,7 @@ class Network:
         )
 
     def isolate(self, valve_ids) -> pd.DataFrame:
-        """Customers that lose gas when these valves close (see :func:`gasnet.operations.isolate`)."""
+        """Customers losing gas when these valves close (:func:`gasnet.operations.isolate`)."""
         from .operations import isolate
 
         return isolate(self, valve_ids)
@@ -113,6 +113,60 @@ class Network:
                 "quality_issues, check valve_off_pipe); fix their position and rebuild"
             )
         return nodes.to_numpy(np.int64)
+
+
+def build_network(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    snap_tolerance_m: float = 0.5,
+    customer_max_distance_m: float = 60.0,
+    report=None,
+):
+    """Build a :class:`Network` in memory from canonical layers (no files).
+
+    Adds ``node_id`` to valves, sources and regulators and ``node_id``, ``edge_id``,
+    ``attach_distance_m``, ``has_supply`` to customers (copies: ``layers`` is not modified).
+
+    Returns
+    -------
+    (Network, Report)
+        The network and the topology checks.
+    """
+    from .topology import build_topology
+
+    topo, report = build_topology(
+        layers,
+        snap_tolerance_m=snap_tolerance_m,
+        customer_max_distance_m=customer_max_distance_m,
+        report=report,
+    )
+    out = {name: layers[name] for name in layers}
+    out["nodes"], out["edges"] = topo.nodes, topo.edges
+    assets = topo.assets.set_index(["kind", "asset_id"])["node_id"]
+    for name, idf, kind in (
+        ("valves", "valve_id", "valve"),
+        ("sources", "source_id", "source"),
+        ("regulators", "regulator_id", "regulator"),
+    ):
+        gdf = layers[name].copy()
+        key = pd.MultiIndex.from_arrays([[kind] * len(gdf), gdf[idf]])
+        gdf["node_id"] = assets.reindex(key).fillna(-1).astype("int64").to_numpy()
+        out[name] = gdf
+    cust = layers["customers"].copy()
+    for col in ("node_id", "edge_id", "attach_distance_m"):
+        cust[col] = topo.customers[col].to_numpy()
+    out["customers"] = cust
+    crs = layers["pipes"].crs
+    attrs = {
+        "crs": crs.to_string() if crs else None,
+        "snap_tolerance_m": snap_tolerance_m,
+        "customer_max_distance_m": customer_max_distance_m,
+    }
+    net = Network(out, graph_attrs=attrs)
+    node = cust["node_id"].to_numpy()
+    reached = net.flow.supplied()
+    cust["has_supply"] = (node >= 0) & reached[np.maximum(node, 0)]
+    return net, report
 
 
 def closed_valve_nodes(valves: pd.DataFrame) -> np.ndarray:

@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from . import _progress, store
@@ -74,43 +73,20 @@ def build(config: Config) -> StageResult:
     ``node_id``, ``edge_id``, ``attach_distance_m``, ``has_supply`` to customers; replaces the
     topology rows of ``quality_issues``.
     """
-    from .isolation import FlowGraph
-    from .network import closed_valve_nodes
-    from .topology import build_topology
+    from .network import build_network
 
     layers = read_canonical(config)
     issues = store.read_layer(config.gpkg, "quality_issues")
-    report = Report(crs=config.crs)
-    topo, report = build_topology(
+    net, report = build_network(
         layers,
         snap_tolerance_m=config.snap_tolerance_m,
         customer_max_distance_m=config.customer_max_distance_m,
-        report=report,
     )
-    out = {"nodes": topo.nodes, "edges": topo.edges}
-    assets = topo.assets.set_index(["kind", "asset_id"])["node_id"]
-    for name, idf, kind in (
-        ("valves", "valve_id", "valve"),
-        ("sources", "source_id", "source"),
-        ("regulators", "regulator_id", "regulator"),
-    ):
-        gdf = layers[name].copy()
-        if len(gdf):
-            key = pd.MultiIndex.from_arrays([[kind] * len(gdf), gdf[idf]])
-            gdf["node_id"] = assets.reindex(key).fillna(-1).astype("int64").to_numpy()
-        else:
-            gdf["node_id"] = pd.Series(dtype="int64")
-        layers[name] = out[name] = gdf
-    flow = FlowGraph(topo.nodes, topo.edges)
-    flow.set_base_closed(closed_valve_nodes(layers["valves"]))
-    reached = flow.supplied()
-    cust = layers["customers"].copy()
-    node = topo.customers["node_id"].to_numpy()
-    cust["node_id"] = node
-    cust["edge_id"] = topo.customers["edge_id"].to_numpy()
-    cust["attach_distance_m"] = topo.customers["attach_distance_m"].to_numpy()
-    cust["has_supply"] = (node >= 0) & reached[np.maximum(node, 0)]
-    out["customers"] = cust
+    out = {
+        name: net.layers[name]
+        for name in ("nodes", "edges", "valves", "sources", "regulators", "customers")
+    }
+    cust = net.customers
     built = report.to_frame()
     built["stage"] = "build"
     if "stage" not in issues:
@@ -119,15 +95,12 @@ def build(config: Config) -> StageResult:
     out["quality_issues"] = gpd.GeoDataFrame(
         pd.concat([issues, built], ignore_index=True), geometry="geometry", crs=config.crs
     )
-    attrs = {
-        "crs": config.crs,
-        "snap_tolerance_m": config.snap_tolerance_m,
-        "customer_max_distance_m": config.customer_max_distance_m,
-    }
-    store.write_layers(config.gpkg, out, stage="build", metadata={"graph_attrs": json.dumps(attrs)})
+    store.write_layers(
+        config.gpkg, out, stage="build", metadata={"graph_attrs": json.dumps(net.graph_attrs)}
+    )
     counts = {
-        "nodes": len(topo.nodes),
-        "edges": len(topo.edges),
+        "nodes": len(net.nodes),
+        "edges": len(net.edges),
         "customers supplied": int(cust["has_supply"].sum()),
         "customers without supply": int((~cust["has_supply"]).sum()),
     }

@@ -1,0 +1,212 @@
+"""Isolation on hand-drawn networks (issue 4); expected answers worked out in the comments.
+
+Local metres, tolerance 0.5 m. The main fixture:
+
+    S(0,0) ──P1── J1(100,0) ──P2──VA(150,0)──P2── J2(200,0) ──P3── J3(300,0) ─VC(320,0)─P4── E(400,0)
+                   │                              │
+                   P5                             P6
+                   │                              │
+                  J4(100,100) ──P7──VB(150,100)──P7── J5(200,100)
+
+Segments: A = {P1, P2 to VA, P5, P7 to VB} (holds the source S);
+          B = {P2 from VA, P6, P7 from VB, P3, P4 to VC}; C = {P4 from VC} (dead end).
+Customers: C1 (40 households) on P4 behind VC; C2 (10) on P3; H (hospital) on P5.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import canonical
+
+from gasnet.errors import OffNetworkError, UnknownAssetError
+from gasnet.network import build_network
+
+PIPES = [
+    ("P1", [(0, 0), (100, 0)]),
+    ("P2", [(100, 0), (200, 0)]),
+    ("P3", [(200, 0), (300, 0)]),
+    ("P4", [(300, 0), (400, 0)]),
+    ("P5", [(100, 0), (100, 100)]),
+    ("P6", [(200, 0), (200, 100)]),
+    ("P7", [(100, 100), (200, 100)]),
+]
+CUSTOMERS = [("C1", (350, 10), 40), ("C2", (250, 10), 10), ("H", (110, 50), 1, True)]
+
+
+def net_of(pipes=PIPES, valves=None, sources=None, customers=CUSTOMERS, regulators=()):
+    valves = (
+        valves if valves is not None else [("VA", (150, 0)), ("VB", (150, 100)), ("VC", (320, 0))]
+    )
+    layers = canonical(
+        pipes=pipes,
+        valves=valves,
+        sources=sources or [("S", (0, 0))],
+        customers=customers,
+        regulators=regulators,
+    )
+    net, _ = build_network(layers)
+    return net
+
+
+def lost_ids(net, valves):
+    return sorted(net.isolate(valves)["customer_id"])
+
+
+def segment_of(net, customer):
+    segs, cseg, _ = net.criticality()
+    return segs.loc[cseg[list(net.customers["customer_id"]).index(customer)]]
+
+
+def test_a_loop_closure_isolates_nothing():
+    # Closing VA alone: J2 still gets gas round the loop J1-J4-J5-J2.
+    net = net_of()
+    assert lost_ids(net, ["VA"]) == []
+    # Closing both VA and VB cuts segment B off, and C behind it: C1 and C2.
+    assert lost_ids(net, ["VA", "VB"]) == ["C1", "C2"]
+
+
+def test_a_dead_end_branch():
+    # VC is the only way into P4's tail: closing it loses C1 alone.
+    net = net_of()
+    assert lost_ids(net, ["VC"]) == ["C1"]
+    table = net.isolate(["VC"])
+    assert list(table.columns) == [
+        "customer_id",
+        "name",
+        "kind",
+        "critical",
+        "households",
+        "segment_id",
+    ]
+    assert table["households"].tolist() == [40]
+
+
+def test_segments_and_their_losses():
+    net = net_of()
+    segs, cseg, valves = net.criticality()
+    assert len(segs) == 3
+    a, b, c = (segment_of(net, x) for x in ("H", "C2", "C1"))
+    # A holds the source: closing VA and VB keeps A supplied, B and C behind are lost.
+    assert (a.valve_ids, a.customers_lost, a.households_lost) == ("VA;VB", 2, 50)
+    assert a.critical_customers == 1 and a.critical_lost == 0
+    # B: closing VA, VB, VC loses B (C2) and C behind it (C1).
+    assert (b.valve_ids, b.customers_lost, b.households_lost) == ("VA;VB;VC", 2, 50)
+    # C: closing VC loses C1 only. Lengths: C is P4 from x=320 to 400.
+    assert (c.valve_ids, c.customers_lost, c.households_lost) == ("VC", 1, 40)
+    assert c.length_m == pytest.approx(80)
+    # VC failing while C is isolated extends isolation to B: C1 + C2 lost, 1 more than C's 1.
+    vc = valves.set_index("valve_id").loc["VC"]
+    assert (vc.customers_lost_if_fails, vc.extra_customers_lost) == (2, 1)
+    # VA failing: A and B are isolated together: VB is inside, VC closes. S (in A) keeps
+    # A and B fed, only C1 behind VC is lost: 1 customer, less than A's or B's own loss (2),
+    # so the failure adds nothing (extra is clipped at 0; the station would have to stop).
+    va = valves.set_index("valve_id").loc["VA"]
+    assert (va.customers_lost_if_fails, va.extra_customers_lost) == (1, 0)
+
+
+def test_a_regulator_lets_gas_only_flow_down():
+    # MP source S1 at (0,0), MP pipe P1 to regulator R at (100,0), LP pipe P2 to (200,0) where
+    # an LNG station S2 also feeds the LP side. V1 on P1 at (20,0).
+    # Closing V1: the MP pipe beyond V1 (customer CA) could only be fed back up through R from
+    # S2 -- impossible -- so CA loses gas; CB on the LP side keeps S2's gas.
+    net = net_of(
+        pipes=[("P1", [(0, 0), (100, 0)], "MP-A"), ("P2", [(100, 0), (200, 0)], "LP")],
+        valves=[("V1", (20, 0))],
+        sources=[("S1", (0, 0)), ("S2", (200, 0))],
+        customers=[("CA", (50, 5)), ("CB", (150, 5))],
+        regulators=[("R", (100, 0))],
+    )
+    assert lost_ids(net, ["V1"]) == ["CA"]
+
+
+def test_two_sources_keep_a_branch_fed():
+    # A second source at E (400,0): closing VC now loses nothing, C1 is fed from E.
+    net = net_of(sources=[("S", (0, 0)), ("S2", (400, 0))])
+    assert lost_ids(net, ["VC"]) == []
+    assert lost_ids(net, ["VA", "VB"]) == []  # B is fed from S2 through VC
+
+
+def test_a_normally_closed_valve_is_closed_in_the_base_state():
+    # S -P1- J(100,0); branch X: P2 J-(200,0) with VX at (150,0); branch Y: P3 J-(100,100)
+    # with VY at (100,50); tie P4 (200,0)-(200,100)-(100,100) with VN normally closed.
+    # Closing VX loses CX: the tie is closed. With VN open, CX would be fed round the tie.
+    pipes = [
+        ("P1", [(0, 0), (100, 0)]),
+        ("P2", [(100, 0), (200, 0)]),
+        ("P3", [(100, 0), (100, 100)]),
+        ("P4", [(200, 0), (200, 100), (100, 100)]),
+    ]
+    cust = [("CX", (180, 5)), ("CY", (105, 80))]
+    closed = net_of(
+        pipes=pipes,
+        customers=cust,
+        valves=[("VX", (150, 0)), ("VY", (100, 50)), ("VN", (200, 50), "closed")],
+    )
+    assert lost_ids(closed, ["VX"]) == ["CX"]
+    opened = net_of(
+        pipes=pipes,
+        customers=cust,
+        valves=[("VX", (150, 0)), ("VY", (100, 50)), ("VN", (200, 50), "open")],
+    )
+    assert lost_ids(opened, ["VX"]) == []
+    assert closed.customers["has_supply"].all()
+
+
+def test_burst_with_a_boundary_valve_that_needs_no_crew():
+    # Burst on P3 (segment B): VA and VB have live gas behind them (segment A) -> close;
+    # VC has only the dead end C behind it -> no crew. Lost: C2 inside, C1 cut off behind.
+    net = net_of()
+    res = net.burst(pipe="P3")
+    actions = dict(zip(res.valves["valve_id"], res.valves["action"], strict=True))
+    assert actions == {"VA": "close", "VB": "close", "VC": "no_crew"}
+    where = dict(zip(res.customers["customer_id"], res.customers["where"], strict=True))
+    assert where == {"C1": "cut_off", "C2": "isolated"}
+    st = res.stats
+    # Isolated pipes: P2 from VA (50 m), P6 (100), P7 from VB (50), P3 (100), P4 to VC (20).
+    assert st["isolated_length_m"] == pytest.approx(320)
+    # Volume: pi/4 * 0.110^2 m2 * 320 m = 3.041 m3; MP-A at 0.4 MPa: x (0.4+0.101325)/0.101325.
+    assert st["pipe_volume_m3"] == pytest.approx(3.0411, rel=1e-3)
+    assert st["gas_volume_std_m3"] == pytest.approx(3.0411 * 0.501325 / 0.101325, rel=1e-3)
+    assert st["households"] == 50 and st["critical"] == []
+    assert res.outline.geom_type == "Polygon" and res.outline.area > 0
+    assert -180 < res.valves["lon"].iloc[0] < 180
+
+
+def test_burst_extends_past_an_inoperable_valve_and_stops_the_source():
+    # VA inoperable: isolating B must take A too, which holds S: the station stops; VB lies
+    # between two isolated segments (no action); VC still needs no crew. Everyone is lost.
+    net = net_of(valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))])
+    res = net.burst(pipe="P3")
+    actions = dict(zip(res.valves["valve_id"], res.valves["action"], strict=True))
+    assert actions == {"VA": "skip_inoperable", "VC": "no_crew"}
+    assert res.sources_to_shut == ["S"]
+    assert sorted(res.customers["customer_id"]) == ["C1", "C2", "H"]
+
+
+def test_burst_with_a_reported_failed_valve():
+    # VB reported failed: isolation extends into A through VB. As above, but skip_failed.
+    net = net_of()
+    res = net.burst(pipe="P3", fail=["VB"])
+    actions = dict(zip(res.valves["valve_id"], res.valves["action"], strict=True))
+    assert actions["VB"] == "skip_failed" and res.sources_to_shut == ["S"]
+
+
+def test_burst_at_a_point_and_off_the_network():
+    net = net_of()
+    res = net.burst(at=(250 + 380_000.0, 2 + 3_526_000.0))  # beside P3, working CRS
+    assert res.damaged == ["P3"]
+    # (250, 300) is nearest to J5 (200, 100): sqrt(50^2 + 200^2) = 206.2 m, beyond 30 m.
+    with pytest.raises(
+        OffNetworkError, match=r"is 206\.2 m from the nearest in-service pipe \(P6\)"
+    ):
+        net.burst(at=(250 + 380_000.0, 300 + 3_526_000.0))
+
+
+def test_unknown_ids_are_named():
+    net = net_of()
+    with pytest.raises(UnknownAssetError, match="unknown valve id\\(s\\): NOPE"):
+        net.isolate(["VA", "NOPE"])
+    with pytest.raises(UnknownAssetError, match="unknown pipe id 'P9'"):
+        net.burst(pipe="P9")
+    with pytest.raises(UnknownAssetError, match="unknown valve id\\(s\\): X1"):
+        net.burst(pipe="P3", fail=["X1"])
