@@ -83,7 +83,7 @@ def test_a_dead_end_branch():
 
 def test_segments_and_their_losses():
     net = net_of()
-    segs, cseg, valves = net.criticality()
+    segs, _cseg, valves = net.criticality()
     assert len(segs) == 3
     a, b, c = (segment_of(net, x) for x in ("H", "C2", "C1"))
     # A holds the source: closing VA and VB keeps A supplied, B and C behind are lost.

@@ -79,6 +79,14 @@ class FlowGraph:
         """Valves closed in the base state (normally-closed valves)."""
         self.base_closed = np.zeros(self.n_nodes, bool)
         self.base_closed[valve_nodes] = True
+        self._base_supply = None
+
+    @property
+    def base_supply(self) -> np.ndarray:
+        """:meth:`supplied` in the base state (cached)."""
+        if getattr(self, "_base_supply", None) is None:
+            self._base_supply = self.supplied()
+        return self._base_supply
 
     def owner(self, flow_node: np.ndarray) -> np.ndarray:
         """Network node of each flow node (a regulator outlet belongs to its regulator)."""

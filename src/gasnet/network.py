@@ -75,6 +75,13 @@ class Network:
             self.flow, nodes.to_numpy(np.int64), customer_weights(self.customers)
         )
 
+    @cached_property
+    def valve_operable(self) -> np.ndarray:
+        """Per valve node of :attr:`flow` (``flow.valves`` order): can a crew close it?"""
+        vid = self.flow.asset_id[self.flow.valves]
+        op = self.valves.set_index("valve_id")["operable"].reindex(vid)
+        return op.fillna(True).astype(bool).to_numpy()
+
     def isolate(self, valve_ids) -> pd.DataFrame:
         """Customers losing gas when these valves close (:func:`gasnet.operations.isolate`)."""
         from .operations import isolate
