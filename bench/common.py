@@ -15,9 +15,14 @@ OUT = Path(__file__).resolve().parent / "out"
 
 def sample_dir(pipes: int, seed: int = 7) -> Path:
     """A generated network of about ``pipes`` pipes, written once and cached in bench/out."""
+    import hashlib
+
+    import gasnet.sample
     from gasnet.sample import write_sample
 
-    d = OUT / f"p{pipes}-s{seed}"
+    # The generator's source is part of the key: a changed generator makes new files.
+    tag = hashlib.sha256(Path(gasnet.sample.__file__).read_bytes()).hexdigest()[:8]
+    d = OUT / f"p{pipes}-s{seed}-{tag}"
     if not (d / "gasnet.toml").exists():
         write_sample(d, pipes, seed)
     return d

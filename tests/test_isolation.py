@@ -2,11 +2,11 @@
 
 Local metres, tolerance 0.5 m. The main fixture:
 
-    S(0,0) ──P1── J1(100,0) ──P2──VA(150,0)──P2── J2(200,0) ──P3── J3(300,0) ─VC(320,0)─P4── E(400,0)
-                   │                              │
-                   P5                             P6
-                   │                              │
-                  J4(100,100) ──P7──VB(150,100)──P7── J5(200,100)
+    S(0,0)─P1─J1(100,0)─P2─VA(150,0)─P2─J2(200,0)─P3─J3(300,0)─VC(320,0)─P4─E(400,0)
+              │                         │
+              P5                        P6
+              │                         │
+              J4─P7─VB(150,100)─P7──────J5(200,100)      (J4 at (100,100))
 
 Segments: A = {P1, P2 to VA, P5, P7 to VB} (holds the source S);
           B = {P2 from VA, P6, P7 from VB, P3, P4 to VC}; C = {P4 from VC} (dead end).

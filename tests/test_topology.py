@@ -236,3 +236,85 @@ def test_node_ids_are_dense_and_edges_run_from_u_to_v():
     end = np.array([g.coords[-1] for g in topo.edges.geometry])
     xy = np.array([(p.x, p.y) for p in topo.nodes.geometry])
     assert np.allclose(start, xy[topo.edges["u"]]) and np.allclose(end, xy[topo.edges["v"]])
+
+
+def test_eight_pipe_network_with_every_rule():
+    """One hand-drawn network, every rule at once (tolerance 0.5 m).
+
+        S(0,0)──A──(100,0)──B──(200,0)            A, B: MP-A; B starts 0.3 m short of A's end
+                    │                             (snaps: one node at (100,0))
+                    C (MP-A, (100,0)-(100,-80))   V1 on C's vertex (100,-40), C has a bend there
+                    │
+        D: LP (60,-60)-(140,-60) crosses C at (100,-60): not connected, different class
+        E: MP-A T-junction: (150,0.2)-(150,60), its start touches B's interior -> B splits at x=150
+        F: MP-A (200,0)-(260,0), R regulator at (260,0), G: LP (260,0)-(340,0)
+        H: multi-part LP [(340,0)-(340,30)], [(340,30)-(380,30)] starting at G's end
+        V2 on B at (180,0): splits B; V3 at F's... no: V3 at H's far end (380,30): end valve
+        V4 1.5 m beside A at (50,1.5): off the line, left out
+
+    Nodes: (0,0) source S; (100,0) junction [A, B, C]; (100,-40) valve V1; (100,-80) end;
+    (60,-60), (140,-60) ends of D; (150,0) junction [B, B, E]; (150,60) end; (180,0) valve V2;
+    (200,0) junction [B, F]; (260,0) regulator R; (340,0) junction [G, H]; (340,30) junction
+    [H, H]; (380,30) valve V3 (end) -> 14 nodes.
+    Edges: A 100; B 100->150 (50), 150->180 (30), 180->200 (20); C 40 + 40; D 80; E 59.8;
+    F 60; G 80; H 30 + 40 -> 12 edges.
+    """
+    topo, report = build(
+        pipes=[
+            ("A", [(0, 0), (100, 0)]),
+            ("B", [(100.3, 0), (200, 0)]),
+            ("C", [(100, 0), (100, -40), (100, -80)]),
+            ("D", [(60, -60), (140, -60)], "LP"),
+            ("E", [(150, 0.2), (150, 60)]),
+            ("F", [(200, 0), (260, 0)]),
+            ("G", [(260, 0), (340, 0)], "LP"),
+            ("H", [[(340, 0), (340, 30)], [(340, 30), (380, 30)]], "LP"),
+        ],
+        valves=[("V1", (100, -40)), ("V2", (180, 0)), ("V3", (380, 30)), ("V4", (50, 1.5))],
+        sources=[("S", (0, 0))],
+        regulators=[("R", (260, 0))],
+    )
+    assert len(topo.nodes) == 14 and len(topo.edges) == 12
+    assert sorted(topo.nodes["kind"]) == sorted(
+        [
+            "source",
+            "junction",
+            "valve",
+            "end",
+            "end",
+            "end",
+            "junction",
+            "end",
+            "valve",
+            "junction",
+            "regulator",
+            "junction",
+            "junction",
+            "valve",
+        ]
+    )
+    lengths = sorted((e.pipe_id, round(e.length_m, 1)) for e in topo.edges.itertuples())
+    assert lengths == [
+        ("A", 100.0),
+        ("B", 20.0),
+        ("B", 30.0),
+        ("B", 50.0),
+        ("C", 40.0),
+        ("C", 40.0),
+        ("D", 80.0),
+        ("E", 59.8),
+        ("F", 60.0),
+        ("G", 80.0),
+        ("H", 30.0),
+        ("H", 40.0),
+    ]
+    deg = dict(zip(topo.nodes["asset_id"], topo.nodes["degree"], strict=True))
+    assert deg["S"] == 1 and deg["V1"] == 2 and deg["V2"] == 2 and deg["V3"] == 1
+    assert deg["R"] == 2
+    # D crosses C in another class (no crossing warning) and so joins nothing: an island.
+    assert checks(report) == ["island", "valve_off_pipe"]
+    # Regulator direction: gas from S reaches the LP side (G, H) through R.
+    from gasnet.isolation import FlowGraph
+
+    reached = FlowGraph(topo.nodes, topo.edges).supplied()
+    assert reached[node_of(topo, "V3")]

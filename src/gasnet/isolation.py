@@ -434,6 +434,19 @@ class IsolationEngine:
             if v != root:
                 bsize[bpar[v]] += bsize[v]
         self.btin, self.btout = btin, btin + np.array(bsize, np.int64)
+        # A second certificate: a DFS tree's paths run elsewhere than the BFS tree's.
+        dorder, dpred = depth_first_order(g, root, directed=True, return_predecessors=True)
+        dk = dorder[1:]
+        dtree = csr_array((np.ones(len(dk), np.int8), (dpred[dk], dk)), shape=(n, n))
+        dpre = depth_first_order(dtree, root, directed=True, return_predecessors=False)
+        dtin = np.full(n, -1, np.int64)
+        dtin[dpre] = np.arange(len(dpre))
+        dsize = [1] * n
+        dpar = dpred.tolist()
+        for v in dpre[::-1].tolist():
+            if v != root:
+                dsize[dpar[v]] += dsize[v]
+        self.dtin, self.dtout = dtin, dtin + np.array(dsize, np.int64)
 
     def subtree_total(self, nodes: np.ndarray, key: str) -> np.ndarray:
         """Weight ``key`` dominated by each node (what its removal alone cuts off)."""
@@ -457,75 +470,95 @@ class IsolationEngine:
                 end = b
         return np.array(roots, np.int64)
 
-    def lost_by_removal(self, W) -> np.ndarray:
-        """Zone-graph nodes that lose supply when the nodes ``W`` are removed (exact).
+    def _exits(self) -> None:
+        """For every node x, the arcs leaving its dominator subtree (heads outside sub(x)).
 
-        R, the union of the dominator subtrees of W, is lost for certain. Anything else that
-        is lost is reached only through R, so it suffices to settle the "at-risk" nodes, the
-        out-neighbours of R: if each is still supplied, exactly R is lost (take any path to a
-        node outside R; after its last visit to R it runs on from an at-risk node).
-
-        An at-risk node is certified supplied when its path in a BFS spanning tree avoids W,
-        or when a backward search from it (not entering R) meets a certified node. A backward
-        search that ends without meeting one proves that everything it saw is cut off: those
-        nodes and their dominator subtrees join R, and their out-neighbours become at-risk in
-        turn. The work is proportional to what is lost plus short searches round the hole;
-        only a search that exceeds :attr:`SEARCH_BUDGET` falls back to one full search
-        (counted in :attr:`fallbacks`).
+        An arc a -> b leaves the subtree of every dominator-tree ancestor of a (a included)
+        that does not contain b; in a gas network that is one or two ancestors per arc, so a
+        few vectorised rounds climbing the tree list them all.
         """
-        W = np.asarray(W, np.int64)
-        roots = self._roots(W)
-        if not len(roots):
-            return np.empty(0, np.int64)
-        R = np.concatenate([self.pre[self.tin[r] : self.tout[r]] for r in roots.tolist()])
-        bt, bo = self.btin[roots], self.btout[roots]
-        bt_l, bo_l = bt.tolist(), bo.tolist()
+        tin, tout, idom, root = self.tin, self.tout, self.idom, self.root
+        ok = (self.tails != root) & (tin[self.tails] >= 0) & (tin[self.heads] >= 0)
+        cur, head = self.tails[ok], self.heads[ok]
+        xs, bs = [], []
+        while len(cur):
+            inside = (tin[cur] <= tin[head]) & (tin[head] < tout[cur])
+            cur, head = cur[~inside], head[~inside]
+            xs.append(cur)
+            bs.append(head)
+            up = idom[cur]
+            more = up != root
+            cur, head = up[more], head[more]
+        x = np.concatenate(xs) if xs else np.empty(0, np.int64)
+        b = np.concatenate(bs) if bs else np.empty(0, np.int64)
+        key = np.unique(x * self.n_zg + b)
+        ptr, idx = _csr(key // self.n_zg, key % self.n_zg, self.n_zg)
+        self._exit_ptr, self._exit_idx = ptr.tolist(), idx.tolist()
+        self._tin_l, self._tout_l = tin.tolist(), tout.tolist()
+        self._btin_l = self.btin.tolist()
+        self._dtin_l = self.dtin.tolist()
+        self._in_ptr_l, self._in_idx_l = self.in_ptr.tolist(), self.in_idx.tolist()
+        self._out_ptr_l, self._out_idx_l = self.out_ptr.tolist(), self.out_idx.tolist()
 
-        def certified(nodes: np.ndarray) -> np.ndarray:
-            x = self.btin[nodes][:, None]
-            return (x[:, 0] >= 0) & ~((bt[None, :] <= x) & (x < bo[None, :])).any(1)
+    def _settle(self, W) -> tuple[list[int], list[int]] | None:
+        """Roots whose subtrees are lost, and further lost nodes; ``None``: needs a full search.
 
-        r_set: set[int] | None = None
-        extra: list[int] = []
+        See :meth:`lost_by_removal` for the argument; this is its working core, in plain
+        Python on small sets (the subtrees themselves are never listed).
+        """
+        if not hasattr(self, "_exit_ptr"):
+            self._exits()
+        tin, tout, btin = self._tin_l, self._tout_l, self._btin_l
+        ws = sorted({int(w) for w in W if tin[int(w)] >= 0}, key=tin.__getitem__)
+        roots, end = [], -1
+        for w in ws:
+            if tin[w] >= end:
+                roots.append(w)
+                end = tout[w]
+        if not roots:
+            return [], []
+        spans = [(tin[r], tout[r]) for r in roots]
+        bspans = [(self.btin[r], self.btout[r]) for r in roots]
+        extra: set[int] = set()
+
+        def lost(y: int) -> bool:
+            t = tin[y]
+            return y in extra or any(a <= t < e for a, e in spans)
+
+        dspans = [(self.dtin[r], self.dtout[r]) for r in roots]
+        dtin = self._dtin_l
+
+        def certified(y: int) -> bool:
+            t = btin[y]
+            if t < 0:
+                return False
+            if not any(a <= t < e for a, e in bspans):
+                return True
+            t = dtin[y]
+            return not any(a <= t < e for a, e in dspans)
+
+        ep, ei = self._exit_ptr, self._exit_idx
+        at_risk = {b for r in roots for b in ei[ep[r] : ep[r + 1]]}
         safe: set[int] = set()
-        frontier_nodes = R
-        btin, iptr, iidx = self.btin, self.in_ptr, self.in_idx
-        while True:
-            heads = _gather(self.out_ptr, self.out_idx, frontier_nodes)
-            heads = heads[~self._in_subtrees(roots, heads)]
-            if r_set is not None and len(heads):
-                heads = heads[[h not in r_set for h in heads.tolist()]]
-            A = np.unique(heads)
-            if not len(A):
-                break
-            cert = certified(A)
-            safe.update(A[cert].tolist())
-            todo = [a for a in A[~cert].tolist() if a not in safe]
-            if not todo:
-                break
-            if r_set is None:
-                r_set = set(R.tolist())
+        iptr, iidx = self._in_ptr_l, self._in_idx_l
+        optr, oidx = self._out_ptr_l, self._out_idx_l
+        while at_risk:
             newly: list[int] = []
-            for a in todo:
-                if a in safe or a in r_set:
+            for a in at_risk:
+                if a in safe or lost(a) or certified(a):
                     continue
-                seen = {a}
-                frontier = [a]
-                found = False
+                seen, frontier, found = {a}, [a], False
                 while frontier and not found:
                     if len(seen) > self.SEARCH_BUDGET:
-                        self.fallbacks += 1
-                        return self._lost_full(W)
+                        return None
                     nxt = []
                     for x in frontier:
-                        for y in iidx[iptr[x] : iptr[x + 1]].tolist():
-                            if y in seen or y in r_set:
+                        tx, ox = tin[x], tout[x]
+                        for y in iidx[iptr[x] : iptr[x + 1]]:
+                            # A node x dominates cannot lead to x: every path to it passes x.
+                            if y in seen or tx <= tin[y] < ox or lost(y):
                                 continue
-                            by = btin[y]
-                            if y in safe or (
-                                by >= 0
-                                and not any(s <= by < e for s, e in zip(bt_l, bo_l, strict=True))
-                            ):
+                            if y in safe or certified(y):
                                 found = True
                                 break
                             seen.add(y)
@@ -539,18 +572,53 @@ class IsolationEngine:
                 # Nothing that can reach `a` is supplied: all of it is cut off, with what it
                 # dominates.
                 for x in seen:
-                    sub = self.pre[self.tin[x] : self.tout[x]].tolist() if self.tin[x] >= 0 else [x]
-                    for y in sub:
-                        if y not in r_set:
-                            r_set.add(y)
-                            extra.append(y)
+                    for y in self.pre[tin[x] : tout[x]].tolist():
+                        if not lost(y):
+                            extra.add(y)
                             newly.append(y)
-            if not newly:
-                break
-            frontier_nodes = np.array(newly, np.int64)
-        if not extra:
-            return R
-        return np.concatenate([R, np.array(extra, np.int64)])
+            at_risk = {b for x in newly for b in oidx[optr[x] : optr[x + 1]] if not lost(b)}
+        return roots, sorted(extra)
+
+    def lost_by_removal(self, W) -> np.ndarray:
+        """Zone-graph nodes that lose supply when the nodes ``W`` are removed (exact).
+
+        R, the union of the dominator subtrees of W, is lost for certain. Anything else that
+        is lost is reached only through R, so it suffices to settle the "at-risk" nodes, the
+        heads of arcs leaving R: if each is still supplied, exactly R is lost (take any path
+        to a node outside R; after its last visit to R it runs on from an at-risk node).
+
+        An at-risk node is certified supplied when its path in a BFS spanning tree avoids W,
+        or when a backward search from it (not entering R) meets a certified node. A backward
+        search that ends without meeting one proves that everything it saw is cut off: those
+        nodes and their dominator subtrees join R, and their out-neighbours become at-risk in
+        turn. The work is proportional to what is lost plus short searches round the hole;
+        only a search that exceeds :attr:`SEARCH_BUDGET` falls back to one full search
+        (counted in :attr:`fallbacks`).
+        """
+        W = np.asarray(W, np.int64)
+        settled = self._settle(W)
+        if settled is None:
+            self.fallbacks += 1
+            return self._lost_full(W)
+        roots, extra = settled
+        parts = [self.pre[self.tin[r] : self.tout[r]] for r in roots]
+        return np.concatenate([*parts, np.array(extra, np.int64)])
+
+    def lost_totals(self, W) -> dict[str, float]:
+        """The weights lost when the nodes ``W`` are removed (:meth:`lost_by_removal`, summed
+        from the subtrees' prefix sums without listing them)."""
+        settled = self._settle(W)
+        if settled is None:
+            self.fallbacks += 1
+            return self._totals(self._lost_full(np.asarray(W, np.int64)))
+        roots, extra = settled
+        tin, tout = self._tin_l, self._tout_l
+        out = {}
+        for k, p in self.prefix.items():
+            out[k] = float(sum(p[tout[r]] - p[tin[r]] for r in roots))
+            if extra:
+                out[k] += float(self.node_weight[k][extra].sum())
+        return out
 
     def _in_subtrees(self, roots: np.ndarray, nodes: np.ndarray) -> np.ndarray:
         t = self.tin[nodes]
@@ -673,6 +741,7 @@ class IsolationEngine:
         seg_multi = np.zeros(self.n_segments, bool)
         seg_multi[seg[multi_valve[valve]]] = True
         smallest = {k: np.zeros(nv) for k in keys}
+        cache: dict[tuple, dict] = {}
 
         def inside(small: int, big: int) -> bool:
             r = root_of[big]
@@ -710,8 +779,10 @@ class IsolationEngine:
             else:
                 W = np.unique(np.concatenate([nz + valve[starts[s] : starts[s + 1]] for s in segs]))
                 W = W[W != nz + k]
-            lost = self.lost_by_removal(W)
-            for w, v in self._totals(lost).items():
+            key = tuple(sorted(W.tolist()))
+            if key not in cache:  # valves side by side between two segments: one answer
+                cache[key] = self.lost_totals(W)
+            for w, v in cache[key].items():
                 res[f"{w}_lost_if_fails"][k] = v
         for w in keys:
             # Negative only where the joined segments hold a source that keeps them fed.

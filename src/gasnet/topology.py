@@ -123,7 +123,15 @@ def _snap_endpoints(parts: np.ndarray, tol: float):
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     node = rank[label]
-    node_xy = pts[first[order]]
+    # The node goes where most of its ends are: the member nearest the cluster's centroid
+    # (an undershooting end moves onto the junction, not the junction onto it).
+    k = len(order)
+    cnt = np.bincount(node, minlength=k)
+    cx = np.bincount(node, weights=pts[:, 0], minlength=k) / cnt
+    cy = np.bincount(node, weights=pts[:, 1], minlength=k) / cnt
+    d = np.hypot(pts[:, 0] - cx[node], pts[:, 1] - cy[node])
+    best = np.lexsort((np.arange(n), d, node))
+    node_xy = pts[best[np.r_[0, np.flatnonzero(np.diff(node[best])) + 1]]]
     m = len(parts)
     return node[:m], node[m:], node_xy
 

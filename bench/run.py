@@ -1,0 +1,38 @@
+"""`make bench`: every benchmark, each measurement in a fresh process; results also saved to
+bench/out/results.txt. Generated networks are cached in bench/out/ (about 1 GB at 1M pipes).
+
+    python bench/run.py            # build (10k, 100k, 1M) + engine vs WNTR (1.6k, 16k) + 100k, 1M
+    python bench/run.py --quick    # small sizes only (a few minutes less)
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    build = ["--sizes", "10000,100000"] if args.quick else []
+    engine = ["--sizes", "100000"] if args.quick else []
+    out = []
+    for script, extra in (("build.py", build), ("engine.py", engine)):
+        title = f"== {script} {' '.join(extra)}".rstrip()
+        print(title, flush=True)
+        res = subprocess.run(
+            [sys.executable, str(HERE / script), *extra], check=True, capture_output=True, text=True
+        )
+        print(res.stdout, flush=True)
+        out += [title, res.stdout]
+    (HERE / "out").mkdir(exist_ok=True)
+    (HERE / "out" / "results.txt").write_text("\n".join(out), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
