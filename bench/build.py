@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import itertools
+
 from common import Timer, in_subprocess, peak_rss_mib, sample_dir
 
 
@@ -27,7 +29,7 @@ def one(pipes: int, with_nx: bool) -> dict:
     config = read_config(sample_dir(pipes) / "gasnet.toml")
     t = Timer()
     with t("load"):
-        layers, report = load_layers(config)
+        layers, _report = load_layers(config)
     with t("build"):
         topo, _ = build_topology(
             layers,
@@ -77,7 +79,7 @@ def main() -> None:
             f"{r['load_s'] + r['build_s']:>8.1f} {r['peak_mib']:>9.0f} {r['nx_s']:>12.1f} "
             f"{r['nx_peak_mib']:>9.0f}"
         )
-    for a, b in zip(rows, rows[1:]):
+    for a, b in itertools.pairwise(rows):
         ratio = (b["load_s"] + b["build_s"]) / (a["load_s"] + a["build_s"])
         print(
             f"scaling {a['pipes']} -> {b['pipes']} pipes ({b['pipes'] / a['pipes']:.1f}x data): "

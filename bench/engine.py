@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import itertools
+
 from common import in_subprocess, peak_rss_mib, sample_dir
 
 
@@ -60,7 +62,7 @@ def _wntr(net) -> dict:
     ]
     layer = pd.DataFrame(rows, columns=["node", "link"])
     t = time.perf_counter()
-    node_seg, link_seg, size = valve_segments(G, layer)
+    _node_seg, link_seg, _size = valve_segments(G, layer)
     return {
         "wntr_s": time.perf_counter() - t,
         "wntr_segments": int(link_seg.nunique()),
@@ -150,14 +152,14 @@ def main() -> None:
             f"{r['engine_s']:>9.2f} {r['tables_s']:>9.2f} {r['peak_mib']:>9.0f} {w}"
         )
     ws = [r for r in rows if "wntr_s" in r]
-    for a, b in zip(ws, ws[1:], strict=False):
+    for a, b in itertools.pairwise(ws):
         print(
             f"scaling {a['pipes']} -> {b['pipes']} pipes ({b['pipes'] / a['pipes']:.1f}x data): "
             f"gasnet {b['engine_s'] / a['engine_s']:.1f}x time, WNTR "
             f"{b['wntr_s'] / a['wntr_s']:.1f}x time"
         )
     gs = [r for r in rows if "wntr_s" not in r]
-    for a, b in zip(gs, gs[1:], strict=False):
+    for a, b in itertools.pairwise(gs):
         print(
             f"scaling {a['pipes']} -> {b['pipes']} pipes ({b['pipes'] / a['pipes']:.1f}x data): "
             f"gasnet engine {b['engine_s'] / a['engine_s']:.1f}x time"
