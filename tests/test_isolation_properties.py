@@ -158,3 +158,27 @@ def test_burst_equals_reference(seed, pick):
     assert {k: float(w[gone].sum()) for k, w in eng.weights.items()} == lost
     # The damaged pipe part is dead afterwards.
     assert not (after[eng.flow.edge_u[pos]] or after[eng.flow.edge_v[pos]])
+
+
+@settings(max_examples=300, deadline=None)
+@given(SEEDS)
+def test_immediate_dominators_equal_networkx(seed):
+    import networkx as nx
+
+    from gasnet.isolation import immediate_dominators
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 40))
+    m = int(rng.integers(1, 4 * n))
+    tails, heads = rng.integers(0, n, m), rng.integers(0, n, m)
+    # Bias towards tree-like graphs with pendant parts, like gas networks.
+    extra = np.arange(1, n)
+    tails = np.concatenate([tails, rng.integers(0, np.maximum(extra, 1))])
+    heads = np.concatenate([heads, extra])
+    got = immediate_dominators(tails, heads, n, 0)
+    G = nx.DiGraph()
+    G.add_nodes_from(range(n))
+    G.add_edges_from(zip(tails.tolist(), heads.tolist(), strict=True))
+    want = nx.immediate_dominators(G, 0)
+    for v in range(n):
+        assert got[v] == (want.get(v, -1) if v != 0 else 0), (seed, v)

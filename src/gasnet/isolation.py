@@ -149,6 +149,12 @@ def components_without_source(topo):
 # --------------------------------------------------------------------------------------------
 
 
+def _unique_keys(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct integer keys (a plain sort: faster here than numpy's hashing unique)."""
+    k = np.sort(keys)
+    return k[np.r_[True, k[1:] != k[:-1]]] if len(k) else k
+
+
 def _csr(tails: np.ndarray, heads: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(indptr, indices) of the arcs tails -> heads, sorted by tail."""
     order = np.argsort(tails, kind="stable")
@@ -165,6 +171,37 @@ def _gather(indptr: np.ndarray, indices: np.ndarray, nodes: np.ndarray) -> np.nd
         return np.empty(0, np.int64)
     offs = np.repeat(starts - np.cumsum(counts) + counts, counts)
     return indices[offs + np.arange(counts.sum())]
+
+
+def _tree_intervals(parent: np.ndarray, root: int, n: int) -> tuple[np.ndarray, ...]:
+    """(preorder, tin, tout) of the tree given by ``parent`` (-1: not in the tree).
+
+    A node's subtree is ``preorder[tin[v]:tout[v]]``. Sizes add up level by level in numpy
+    (gas-network dominator and BFS trees are shallow); a deep tree (a snaking DFS tree) adds
+    them up in one pass over the preorder instead.
+    """
+    kids = np.flatnonzero((parent >= 0) & (np.arange(n) != root))
+    tree = csr_array((np.ones(len(kids), np.int8), (parent[kids], kids)), shape=(n, n))
+    pre = depth_first_order(tree, root, directed=True, return_predecessors=False)
+    tin = np.full(n, -1, np.int64)
+    tin[pre] = np.arange(len(pre))
+    size = np.ones(n, np.int64)
+    levels, frontier = [], np.array([root])
+    ptr, idx = tree.indptr, tree.indices
+    while len(frontier) and len(levels) < 200:
+        frontier = _gather(ptr, idx, frontier)
+        if len(frontier):
+            levels.append(frontier)
+    if len(frontier):  # deep: one pass in reverse preorder
+        par, sz = parent.tolist(), size.tolist()
+        for v in pre[::-1].tolist():
+            if v != root:
+                sz[par[v]] += sz[v]
+        size = np.array(sz, np.int64)
+    else:
+        for nodes in reversed(levels):
+            np.add.at(size, parent[nodes], size[nodes])
+    return pre, tin, tin + size
 
 
 def _postorder(indptr, indices, root: int, n: int) -> list[int]:
@@ -188,13 +225,67 @@ def _postorder(indptr, indices, root: int, n: int) -> list[int]:
     return out
 
 
+def _semi_nca(tails: np.ndarray, heads: np.ndarray, n: int, root: int) -> np.ndarray:
+    """Immediate dominators by Semi-NCA (Georgiadis 2005): Lengauer-Tarjan semidominators
+    with path compression, then each node climbs its DFS parent's dominator chain to its
+    semidominator. O(m log n) here (simple linking); iterative, on plain lists.
+    """
+    g = csr_array((np.ones(len(tails), np.int8), (tails, heads)), shape=(n, n))
+    order, parent = depth_first_order(g, root, directed=True, return_predecessors=True)
+    N = len(order)
+    pre = np.full(n, -1, np.int64)
+    pre[order] = np.arange(N)
+    par = pre[np.where(parent[order] >= 0, parent[order], root)].tolist()  # DFS parent
+    par[0] = -1  # the root (preorder 0) has none
+    keep = (pre[tails] >= 0) & (pre[heads] >= 0)
+    rptr, ridx = _csr(pre[heads[keep]], pre[tails[keep]], N)
+    rptr_l, ridx_l = rptr.tolist(), ridx.tolist()
+    semi = list(range(N))
+    label = list(range(N))
+    anc = [-1] * N
+    for w in range(N - 1, 0, -1):
+        sw = semi[w]
+        for i in range(rptr_l[w], rptr_l[w + 1]):
+            v = ridx_l[i]
+            if anc[v] < 0:
+                u = v
+            else:  # eval(v) with path compression
+                path = []
+                x = v
+                while anc[anc[x]] >= 0:
+                    path.append(x)
+                    x = anc[x]
+                for x in reversed(path):
+                    a = anc[x]
+                    if semi[label[a]] < semi[label[x]]:
+                        label[x] = label[a]
+                    anc[x] = anc[a]
+                u = label[v]
+            if semi[u] < sw:
+                sw = semi[u]
+        semi[w] = sw
+        anc[w] = par[w]
+    idom_p = par[:]
+    idom_p[0] = 0
+    for w in range(1, N):
+        d = idom_p[w]
+        sw = semi[w]
+        while d > sw:
+            d = idom_p[d]
+        idom_p[w] = d
+    out = np.full(n, -1, np.int64)
+    out[order] = order[np.array(idom_p, np.int64)]
+    return out
+
+
 def immediate_dominators(tails: np.ndarray, heads: np.ndarray, n: int, root: int) -> np.ndarray:
     """Immediate dominator of every node of a flow graph (-1: unreachable; root: itself).
 
     Pendant trees are peeled first, in vectorised rounds (in a gas network most of the graph
-    is tree-like: service areas behind a branch valve); the iterative algorithm of Cooper,
-    Harvey and Kennedy ("A simple, fast dominance algorithm", 2006) then runs on the remaining
-    core only. Peeling is exact: a tree hanging on one node cannot carry a path between two
+    is tree-like: service areas behind a branch valve); Semi-NCA (:func:`_semi_nca`) then runs
+    on the remaining core only. (Cooper-Harvey-Kennedy was tried first: on a looped street
+    grid its depth-first tree snakes and its intersections climb long chains, 4 s at 1M
+    pipes.) Peeling is exact: a tree hanging on one node cannot carry a path between two
     other nodes, so it changes no dominator among the rest, and each of its nodes is
     dominated by its parent.
     """
@@ -212,13 +303,13 @@ def immediate_dominators(tails: np.ndarray, heads: np.ndarray, n: int, root: int
     # Undirected simple neighbour structure for peeling.
     a = np.minimum(t, h)
     b = np.maximum(t, h)
-    pairs = np.unique(a * n + b)
+    pairs = _unique_keys(a * n + b)
     ua, ub = pairs // n, pairs % n
     deg = np.bincount(np.concatenate([ua, ub]), minlength=n)
     xor = np.zeros(n, np.int64)
     np.bitwise_xor.at(xor, ua, ub)
     np.bitwise_xor.at(xor, ub, ua)
-    arcs_sorted = np.unique(t * n + h)
+    arcs_sorted = _unique_keys(t * n + h)
     alive = reach.copy()
     parent = np.full(n, -1, np.int64)
     while True:
@@ -233,42 +324,12 @@ def immediate_dominators(tails: np.ndarray, heads: np.ndarray, n: int, root: int
         np.subtract.at(deg, p, 1)
         np.bitwise_xor.at(xor, p, leaves)
     core = np.flatnonzero(alive)
-    # Cooper-Harvey-Kennedy on the core.
+    # Semi-NCA on the core.
     in_core = np.zeros(n, bool)
     in_core[core] = True
     ck = in_core[t] & in_core[h]
-    ct, ch = t[ck], h[ck]
-    ptr, idx = _csr(ct, ch, n)
-    post = _postorder(ptr, idx, root, n)
-    po = {v: i for i, v in enumerate(post)}
-    rptr, ridx = _csr(ch, ct, n)
-    rptr_l, ridx_l = rptr.tolist(), ridx.tolist()
-    dom = {root: root}
-    rpo = post[::-1][1:]
-    changed = True
-    while changed:
-        changed = False
-        for u in rpo:
-            new = -1
-            for i in range(rptr_l[u], rptr_l[u + 1]):
-                p = ridx_l[i]
-                if p not in dom:
-                    continue
-                if new < 0:
-                    new = p
-                    continue
-                f1, f2 = p, new
-                while f1 != f2:
-                    while po[f1] < po[f2]:
-                        f1 = dom[f1]
-                    while po[f2] < po[f1]:
-                        f2 = dom[f2]
-                new = f1
-            if new >= 0 and dom.get(u) != new:
-                dom[u] = new
-                changed = True
-    for u, d in dom.items():
-        idom[u] = d
+    dom = _semi_nca(t[ck], h[ck], n, root)
+    idom[core] = dom[core]
     # Peeled nodes: dominated by their parent if gas can enter them from it.
     peeled = np.flatnonzero(parent >= 0)
     if len(peeled):
@@ -287,6 +348,23 @@ def immediate_dominators(tails: np.ndarray, heads: np.ndarray, n: int, root: int
 # --------------------------------------------------------------------------------------------
 # The engine
 # --------------------------------------------------------------------------------------------
+
+
+def _interval_test(spans: list[tuple[int, int]], pos: list[int], extra: set | None):
+    """``f(y)``: is ``pos[y]`` inside one of ``spans`` (or ``y`` in ``extra``)? Unrolled for
+    the usual one or two spans: this runs a million times on a city network."""
+    if len(spans) == 1 and extra is None:
+        ((a0, e0),) = spans
+        return lambda y: a0 <= pos[y] < e0
+    if len(spans) == 2 and extra is None:
+        (a0, e0), (a1, e1) = spans
+        return lambda y: a0 <= pos[y] < e0 or a1 <= pos[y] < e1
+    if extra is None:
+        return lambda y: any(a <= pos[y] < e for a, e in spans)
+    if len(spans) == 2:
+        (a0, e0), (a1, e1) = spans
+        return lambda y: a0 <= pos[y] < e0 or a1 <= pos[y] < e1 or y in extra
+    return lambda y: y in extra or any(a <= pos[y] < e for a, e in spans)
 
 
 class IsolationEngine:
@@ -363,7 +441,7 @@ class IsolationEngine:
         self.valve_index = vidx
         adj_v = np.concatenate([vidx[eu[vu]], vidx[ev[vv]]])
         adj_z = np.concatenate([self.edge_zone[vu], self.edge_zone[vv]])
-        pair = np.unique(adj_v * (nz + 1) + adj_z) if len(adj_v) else np.empty(0, np.int64)
+        pair = _unique_keys(adj_v * (nz + 1) + adj_z) if len(adj_v) else np.empty(0, np.int64)
         self.vz_valve, self.vz_zone = pair // (nz + 1), pair % (nz + 1)
         self.valve_sides = np.bincount(self.vz_valve, minlength=nv)
         open_v = ~flow.base_closed[flow.valves]
@@ -379,7 +457,7 @@ class IsolationEngine:
         zt.append(np.full(len(src_z), root))
         zh.append(src_z)
         tails, heads = np.concatenate(zt), np.concatenate(zh)
-        key = np.unique(tails * self.n_zg + heads)
+        key = _unique_keys(tails * self.n_zg + heads)
         self.tails, self.heads = key // self.n_zg, key % self.n_zg
         self.out_ptr, self.out_idx = _csr(self.tails, self.heads, self.n_zg)
         self.in_ptr, self.in_idx = _csr(self.heads, self.tails, self.n_zg)
@@ -398,19 +476,8 @@ class IsolationEngine:
         idom = immediate_dominators(self.tails, self.heads, n, root)
         self.idom = idom
         self.reached = idom >= 0
-        kids = np.flatnonzero(self.reached & (np.arange(n) != root))
-        tree = csr_array((np.ones(len(kids), np.int8), (idom[kids], kids)), shape=(n, n))
-        pre = depth_first_order(tree, root, directed=True, return_predecessors=False)
-        tin = np.full(n, -1, np.int64)
-        tin[pre] = np.arange(len(pre))
-        size = np.ones(n, np.int64)
-        par = idom.tolist()
-        size_l = size.tolist()
-        for v in pre[::-1].tolist():
-            if v != root:
-                size_l[par[v]] += size_l[v]
-        size = np.array(size_l, np.int64)
-        self.pre, self.tin, self.tout = pre, tin, tin + size
+        self.pre, self.tin, self.tout = _tree_intervals(np.where(self.reached, idom, -1), root, n)
+        pre = self.pre
         # Prefix sums of the weights in preorder: a subtree's total is one subtraction.
         self.prefix, self.node_weight = {}, {}
         ok = self.customer_zone >= 0
@@ -422,31 +489,11 @@ class IsolationEngine:
             self.prefix[k] = np.concatenate([[0.0], np.cumsum(per_node[pre])])
         # A BFS spanning tree certifies "still supplied" cheaply (see lost_by_removal).
         g = csr_array((np.ones(len(self.tails), np.int8), (self.tails, self.heads)), shape=(n, n))
-        border, pred = breadth_first_order(g, root, directed=True, return_predecessors=True)
-        bk = border[1:]
-        btree = csr_array((np.ones(len(bk), np.int8), (pred[bk], bk)), shape=(n, n))
-        bpre = depth_first_order(btree, root, directed=True, return_predecessors=False)
-        btin = np.full(n, -1, np.int64)
-        btin[bpre] = np.arange(len(bpre))
-        bsize = [1] * n
-        bpar = pred.tolist()
-        for v in bpre[::-1].tolist():
-            if v != root:
-                bsize[bpar[v]] += bsize[v]
-        self.btin, self.btout = btin, btin + np.array(bsize, np.int64)
+        _, pred = breadth_first_order(g, root, directed=True, return_predecessors=True)
+        _, self.btin, self.btout = _tree_intervals(pred, root, n)
         # A second certificate: a DFS tree's paths run elsewhere than the BFS tree's.
-        dorder, dpred = depth_first_order(g, root, directed=True, return_predecessors=True)
-        dk = dorder[1:]
-        dtree = csr_array((np.ones(len(dk), np.int8), (dpred[dk], dk)), shape=(n, n))
-        dpre = depth_first_order(dtree, root, directed=True, return_predecessors=False)
-        dtin = np.full(n, -1, np.int64)
-        dtin[dpre] = np.arange(len(dpre))
-        dsize = [1] * n
-        dpar = dpred.tolist()
-        for v in dpre[::-1].tolist():
-            if v != root:
-                dsize[dpar[v]] += dsize[v]
-        self.dtin, self.dtout = dtin, dtin + np.array(dsize, np.int64)
+        _, dpred = depth_first_order(g, root, directed=True, return_predecessors=True)
+        _, self.dtin, self.dtout = _tree_intervals(dpred, root, n)
 
     def subtree_total(self, nodes: np.ndarray, key: str) -> np.ndarray:
         """Weight ``key`` dominated by each node (what its removal alone cuts off)."""
@@ -491,7 +538,7 @@ class IsolationEngine:
             cur, head = up[more], head[more]
         x = np.concatenate(xs) if xs else np.empty(0, np.int64)
         b = np.concatenate(bs) if bs else np.empty(0, np.int64)
-        key = np.unique(x * self.n_zg + b)
+        key = _unique_keys(x * self.n_zg + b)
         ptr, idx = _csr(key // self.n_zg, key % self.n_zg, self.n_zg)
         self._exit_ptr, self._exit_idx = ptr.tolist(), idx.tolist()
         self._tin_l, self._tout_l = tin.tolist(), tout.tolist()
@@ -517,25 +564,13 @@ class IsolationEngine:
                 end = tout[w]
         if not roots:
             return [], []
-        spans = [(tin[r], tout[r]) for r in roots]
-        bspans = [(self.btin[r], self.btout[r]) for r in roots]
         extra: set[int] = set()
-
-        def lost(y: int) -> bool:
-            t = tin[y]
-            return y in extra or any(a <= t < e for a, e in spans)
-
-        dspans = [(self.dtin[r], self.dtout[r]) for r in roots]
-        dtin = self._dtin_l
+        lost = _interval_test([(tin[r], tout[r]) for r in roots], tin, extra)
+        in_b = _interval_test([(self.btin[r], self.btout[r]) for r in roots], btin, None)
+        in_d = _interval_test([(self.dtin[r], self.dtout[r]) for r in roots], self._dtin_l, None)
 
         def certified(y: int) -> bool:
-            t = btin[y]
-            if t < 0:
-                return False
-            if not any(a <= t < e for a, e in bspans):
-                return True
-            t = dtin[y]
-            return not any(a <= t < e for a, e in dspans)
+            return btin[y] >= 0 and (not in_b(y) or not in_d(y))
 
         ep, ei = self._exit_ptr, self._exit_idx
         at_risk = {b for r in roots for b in ei[ep[r] : ep[r + 1]]}
@@ -652,7 +687,7 @@ class IsolationEngine:
         """(segment, valve index) pairs: the open boundary valves of every segment."""
         nv = len(self.flow.valves)
         o = self.valve_open[self.vz_valve]
-        key = np.unique(self.zone_seg[self.vz_zone[o]] * max(nv, 1) + self.vz_valve[o])
+        key = _unique_keys(self.zone_seg[self.vz_zone[o]] * max(nv, 1) + self.vz_valve[o])
         return key // max(nv, 1), key % max(nv, 1)
 
     def _totals(self, nodes: np.ndarray) -> dict[str, float]:
@@ -721,7 +756,7 @@ class IsolationEngine:
         base = {k: seg_loss[f"{k}_lost"].to_numpy() for k in keys}
         # Segments of every valve (open ones fail; a closed one has nothing to fail).
         vs = self.zone_seg[self.vz_zone]
-        key = np.unique(self.vz_valve * max(self.n_segments, 1) + vs)
+        key = _unique_keys(self.vz_valve * max(self.n_segments, 1) + vs)
         v_of, s_of = key // max(self.n_segments, 1), key % max(self.n_segments, 1)
         vstart = np.r_[0, np.cumsum(np.bincount(v_of, minlength=nv))]
         has_src = np.zeros(self.n_segments, bool)
@@ -743,37 +778,44 @@ class IsolationEngine:
         smallest = {k: np.zeros(nv) for k in keys}
         cache: dict[tuple, dict] = {}
 
-        def inside(small: int, big: int) -> bool:
+        # Vectorised first: dead ends, one-segment valves, and pairs where one side already
+        # cuts the other off (the answer is then that side's own loss).
+        nseg = np.diff(vstart)
+        first = np.minimum(vstart[:-1], max(len(s_of) - 1, 0))
+        second = np.minimum(first + 1, max(len(s_of) - 1, 0))
+        src_any = np.zeros(nv, bool)
+        if len(s_of):
+            np.logical_or.at(src_any, v_of, has_src[s_of])
+            has = np.flatnonzero(nseg > 0)  # their starts increase strictly: exact ranges
+            for w in keys:
+                smallest[w][has] = np.minimum.reduceat(base[w][s_of], vstart[has])
+
+        def inside(small, big):
             r = root_of[big]
+            rr = np.maximum(r, 0)
             return (
-                r >= 0
-                and not unreached[small]
-                and zmin[small] >= self.tin[r]
-                and zmax[small] < self.tout[r]
+                (r >= 0)
+                & ~unreached[small]
+                & (zmin[small] >= self.tin[rr])
+                & (zmax[small] < self.tout[rr])
             )
 
-        for k in np.flatnonzero(self.valve_open).tolist():
+        s1, s2 = s_of[first] if len(s_of) else first, s_of[second] if len(s_of) else first
+        done = np.full(nv, -1, np.int64)
+        one = self.valve_open & (nseg == 1) & ~src_any
+        done[one] = s1[one]
+        two = self.valve_open & (nseg == 2) & ~src_any
+        t_in_s = two & inside(s2, s1)
+        s_in_t = two & ~t_in_s & inside(s1, s2)
+        done[t_in_s] = s1[t_in_s]
+        done[s_in_t] = s2[s_in_t]
+        hit = done >= 0
+        for w in keys:
+            res[f"{w}_lost_if_fails"][hit] = base[w][done[hit]]
+        todo = np.flatnonzero(self.valve_open & ~hit & (nseg > 0))
+        for k in todo.tolist():
             segs = s_of[vstart[k] : vstart[k + 1]]
-            for w in keys:
-                smallest[w][k] = base[w][segs].min() if len(segs) else 0.0
-            src = has_src[segs].any()
-            if len(segs) < 2 and not src:
-                # Both sides in one segment (or a dead end): with every other boundary valve
-                # closed the segment is cut off anyway.
-                for w in keys:
-                    res[f"{w}_lost_if_fails"][k] = base[w][segs].sum() if len(segs) else 0.0
-                continue
-            done = None
-            if len(segs) == 2 and not src:
-                s, t = segs.tolist()
-                if inside(t, s):
-                    done = s
-                elif inside(s, t):
-                    done = t
-            if done is not None:
-                for w in keys:
-                    res[f"{w}_lost_if_fails"][k] = base[w][done]
-                continue
+            src = src_any[k]
             if not src and (zones_per[segs] == 1).all() and not seg_multi[segs].any():
                 W = zone_of_seg[segs]
             else:
