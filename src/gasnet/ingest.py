@@ -208,6 +208,20 @@ def normalise_layer(
     ids = _text(raw[source.id_field])
     out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
     lookup = build_lookup(config.values)
+
+    def warn(check: str, what: str, fix: str, bad: pd.Series, col: pd.Series) -> None:
+        if bad.any():
+            report.add(
+                check,
+                "warning",
+                name,
+                what,
+                fix,
+                ids=out.loc[bad, spec.id_field],
+                label=source.label,
+                details=[repr(v) for v in col[bad]],
+            )
+
     for canon, kind in spec.fields.items():
         # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
         src = source.fields.get(canon) or (canon if canon in raw.columns else canon[:10])
@@ -238,51 +252,36 @@ def normalise_layer(
                 )
         elif kind == "bool":
             values = _per_value(col, parse_bool)
-            bad = values.isna() & _text(col).notna()
-            if bad.any():
-                report.add(
-                    "unknown_value",
-                    "warning",
-                    name,
-                    f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
-                    "correct the value",
-                    ids=out.loc[bad, spec.id_field],
-                    label=source.label,
-                    details=[repr(v) for v in col[bad]],
-                )
+            warn(
+                "unknown_value",
+                f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
+                "correct the value",
+                values.isna() & _text(col).notna(),
+                col,
+            )
             values = values.astype(object)
         elif kind in ("int", "float"):
             text = _text(col)
             values = pd.to_numeric(text, errors="coerce")
-            bad = values.isna() & text.notna()
-            if bad.any():
-                report.add(
-                    "bad_number",
-                    "warning",
-                    name,
-                    f"{canon} is not a number; left blank",
-                    "correct the value",
-                    ids=out.loc[bad, spec.id_field],
-                    label=source.label,
-                    details=[repr(v) for v in col[bad]],
-                )
+            warn(
+                "bad_number",
+                f"{canon} is not a number; left blank",
+                "correct the value",
+                values.isna() & text.notna(),
+                col,
+            )
             if kind == "int":
                 values = values.round().astype("Int64")
         elif kind == "date":
             text = _text(col)
             values = pd.to_datetime(text, errors="coerce", format="mixed")
-            bad = values.isna() & text.notna()
-            if bad.any():
-                report.add(
-                    "bad_date",
-                    "warning",
-                    name,
-                    f"{canon} is not a date; left blank",
-                    "write dates as YYYY-MM-DD",
-                    ids=out.loc[bad, spec.id_field],
-                    label=source.label,
-                    details=[repr(v) for v in col[bad]],
-                )
+            warn(
+                "bad_date",
+                f"{canon} is not a date; left blank",
+                "write dates as YYYY-MM-DD",
+                values.isna() & text.notna(),
+                col,
+            )
             values = values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), None)
         else:
             values = _text(col)

@@ -85,7 +85,6 @@ def _explode(pipes: gpd.GeoDataFrame, report: Report) -> gpd.GeoDataFrame:
     geom = geoms(pipes)
     ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
     parts, index = shapely.get_parts(geom[ok], return_index=True)
-    parts = shapely.remove_repeated_points(parts)
     src = pipes.index[ok][index]
     out = pipes.loc[src].drop(columns="geometry").reset_index(drop=True)
     out = gpd.GeoDataFrame(out, geometry=parts, crs=pipes.crs)
@@ -105,10 +104,8 @@ def _explode(pipes: gpd.GeoDataFrame, report: Report) -> gpd.GeoDataFrame:
     return out.loc[~zero].reset_index(drop=True)
 
 
-def _snap_endpoints(parts: np.ndarray, tol: float):
+def _snap_endpoints(start: np.ndarray, end: np.ndarray, tol: float):
     """Cluster endpoints within ``tol``; returns (start_node, end_node, node_xy)."""
-    start = shapely.get_coordinates(shapely.get_point(parts, 0))
-    end = shapely.get_coordinates(shapely.get_point(parts, -1))
     pts = np.vstack([start, end])
     n = len(pts)
     pairs = (
@@ -132,33 +129,30 @@ def _snap_endpoints(parts: np.ndarray, tol: float):
     d = np.hypot(pts[:, 0] - cx[node], pts[:, 1] - cy[node])
     best = np.lexsort((np.arange(n), d, node))
     node_xy = pts[best[np.r_[0, np.flatnonzero(np.diff(node[best])) + 1]]]
-    m = len(parts)
+    m = len(start)
     return node[:m], node[m:], node_xy
 
 
-def _set_ends(parts: np.ndarray, start_xy: np.ndarray, end_xy: np.ndarray) -> np.ndarray:
-    """Move every part's first and last vertex onto its node."""
-    coords, idx = shapely.get_coordinates(parts, return_index=True)
-    counts = np.bincount(idx, minlength=len(parts))
-    last = np.cumsum(counts) - 1
-    firsts = last - counts + 1
-    coords[firsts] = start_xy
-    coords[last] = end_xy
-    return shapely.linestrings(coords, indices=idx)
-
-
-def _cut_parts(parts, start_node, end_node, cut_part, cut_s, cut_node, node_xy):
+def _cut_parts(coords, vidx, start_node, end_node, cut_part, cut_s, cut_node, node_xy):
     """Split every part at its cut positions; returns edge arrays (part, u, v, geometry, length).
 
-    ``cut_*`` list interior cut points: part index, distance along the part and node id. The
-    cut vertex takes the node's coordinates, so every edge starts and ends exactly at its nodes.
+    ``coords, vidx`` are the parts' vertices (``shapely.get_coordinates(..., return_index=
+    True)``); their first and last vertices move onto the snapped nodes here. ``cut_*`` list
+    interior cut points: part index, distance along the part and node id. The cut vertex takes
+    the node's coordinates, so every edge starts and ends exactly at its nodes; lengths are
+    those of the resulting lines.
     """
-    coords, vidx = shapely.get_coordinates(parts, return_index=True)
+    n_parts = len(start_node)
+    counts = np.bincount(vidx, minlength=n_parts)
+    firsts = np.cumsum(counts) - counts
+    # Positions along a part are measured on the part as drawn (where the cuts were located);
+    # the drawn ends are then replaced by their snapped nodes.
     seg = np.hypot(*np.diff(coords, axis=0).T)
     same = vidx[1:] == vidx[:-1]
     m = np.concatenate([[0.0], np.cumsum(np.where(same, seg, 0.0))])
-    counts = np.bincount(vidx, minlength=len(parts))
-    firsts = np.cumsum(counts) - counts
+    coords = coords.copy()
+    coords[firsts] = node_xy[start_node]
+    coords[firsts + counts - 1] = node_xy[end_node]
     m = m - m[firsts][vidx]  # distance along its own part
     order = np.lexsort((cut_s, cut_part))
     cp, cs, cn = cut_part[order], cut_s[order], cut_node[order]
@@ -175,15 +169,19 @@ def _cut_parts(parts, start_node, end_node, cut_part, cut_s, cut_node, node_xy):
     first_of_part = np.r_[True, part_e[1:] != part_e[:-1]]
     piece = np.cumsum(first_of_part | (kind_e == 2)) - 1
     n_pieces = piece[-1] + 1 if len(piece) else 0
-    lines = shapely.linestrings(xy_e, indices=piece)
+    # A cut on a vertex (or a vertex digitised twice) repeats a point: drop the repeat,
+    # unless the piece would keep fewer than two points.
+    rep = np.r_[False, (piece[1:] == piece[:-1]) & (xy_e[1:] == xy_e[:-1]).all(1)]
+    short = np.bincount(piece[~rep], minlength=n_pieces) < 2
+    keep = ~rep | short[piece]
+    lines = shapely.linestrings(xy_e[keep], indices=piece[keep])
     piece_part = np.empty(n_pieces, np.int64)
     piece_part[piece] = part_e
     starts = np.r_[0, np.flatnonzero(np.diff(piece)) + 1]
     ends = np.r_[starts[1:] - 1, len(piece) - 1]
     u = np.where(kind_e[starts] == 2, node_e[starts], start_node[piece_part])
     v = np.where(kind_e[ends] == 1, node_e[ends], end_node[piece_part])
-    length = m_e[ends] - m_e[starts]
-    return piece_part, u, v, shapely.remove_repeated_points(lines), length
+    return piece_part, u, v, lines, shapely.length(lines)
 
 
 def _place_assets(layers, tree, parts, node_xy, tol, report):
@@ -273,20 +271,12 @@ def _place_assets(layers, tree, parts, node_xy, tol, report):
 
 
 def _attach_customers(
-    customers,
-    parts_gdf,
-    tree_live,
-    live_idx,
-    node_xy,
-    start_node,
-    end_node,
-    asset_nodes,
-    tol,
-    max_d,
-    report,
+    customers, parts_gdf, node_xy, start_node, end_node, asset_nodes, tol, max_d, report
 ):
     """Customers -> (part, s) cuts or existing nodes; unattached ones reported."""
     parts = geoms(parts_gdf)
+    live_idx = np.flatnonzero((parts_gdf["status"] == "in_service").to_numpy())
+    tree_live = shapely.STRtree(parts[live_idx])
     n = len(customers)
     part = np.full(n, -1)
     dist = np.full(n, np.inf)
@@ -325,9 +315,18 @@ def _attach_customers(
     rest = ok & (part < 0)
     if rest.any() and len(live_idx):
         idx = np.flatnonzero(rest)
-        (hit, hp), d = tree_live.query_nearest(geom[idx], all_matches=False, return_distance=True)
+        (hit, hp), d = tree_live.query_nearest(
+            geom[idx], max_distance=max_d, all_matches=False, return_distance=True
+        )
         part[idx[hit]] = live_idx[hp]
         dist[idx[hit]] = d
+        miss = np.setdiff1d(idx, idx[hit])  # beyond max_d: their distance, for the report
+        if len(miss):
+            (mh, mp), md = tree_live.query_nearest(
+                geom[miss], all_matches=False, return_distance=True
+            )
+            part[miss[mh]] = live_idx[mp]
+            dist[miss[mh]] = md
     far = ok & (dist > max_d)
     ids = customers["customer_id"].to_numpy(object)
     if far.any():
@@ -434,9 +433,10 @@ def build_topology(
     _progress.step("build: snapping pipe ends")
     parts_gdf = _explode(pipes, report)
     parts = geoms(parts_gdf)
-    start_node, end_node, node_xy = _snap_endpoints(parts, tol)
-    parts = _set_ends(parts, node_xy[start_node], node_xy[end_node])
-    parts_gdf = parts_gdf.set_geometry(parts)
+    coords, vidx = shapely.get_coordinates(parts, return_index=True)
+    counts = np.bincount(vidx, minlength=len(parts))
+    last = np.cumsum(counts) - 1
+    start_node, end_node, node_xy = _snap_endpoints(coords[last - counts + 1], coords[last], tol)
     n_cluster = len(node_xy)
     tree = shapely.STRtree(parts)
     _progress.step("build: junctions, valves, stations")
@@ -444,15 +444,10 @@ def build_topology(
     assets, a_cut, node_xy = _place_assets(layers, tree, parts, node_xy, tol, report)
     placed = assets[assets["node_id"] >= 0]
     asset_nodes = placed["node_id"].to_numpy(np.int64)
-    live = (parts_gdf["status"] == "in_service").to_numpy()
-    live_idx = np.flatnonzero(live)
-    tree_live = shapely.STRtree(parts[live_idx])
     _progress.step("build: attaching customers")
     cust, c_cut, node_xy = _attach_customers(
         layers["customers"],
         parts_gdf,
-        tree_live,
-        live_idx,
         node_xy,
         start_node,
         end_node,
@@ -464,7 +459,8 @@ def build_topology(
     cut = np.vstack([t_cut, a_cut, c_cut])
     _progress.step("build: splitting pipes")
     piece_part, u, v, lines, length = _cut_parts(
-        parts,
+        coords,
+        vidx,
         start_node,
         end_node,
         cut[:, 0].astype(np.int64),
@@ -511,7 +507,7 @@ def build_topology(
         cust[col] = layers["customers"][col].to_numpy()
     topo = Topology(nodes, edges, cust, assets)
     _progress.step("build: topology checks")
-    check_topology(topo, layers, parts_gdf, tol, report)
+    check_topology(topo, layers, parts_gdf, tol, report, (start_node, end_node, coords, counts))
     log.info("Built %d nodes and %d edges from %d pipe parts.", n_nodes, len(edges), len(parts))
     return topo, report
 
@@ -533,7 +529,9 @@ def _rank(classes) -> np.ndarray:
     return pd.Series(classes).map(PRESSURE_RANK).fillna(0).to_numpy(np.int64)
 
 
-def check_topology(topo: Topology, layers, parts_gdf, tol: float, report: Report) -> None:
+def check_topology(
+    topo: Topology, layers, parts_gdf, tol: float, report: Report, part_ends=None
+) -> None:
     """Add the topology checks to ``report`` (see the README, "Topology checks")."""
     nodes, edges = topo.nodes, topo.edges
     parts = geoms(parts_gdf)
@@ -577,6 +575,21 @@ def check_topology(topo: Topology, layers, parts_gdf, tol: float, report: Report
     pid = parts_gdf["pipe_id"].to_numpy(object)
     keep = (a < b) & (pid[a] != pid[b])
     a, b = a[keep], b[keep]
+    if part_ends is not None:
+        # Most pairs are two straight pipes meeting at a junction at an angle: they can
+        # neither share a line nor cross. Only the others need the DE-9IM matrix.
+        sn, en, xy, counts = part_ends
+        first = np.cumsum(counts) - counts
+        d = xy[first + counts - 1] - xy[first]
+        shared_s = (sn[a] == sn[b]) | (sn[a] == en[b])
+        shared_e = (en[a] == sn[b]) | (en[a] == en[b])
+        one = shared_s ^ shared_e
+        straight = (counts[a] == 2) & (counts[b] == 2)
+        da = np.where(shared_s[:, None], d[a], -d[a])
+        db = np.where((sn[b] == np.where(shared_s, sn[a], en[a]))[:, None], d[b], -d[b])
+        cos = (da * db).sum(1) / np.maximum(np.hypot(*da.T) * np.hypot(*db.T), 1e-12)
+        plain = one & straight & (cos < 0.999)
+        a, b = a[~plain], b[~plain]
     # One DE-9IM matrix per pair answers both: interiors share a line ("1********": duplicate
     # or overlap) or meet in points only ("0********": the lines cross).
     interiors = np.array([m[0] for m in shapely.relate(parts[a], parts[b])], dtype="U1")
