@@ -318,3 +318,37 @@ def test_eight_pipe_network_with_every_rule():
 
     reached = FlowGraph(topo.nodes, topo.edges).supplied()
     assert reached[node_of(topo, "V3")]
+
+
+def test_valve_on_a_drawn_end_away_from_the_snapped_node():
+    # Regression (found on GasLib-4197): A ends at (100,0); B and C start at (100.45,0), so
+    # the junction node goes to (100.45,0) (nearest the ends' centroid). V at (100.1,-0.45) is
+    # 0.46 m from A's drawn end (within 0.5 m: on A, at its very end) but 0.57 m from the node:
+    # it cuts A at its drawn end. Expected: A splits into 100 m and 0.45 m (from (100,0) to
+    # the node at (100.45,0)), V between; no crash.
+    topo, _ = build(
+        pipes=[
+            ("A", [(0, 0), (100, 0)]),
+            ("B", [(100.45, 0), (200, 0)]),
+            ("C", [(100.45, 0), (100.45, 50)]),
+        ],
+        valves=[("V", (100.1, -0.45))],
+    )
+    v = node_of(topo, "V")
+    assert topo.nodes.loc[v, "degree"] == 2
+    a = topo.edges[topo.edges["pipe_id"] == "A"]
+    assert sorted(a["length_m"]) == pytest.approx([0.45, 100.0])
+
+
+def test_customer_abreast_of_a_valve():
+    # Regression (found on GasLib-4197, two assets on one spot): C projects onto A exactly at
+    # V (x=50). Expected: 0-50 (end..V), a zero-length edge V..C, 50-100 (C..end); C hangs
+    # behind V in the drawn direction, and nothing crashes.
+    topo, _ = build(
+        pipes=[("A", [(0, 0), (100, 0)])], valves=[("V", (50, 0))], customers=[("C", (50, 10))]
+    )
+    assert edge_set(topo) == [
+        ("A", ("customer", "end"), 50.0),
+        ("A", ("customer", "valve"), 0.0),
+        ("A", ("end", "valve"), 50.0),
+    ]

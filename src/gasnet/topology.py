@@ -156,6 +156,10 @@ def _cut_parts(coords, vidx, start_node, end_node, cut_part, cut_s, cut_node, no
     m = m - m[firsts][vidx]  # distance along its own part
     order = np.lexsort((cut_s, cut_part))
     cp, cs, cn = cut_part[order], cut_s[order], cut_node[order]
+    # A cut stays strictly inside its part: one located on the drawn end (an asset within the
+    # tolerance of the end but not of the snapped node) still leaves two points per piece.
+    part_len = m[firsts + counts - 1]
+    cs = np.clip(cs, 1e-9, part_len[cp] - 1e-9)
     cxy = node_xy[cn]
     nv, nc = len(vidx), len(cp)
     # Events: vertices (kind 0), a cut as the end of one piece (1), the same cut as a start (2).
@@ -164,7 +168,10 @@ def _cut_parts(coords, vidx, start_node, end_node, cut_part, cut_s, cut_node, no
     kind_e = np.concatenate([np.zeros(nv, np.int8), np.ones(nc, np.int8), np.full(nc, 2, np.int8)])
     xy_e = np.concatenate([coords, cxy, cxy])
     node_e = np.concatenate([np.full(nv, -1), cn, cn])
-    ev = np.lexsort((kind_e, m_e, part_e))
+    # Cuts at one position (a customer abreast of a valve) follow each other, each as the end
+    # of one piece and the start of the next: a zero-length edge between their two nodes.
+    rank_e = np.concatenate([np.full(nv, -1), np.arange(nc), np.arange(nc)])
+    ev = np.lexsort((kind_e, rank_e, m_e, part_e))
     part_e, m_e, kind_e, xy_e, node_e = part_e[ev], m_e[ev], kind_e[ev], xy_e[ev], node_e[ev]
     first_of_part = np.r_[True, part_e[1:] != part_e[:-1]]
     piece = np.cumsum(first_of_part | (kind_e == 2)) - 1
