@@ -29,7 +29,9 @@ install: $(VENV)/.installed
 demo: install
 	$(RUN) run
 	@echo
-	@echo "Outputs: $$(pwd)/data/processed/gasnet.gpkg (open it in QGIS)"
+	@echo "Outputs: $$(pwd)/data/processed/gasnet.gpkg (the one map: open it in QGIS)"
+	@echo "Maps: written to data/processed/maps/ once the maps stage lands (not in this version)"
+	@echo "Try:  make isolate VALVES=FM000283   |   make burst PIPE=GX0000051"
 
 test: install
 	$(PY) -m pytest -q

@@ -76,6 +76,20 @@ class Network:
         )
 
     @cached_property
+    def edges_of_pipe(self) -> dict:
+        """pipe_id -> positions of its edges in :attr:`edges`."""
+        return (
+            pd.Series(np.arange(len(self.edges)))
+            .groupby(self.edges["pipe_id"].to_numpy(object))
+            .indices
+        )
+
+    @cached_property
+    def edge_live(self) -> np.ndarray:
+        """Per edge: in service (carries gas)."""
+        return (self.edges["status"] == "in_service").to_numpy()
+
+    @cached_property
     def valve_operable(self) -> np.ndarray:
         """Per valve node of :attr:`flow` (``flow.valves`` order): can a crew close it?"""
         vid = self.flow.asset_id[self.flow.valves]

@@ -105,9 +105,12 @@ class BurstResult:
 
 def _damaged_edges(net, pipe, at, crs, max_distance) -> tuple[np.ndarray, list[str]]:
     edges = net.edges
-    live = (edges["status"] == "in_service").to_numpy()
+    live = net.edge_live
     if pipe is not None:
-        mine = (edges["pipe_id"] == pipe).to_numpy()
+        rows = net.edges_of_pipe.get(pipe)
+        mine = np.zeros(len(edges), bool)
+        if rows is not None:
+            mine[rows] = True
         if not mine.any():
             known = net.pipes["pipe_id"]
             if (known == pipe).any():
@@ -273,7 +276,8 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     before_c = (cz >= 0) & eng.reached[np.maximum(cz, 0)]
     after_c = (cz >= 0) & plan.after[np.maximum(cz, 0)]
     where = np.where((cz >= 0) & in_region[np.maximum(cz, 0)], "isolated", "cut_off")
-    customers = _affected_mask(net, before_c & ~after_c, where)
+    lost_c = before_c & ~after_c
+    customers = _affected_mask(net, lost_c, where)
     iso = in_region[eng.edge_zone]
     dead = (eng.reached[eng.edge_zone] & ~plan.after[eng.edge_zone]) | iso
     epos = np.searchsorted(net.edges["edge_id"].to_numpy(), fg.live_edges[dead])
@@ -299,12 +303,7 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
         "households": int(customers["households"].sum()),
         "critical": customers.loc[customers["critical"], "name"].astype(str).tolist(),
     }
-    outline = _outline(
-        geoms(pipes),
-        geoms(net.customers)[
-            net.customers["customer_id"].isin(customers["customer_id"]).to_numpy()
-        ],
-    )
+    outline = _outline(geoms(pipes), geoms(net.customers)[lost_c])
     srcs = [str(net.nodes["asset_id"].iloc[s]) for s in plan.source_nodes.tolist()]
     return BurstResult(
         damaged, vt, customers, gpd.GeoDataFrame(pipes, crs=net.edges.crs), srcs, stats, outline
