@@ -204,27 +204,6 @@ def _tree_intervals(parent: np.ndarray, root: int, n: int) -> tuple[np.ndarray, 
     return pre, tin, tin + size
 
 
-def _postorder(indptr, indices, root: int, n: int) -> list[int]:
-    """Iterative DFS postorder from ``root`` (Python lists; used on the small core only)."""
-    ptr, idx = indptr.tolist(), indices.tolist()
-    seen = bytearray(n)
-    seen[root] = 1
-    out: list[int] = []
-    stack = [(root, ptr[root])]
-    while stack:
-        node, i = stack[-1]
-        if i < ptr[node + 1]:
-            stack[-1] = (node, i + 1)
-            nxt = idx[i]
-            if not seen[nxt]:
-                seen[nxt] = 1
-                stack.append((nxt, ptr[nxt]))
-        else:
-            stack.pop()
-            out.append(node)
-    return out
-
-
 def _semi_nca(tails: np.ndarray, heads: np.ndarray, n: int, root: int) -> np.ndarray:
     """Immediate dominators by Semi-NCA (Georgiadis 2005): Lengauer-Tarjan semidominators
     with path compression, then each node climbs its DFS parent's dominator chain to its
@@ -655,14 +634,6 @@ class IsolationEngine:
                 out[k] += float(self.node_weight[k][extra].sum())
         return out
 
-    def _in_subtrees(self, roots: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-        t = self.tin[nodes]
-        rt = self.tin[roots]
-        order = np.argsort(rt)
-        rt, ro = rt[order], self.tout[roots][order]
-        i = np.searchsorted(rt, t, side="right") - 1
-        return (i >= 0) & (t >= 0) & (t < ro[np.maximum(i, 0)])
-
     def _lost_full(self, W: np.ndarray) -> np.ndarray:
         """Reachable nodes that a search from the root avoiding ``W`` does not reach."""
         blocked = np.zeros(self.n_zg, bool)
@@ -919,7 +890,7 @@ def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
         },
         geometry=list(geom),
         crs=edges.crs,
-    )
+    )[[*SEGMENT_COLUMNS, "geometry"]]
     vseg = pd.DataFrame({"v": engine.vz_valve, "s": vs}).drop_duplicates().sort_values(["v", "s"])
     vseg_s = vseg.groupby("v")["s"].agg(lambda x: ";".join(map(str, x)))
     vt = pd.DataFrame(
