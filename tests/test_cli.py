@@ -108,3 +108,21 @@ def test_burst_bad_arguments_exit_2(sample, cli, capsys):
 def test_isolate_before_build_says_what_to_run(project, cli):
     code, _, err = cli("--config", project.config, "isolate", "--close", "V1")
     assert code == 2 and "run `gasnet ingest`" in err
+
+
+def test_quality_report_finds_exactly_the_planted_faults(sample):
+    # The generator plants: a 0.3 m undershoot (snaps: silent), a 2 m undershoot (reported,
+    # and its branch is an island), a valve 1.5 m off its pipe, a duplicated pipe, a new
+    # estate with no connection (a second island), two hazard rows without coordinates.
+    issues = pyogrio.read_dataframe(sample / "processed" / "gasnet.gpkg", layer="quality_issues")
+    counts = issues.groupby("check").size().to_dict()
+    assert counts == {
+        "undershoot": 1,
+        "valve_off_pipe": 1,
+        "duplicate_pipe": 1,
+        "island": 2,
+        "no_coordinates": 2,
+    }
+    off = issues.loc[issues["check"] == "valve_off_pipe", "message"].iloc[0]
+    metres = float(off.rsplit("(", 1)[1].split(" m ")[0])
+    assert 1.4 < metres < 1.6  # moved 1.5 m across a street main

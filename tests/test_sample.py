@@ -58,7 +58,14 @@ def test_default_sample_has_what_the_issue_asks(tmp_path, cli):
 def test_writing_twice_gives_identical_files(tmp_path):
     write_sample(tmp_path / "a", 500, seed=1)
     write_sample(tmp_path / "b", 500, seed=1)
-    for f in ("pipes.shp", "pipes.dbf", "customers.dbf", "hazards.csv"):
+    for f in (
+        "pipes.shp",
+        "pipes.dbf",
+        "customers.dbf",
+        "valves.shp",
+        "hazards.csv",
+        "hazard_areas.geojson",
+    ):
         assert (
             hashlib.sha256((tmp_path / "a" / f).read_bytes()).digest()
             == hashlib.sha256((tmp_path / "b" / f).read_bytes()).digest()

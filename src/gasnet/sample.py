@@ -375,10 +375,10 @@ def _add_status_and_faults(net: _Network, rng, P, branch_ends, nbx, nby) -> None
         idx = int(pid[2:]) - 1
         a, b = net.pipe_xy[idx]
         net.pipe_xy[idx] = ((a[0] + (gap if side == "e" else -gap), a[1]), b)
-    # A valve 1.5 m off its pipe (valve positions are still tuples here).
+    # A valve about 1.5 m off its (nearly axis-parallel) street main; positions are tuples here.
     k = len(net.valve.geoms) // 2
     vx, vy = net.valve.geoms[k]
-    net.valve.geoms[k] = (vx + 1.06, vy + 1.06)
+    net.valve.geoms[k] = (vx + 1.5, vy + 1.5)
     # A duplicated pipe (digitised twice under a new id).
     side, _m, e, pid = branch_ends[keys[len(keys) // 2]][1]
     a, b = net.pipe_xy[int(pid[2:]) - 1]
@@ -604,7 +604,7 @@ def write_sample(
     with atomic_path(out / "hazards.csv") as tmp:
         sample.hazard_points.to_csv(tmp, index=False, encoding="utf-8-sig")
     with atomic_path(out / "hazard_areas.geojson") as tmp:
-        pyogrio.write_dataframe(sample.hazard_areas, tmp, driver="GeoJSON")
+        pyogrio.write_dataframe(sample.hazard_areas, tmp, driver="GeoJSON", layer="hazard_areas")
     if with_config:
         (out / "gasnet.toml").write_text(sample_config(".", "processed"), encoding="utf-8")
     counts = {
