@@ -323,3 +323,105 @@ def test_validate_writes_nothing_and_reports(project, cli):
         from gasnet.pipeline import validate
 
         validate(read_config(project.config))
+
+
+# -- the remaining error paths, one small bad input each -------------------------------------
+
+
+def test_missing_config_file_exits_2(tmp_path, cli):
+    code, _, err = cli("--config", tmp_path / "nope.toml", "ingest")
+    assert code == 2 and "config file not found" in err and "nope.toml" in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'crs = "EPSG:4545"',
+            'crs = "EPSG:4326"',
+            "is geographic; the working CRS must be projected",
+        ),
+        ('crs = "EPSG:4545"', 'crs = "EPSG:999999"', "is not a CRS pyproj knows"),
+        (
+            "[layers.valves]",
+            "[layers.valve]",
+            "unknown layer [layers.valve]; valid layers are pipes",
+        ),
+        (
+            "snap_tolerance_m = 0.5",
+            "snap_tolerance_m = -1",
+            "snap_tolerance_m must be a number >= 0",
+        ),
+        (
+            'path = "raw/valves.shp"',
+            'file = "raw/valves.shp"',
+            "unknown key(s) file in [layers.valves]",
+        ),
+    ],
+)
+def test_config_mistakes_are_named(project, cli, old, new, message):
+    project.replace_config(old, new)
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and message in err
+
+
+def test_configured_field_not_in_the_file(project, cli):
+    project.replace_config(
+        'path = "raw/pipes.shp"',
+        'path = "raw/pipes.shp"\n[layers.pipes.fields]\ndiameter_mm = "GJ"',
+    )
+    code, _, err = cli("--config", project.config, "ingest")
+    assert (
+        code == 2 and "configured field(s) GJ not found" in err and "[layers.pipes.fields]" in err
+    )
+
+
+def test_unreadable_file(project, cli):
+    (project.raw / "sources.shp").write_bytes(b"not a shapefile")
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and "sources" in err and "cannot read the file" in err
+
+
+def test_csv_in_the_wrong_encoding(project, cli):
+    (project.raw / "h.csv").write_bytes("編號,x,y\nH1,1,2\n".encode("gbk"))
+    project.add_config('[layers.hazards]\npath = "raw/h.csv"\nid = "編號"\ncrs = "EPSG:4545"\n')
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and "cannot decode h.csv as UTF-8" in err and 'encoding = "GBK"' in err
+    project.replace_config('id = "編號"', 'id = "編號"\nencoding = "GBK"')
+    assert cli("--config", project.config, "ingest")[0] == 0
+
+
+def test_null_geometry_is_kept_with_a_warning(project, cli):
+    write_shp(project.raw / "customers.shp", [{"id": "C1"}, {"id": "NOWHERE"}], [pt(150, 10), None])
+    code, out, _ = cli("--config", project.config, "ingest")
+    assert code == 0 and "feature has no geometry" in out and "NOWHERE" in out
+    assert len(pyogrio.read_dataframe(project.gpkg, layer="customers")) == 2
+
+
+def test_invalid_polygon_is_repaired_and_reported(project, cli):
+    from conftest import xy
+    from shapely.geometry import Polygon
+
+    bowtie = Polygon([xy(0, 0), xy(50, 50), xy(50, 0), xy(0, 50)])  # self-crossing ring
+    write_shp(project.raw / "zones.shp", [{"id": "Z1", "category": "洪澇"}], [bowtie])
+    project.add_config('[layers.hazards]\npath = "raw/zones.shp"\n')
+    code, out, _ = cli("--config", project.config, "ingest")
+    assert code == 0 and "invalid geometry repaired with make_valid" in out
+    zone = pyogrio.read_dataframe(project.gpkg, layer="hazards").geometry.iloc[0]
+    assert zone.is_valid and zone.area > 0
+
+
+def test_bad_numbers_and_dates_are_blank_with_a_warning(project, cli):
+    (project.raw / "h.csv").write_text(
+        "id,x,y,found\nH1,380010,3526010,2025-13-45\n", encoding="utf-8"
+    )
+    project.add_config(
+        '[layers.hazards]\npath = "raw/h.csv"\ncrs = "EPSG:4545"\n'
+        '[layers.hazards.fields]\nfound_on = "found"\n'
+    )
+    write_shp(
+        project.raw / "pipes.shp", [{"id": "P1", "diameter_m": "DN110"}], [line((0, 0), (100, 0))]
+    )
+    code, out, _ = cli("--config", project.config, "ingest")
+    assert code == 0
+    assert "found_on is not a date; left blank" in out and "diameter_mm is not a number" in out
