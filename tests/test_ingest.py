@@ -10,7 +10,7 @@ from conftest import line, pt, write_shp
 
 from gasnet import store
 from gasnet.config import read_config
-from gasnet.errors import ConfigError, ValidationError
+from gasnet.errors import ConfigError, InputError, ValidationError
 from gasnet.pipeline import ingest
 
 
@@ -158,15 +158,19 @@ def test_duplicate_ids_stop_the_run(project, cli):
     code, _, err = cli("--config", project.config, "ingest")
     assert code == 2
     assert (
-        "error: pipes: duplicate ids (field id) — feature P1; fix: give each feature a unique id"
-        in err
+        "error: pipes (pipes.shp): duplicate ids (field id) — feature P1; fix: give each "
+        "feature a unique id" in err
     )
 
 
 def test_missing_ids_stop_the_run(project, cli):
     write_shp(project.raw / "valves.shp", [{"id": "V1"}, {"id": None}], [pt(50, 0), pt(150, 0)])
     code, _, err = cli("--config", project.config, "ingest")
-    assert code == 2 and "valves: features without an id" in err and "row 1" in err
+    assert (
+        code == 2
+        and "valves (valves.shp): features without an id" in err
+        and "valves.shp row 1" in err
+    )
 
 
 def test_point_layer_configured_as_pipes(project, cli):
@@ -304,7 +308,7 @@ def test_an_interrupted_write_leaves_the_previous_geopackage_untouched(project, 
         raise OSError("disk full")
 
     monkeypatch.setattr(store.pyogrio, "write_dataframe", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="cannot write the GeoPackage \\(disk full\\)"):
         ingest(config)
     assert _digest(project.gpkg) == before
     assert [p.name for p in project.gpkg.parent.iterdir()] == ["gasnet.gpkg"]
@@ -424,4 +428,97 @@ def test_bad_numbers_and_dates_are_blank_with_a_warning(project, cli):
     )
     code, out, _ = cli("--config", project.config, "ingest")
     assert code == 0
-    assert "found_on is not a date; left blank" in out and "diameter_mm is not a number" in out
+    assert (
+        "found_on is not a date; left blank" in out and "diameter_mm is not a usable number" in out
+    )
+
+
+# -- found in review: more bad inputs, each a named error (exit 2) or a warning ---------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'path = "raw/valves.shp"',
+            'path = "raw/valves.shp"\nfields = "x"',
+            "fields must be a table",
+        ),
+        (
+            'path = "raw/valves.shp"',
+            'path = "raw/valves.shp"\nencoding = "GBX"',
+            "encoding 'GBX' is not an encoding Python knows",
+        ),
+        (
+            'path = "raw/valves.shp"',
+            'path = "raw/valves.shp"\ncrs = "EPSG:4545x"',
+            "crs 'EPSG:4545x' is not a CRS pyproj knows",
+        ),
+        ('path = "raw/valves.shp"', "path = 5", "path must be a string"),
+        ('dir = "out"', 'dir = "raw"', "is the folder of input"),
+        ('dir = "out"', 'dir = "gasnet.toml"', "cannot write the GeoPackage"),
+    ],
+)
+def test_more_config_mistakes(project, cli, old, new, message):
+    project.replace_config(old, new)
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_path_to_a_folder_and_an_empty_csv(project, cli):
+    (project.raw / "vdir").mkdir()
+    project.replace_config('path = "raw/valves.shp"', 'path = "raw/vdir"')
+    (project.raw / "h.csv").write_text("")
+    project.add_config('[layers.hazards]\npath = "raw/h.csv"\ncrs = "EPSG:4326"\n')
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and "the path is a folder, not a file" in err
+    assert "cannot read the CSV" in err
+
+
+def test_geopackage_with_several_layers_needs_layer(project, cli):
+    import geopandas as gpd
+
+    for name, x in (("sources", 0), ("valves", 50)):
+        gpd.GeoDataFrame(
+            {"id": [name[0].upper() + "1"]}, geometry=[pt(x, 0)], crs="EPSG:4545"
+        ).to_file(project.raw / "all.gpkg", layer=name)
+    project.replace_config('path = "raw/valves.shp"', 'path = "raw/all.gpkg"')
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and "holds 2 layers (sources, valves)" in err and 'layer = "..."' in err
+    project.replace_config('path = "raw/all.gpkg"', 'path = "raw/all.gpkg"\nlayer = "valves"')
+    assert cli("--config", project.config, "ingest")[0] == 0
+
+
+def test_impossible_household_counts_are_blank_with_a_warning(project, cli):
+    write_shp(
+        project.raw / "customers.shp",
+        [{"id": "C1", "households": "inf"}, {"id": "C2", "households": "-5"}],
+        [pt(150, 10), pt(110, 60)],
+    )
+    code, out, _ = cli("--config", project.config, "ingest")
+    assert code == 0 and "households is not a usable number" in out
+    cust = pyogrio.read_dataframe(project.gpkg, layer="customers")
+    assert list(cust["households"]) == [1, 1]  # blank -> the default
+
+
+def test_no_usable_pipe_is_a_named_error(project, cli):
+    write_shp(project.raw / "pipes.shp", [{"id": "P1"}], [None])
+    code, _, err = cli("--config", project.config, "run")
+    assert code == 2 and "pipes: no pipe with a usable geometry" in err
+
+
+def test_a_network_with_no_pipe_in_service_still_runs(project, cli):
+    write_shp(project.raw / "pipes.shp", [{"id": "P1", "status": "規劃"}], [line((0, 0), (100, 0))])
+    code, out, err = cli("--config", project.config, "run")
+    assert code == 0, err
+    assert "0 customers supplied" in out
+
+
+def test_a_run_failing_at_a_later_stage_leaves_the_previous_results(project, cli):
+    assert cli("--config", project.config, "run")[0] == 0
+    before = _digest(project.gpkg)
+    write_shp(project.raw / "pipes.shp", [{"id": "P1"}], [None])  # ingest passes, build fails
+    assert cli("--config", project.config, "run")[0] == 2
+    assert _digest(project.gpkg) == before
+    assert "segments" in store.list_layers(project.gpkg)
+    assert [p.name for p in project.gpkg.parent.iterdir()] == ["gasnet.gpkg"]

@@ -247,11 +247,6 @@ def main(argv: list[str] | None = None) -> int:
     except GasnetError as exc:
         print(f"gasnet: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # argument values the parser could not check (e.g. --pipes 5)
-        if os.environ.get("GASNET_DEBUG"):
-            raise
-        print(f"gasnet: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # `gasnet ... | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,10 +56,12 @@ class Config:
     risk: dict = field(default_factory=dict)
     maps: dict = field(default_factory=dict)
 
+    gpkg_override: Path | None = None  # a staging file while `gasnet run` works
+
     @property
     def gpkg(self) -> Path:
         """The one-map GeoPackage."""
-        return self.output_dir / "gasnet.gpkg"
+        return self.gpkg_override or self.output_dir / "gasnet.gpkg"
 
 
 def _unknown(keys, allowed, where, path) -> None:
@@ -68,6 +71,17 @@ def _unknown(keys, allowed, where, path) -> None:
             f"{path}: unknown key(s) {', '.join(extra)} in {where}; "
             f"valid keys are {', '.join(sorted(allowed))}"
         )
+
+
+def _crs(value, where: str, path: Path):
+    import pyproj
+
+    try:
+        return pyproj.CRS.from_user_input(value)
+    except (pyproj.exceptions.CRSError, TypeError):
+        raise ConfigError(
+            f'{path}: {where} {value!r} is not a CRS pyproj knows (e.g. "EPSG:4545")'
+        ) from None
 
 
 def _number(table: dict, key: str, default: float, where: str, path: Path) -> float:
@@ -109,12 +123,7 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
         raise ConfigError(
             f'{path}: [project] crs is missing; set the working CRS, e.g. crs = "EPSG:4545"'
         )
-    try:
-        import pyproj
-
-        working = pyproj.CRS.from_user_input(crs)
-    except Exception:
-        raise ConfigError(f"{path}: [project] crs {crs!r} is not a CRS pyproj knows") from None
+    working = _crs(crs, "[project] crs", path)
     if not working.is_projected:
         raise ConfigError(
             f"{path}: [project] crs {crs!r} is geographic; the working CRS must be projected "
@@ -131,9 +140,28 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
         sources = []
         for item in entries:
             where = f"[layers.{name}]"
+            if not isinstance(item, dict):
+                raise ConfigError(f"{path}: {where} must be a table (path = ..., id = ...)")
             _unknown(item, _LAYER, where, path)
             if "path" not in item:
                 raise ConfigError(f"{path}: {where} has no path; give the file to read")
+            for key in ("path", "id", "encoding", "crs", "x", "y", "layer"):
+                if key in item and not isinstance(item[key], str):
+                    raise ConfigError(f'{path}: {where} {key} must be a string, e.g. {key} = "..."')
+            if not isinstance(item.get("fields", {}), dict):
+                raise ConfigError(
+                    f'{path}: {where} fields must be a table, e.g. fields = {{ name = "MC" }}'
+                )
+            if "encoding" in item:
+                try:
+                    codecs.lookup(item["encoding"])
+                except LookupError:
+                    raise ConfigError(
+                        f"{path}: {where} encoding {item['encoding']!r} is not "
+                        'an encoding Python knows (e.g. "GBK", "UTF-8")'
+                    ) from None
+            if "crs" in item:
+                _crs(item["crs"], f"{where} crs", path)
             fields = dict(item.get("fields", {}))
             spec = LAYERS[name]
             _unknown(fields, spec.fields, f"[layers.{name}.fields]", path)
@@ -165,6 +193,18 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
                 f'{path}: [values."{key}"] names no canonical field; use '
                 '"layer.field", e.g. [values."pipes.pressure_class"]'
             )
+    out_dir = output.get("dir", "data/processed")
+    if not isinstance(out_dir, str):
+        raise ConfigError(f'{path}: [output] dir must be a string, e.g. dir = "data/processed"')
+    output_dir = (root / out_dir).resolve()
+    for srcs in layers.values():
+        for src in srcs:
+            if src.path.resolve().parent == output_dir or src.path.resolve() == output_dir:
+                raise ConfigError(
+                    f"{path}: [output] dir {out_dir!r} is the folder of input {src.path.name}; "
+                    'outputs must go elsewhere (e.g. dir = "data/processed") so raw data is '
+                    "never written"
+                )
     return Config(
         path=path,
         text=text,
@@ -172,7 +212,7 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
         crs=working.to_string(),
         snap_tolerance_m=_number(network, "snap_tolerance_m", 0.5, "[network]", path),
         customer_max_distance_m=_number(network, "customer_max_distance_m", 60, "[network]", path),
-        output_dir=root / output.get("dir", "data/processed"),
+        output_dir=output_dir,
         layers=layers,
         values={k: dict(v) for k, v in values.items()},
         hazards=raw.get("hazards", {}),

@@ -48,6 +48,16 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         df = pd.read_csv(
             source.path, encoding=source.encoding or "utf-8-sig", dtype=str, keep_default_na=False
         )
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        report.add(
+            "unreadable",
+            "error",
+            source.layer,
+            f"cannot read the CSV: {exc}",
+            "export it again with a header row (and the x / y columns)",
+            label=source.label,
+        )
+        return None
     except UnicodeDecodeError:
         report.add(
             "bad_encoding",
@@ -90,6 +100,16 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
 
 def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     """Read one source file as it is (source field names); ``None`` after a reported error."""
+    if source.path.is_dir():
+        report.add(
+            "missing_file",
+            "error",
+            source.layer,
+            "the path is a folder, not a file",
+            f"point path = ... in [layers.{source.layer}] at the file itself",
+            label=source.label,
+        )
+        return None
     if not source.path.exists():
         report.add(
             "missing_file",
@@ -102,6 +122,21 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         return None
     if source.path.suffix.lower() == ".csv":
         return _read_csv(source, report)
+    if source.sublayer is None:
+        try:
+            names = [str(n) for n, _ in pyogrio.list_layers(source.path)]
+        except Exception:  # unreadable: reported just below, in GDAL's own words
+            names = []
+        if len(names) > 1:
+            report.add(
+                "ambiguous_layer",
+                "error",
+                source.layer,
+                f"the file holds {len(names)} layers ({', '.join(names)})",
+                f'choose one with layer = "..." in [layers.{source.layer}]',
+                label=source.label,
+            )
+            return None
     try:
         gdf = pyogrio.read_dataframe(source.path, layer=source.sublayer, encoding=source.encoding)
     except Exception as exc:  # GDAL's own words are the most precise here
@@ -263,9 +298,11 @@ def normalise_layer(
         elif kind in ("int", "float"):
             text = _text(col)
             values = pd.to_numeric(text, errors="coerce")
+            if kind == "int":  # counts and years: finite, not negative, not absurd
+                values = values.where(np.isfinite(values) & (values >= 0) & (values < 1e9))
             warn(
                 "bad_number",
-                f"{canon} is not a number; left blank",
+                f"{canon} is not a usable number; left blank",
                 "correct the value",
                 values.isna() & text.notna(),
                 col,

@@ -88,12 +88,6 @@ class FlowGraph:
             self._base_supply = self.supplied()
         return self._base_supply
 
-    def owner(self, flow_node: np.ndarray) -> np.ndarray:
-        """Network node of each flow node (a regulator outlet belongs to its regulator)."""
-        own = np.arange(self.n)
-        own[self.outlet[self.regulators]] = self.regulators
-        return own[flow_node]
-
     def supplied(self, closed: np.ndarray | None = None) -> np.ndarray:
         """Boolean mask over flow nodes: reachable from a source through open valves.
 
@@ -288,7 +282,6 @@ def immediate_dominators(tails: np.ndarray, heads: np.ndarray, n: int, root: int
     xor = np.zeros(n, np.int64)
     np.bitwise_xor.at(xor, ua, ub)
     np.bitwise_xor.at(xor, ub, ua)
-    arcs_sorted = _unique_keys(t * n + h)
     alive = reach.copy()
     parent = np.full(n, -1, np.int64)
     while True:
@@ -309,17 +302,9 @@ def immediate_dominators(tails: np.ndarray, heads: np.ndarray, n: int, root: int
     ck = in_core[t] & in_core[h]
     dom = _semi_nca(t[ck], h[ck], n, root)
     idom[core] = dom[core]
-    # Peeled nodes: dominated by their parent if gas can enter them from it.
+    # Peeled nodes (all reachable): each is entered only from its parent, which dominates it.
     peeled = np.flatnonzero(parent >= 0)
-    if len(peeled):
-        enters = np.isin(parent[peeled] * n + peeled, arcs_sorted)
-        idom[peeled] = np.where(enters, parent[peeled], -1)
-        # A leaf whose parent is unreachable is unreachable too: propagate down the trees.
-        changed = True
-        while changed:
-            bad = (idom[peeled] >= 0) & (idom[idom[peeled].clip(0)] < 0)
-            changed = bool(bad.any())
-            idom[peeled[bad]] = -1
+    idom[peeled] = parent[peeled]
     idom[root] = root
     return idom
 
@@ -389,12 +374,9 @@ class IsolationEngine:
         edge_zone_raw = np.where(both, n_flow + np.arange(m), np.where(vu, ev, eu))
         edge_zone_raw = label[edge_zone_raw]
         node_zone_raw = label[:n_flow]
-        # Compact zone ids: zones that hold a live edge, a source or a customer.
-        used = np.zeros(label.max() + 1, bool)
+        # A zone is pipe: a source or customer on no in-service pipe belongs to no zone.
+        used = np.zeros(label.max() + 1 if len(label) else 0, bool)
         used[edge_zone_raw] = True
-        used[node_zone_raw[flow.sources]] = True
-        cn = customer_nodes[customer_nodes >= 0]
-        used[node_zone_raw[cn]] = True
         zid = np.full(len(used), -1, np.int64)
         zid[used] = np.arange(used.sum())
         self.n_zones = nz = int(used.sum())
@@ -417,7 +399,6 @@ class IsolationEngine:
         nv = len(flow.valves)
         vidx = np.full(n_flow, -1, np.int64)
         vidx[flow.valves] = np.arange(nv)
-        self.valve_index = vidx
         adj_v = np.concatenate([vidx[eu[vu]], vidx[ev[vv]]])
         adj_z = np.concatenate([self.edge_zone[vu], self.edge_zone[vv]])
         pair = _unique_keys(adj_v * (nz + 1) + adj_z) if len(adj_v) else np.empty(0, np.int64)
@@ -484,17 +465,6 @@ class IsolationEngine:
         return out
 
     # -- removal of a set of nodes -----------------------------------------------------------
-
-    def _roots(self, W: np.ndarray) -> np.ndarray:
-        """The members of W not dominated by another member (their subtrees cover W's)."""
-        W = np.unique(W[self.reached[W]])
-        W = W[np.argsort(self.tin[W])]
-        roots, end = [], -1
-        for w, a, b in zip(W.tolist(), self.tin[W].tolist(), self.tout[W].tolist(), strict=True):
-            if a >= end:
-                roots.append(w)
-                end = b
-        return np.array(roots, np.int64)
 
     def _exits(self) -> None:
         """For every node x, the arcs leaving its dominator subtree (heads outside sub(x)).
@@ -634,19 +604,34 @@ class IsolationEngine:
                 out[k] += float(self.node_weight[k][extra].sum())
         return out
 
-    def _lost_full(self, W: np.ndarray) -> np.ndarray:
-        """Reachable nodes that a search from the root avoiding ``W`` does not reach."""
-        blocked = np.zeros(self.n_zg, bool)
-        blocked[W] = True
+    def reach(self, blocked: np.ndarray, cut_root_to: np.ndarray | None = None) -> np.ndarray:
+        """Zone-graph nodes reached from the super-source with ``blocked`` nodes removed (and,
+        optionally, the sources of the zones ``cut_root_to`` stopped). O(n + m)."""
         ok = ~(blocked[self.tails] | blocked[self.heads])
+        if cut_root_to is not None:
+            into = np.minimum(self.heads, self.n_zones - 1)
+            ok &= ~((self.tails == self.root) & cut_root_to[into])
         g = csr_array(
             (np.ones(ok.sum(), np.int8), (self.tails[ok], self.heads[ok])),
             shape=(self.n_zg, self.n_zg),
         )
-        order = breadth_first_order(g, self.root, directed=True, return_predecessors=False)
-        now = np.zeros(self.n_zg, bool)
-        now[order] = True
-        return np.flatnonzero(self.reached & ~now)
+        out = np.zeros(self.n_zg, bool)
+        out[breadth_first_order(g, self.root, directed=True, return_predecessors=False)] = True
+        return out
+
+    def _lost_full(self, W: np.ndarray) -> np.ndarray:
+        """Reachable nodes that a search from the root avoiding ``W`` does not reach."""
+        blocked = np.zeros(self.n_zg, bool)
+        blocked[W] = True
+        return np.flatnonzero(self.reached & ~self.reach(blocked))
+
+    @property
+    def customer_segment(self) -> np.ndarray:
+        """Segment id of every customer (-1: not attached to an in-service pipe)."""
+        cz = self.customer_zone
+        out = np.full(len(cz), -1, np.int64)
+        out[cz >= 0] = self.zone_seg[cz[cz >= 0]]
+        return out
 
     def total(self, nodes: np.ndarray, key: str) -> float:
         """Weight ``key`` of the zone-graph nodes ``nodes`` (base-supplied customers)."""
@@ -724,6 +709,9 @@ class IsolationEngine:
         starts = np.r_[0, np.cumsum(np.bincount(seg, minlength=self.n_segments))]
         keys = list(self.weights)
         res = {f"{k}_lost_if_fails": np.zeros(nv) for k in keys}
+        if not len(self.vz_zone):  # no valve touches an in-service pipe: nothing can fail
+            res.update({f"extra_{k}_lost": np.zeros(nv) for k in keys})
+            return pd.DataFrame(res)
         base = {k: seg_loss[f"{k}_lost"].to_numpy() for k in keys}
         # Segments of every valve (open ones fail; a closed one has nothing to fail).
         vs = self.zone_seg[self.vz_zone]
@@ -865,9 +853,12 @@ def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
     length = np.bincount(seg_of_live, weights=edges["length_m"].to_numpy()[live_pos], minlength=S)
     lines = geoms(edges)[live_pos]
     order = np.argsort(seg_of_live, kind="stable")
-    geom = shapely.multilinestrings(lines[order], indices=seg_of_live[order]) if S else []
-    cz = engine.customer_zone
-    cseg = np.where(cz >= 0, engine.zone_seg[np.maximum(cz, 0)], -1)
+    # Segments with no in-service pipe (a zone holding only a source) get an empty geometry.
+    geom = np.array([shapely.MultiLineString()] * S, dtype=object)
+    if len(order):
+        built = shapely.multilinestrings(lines[order], indices=seg_of_live[order])
+        geom[: len(built)] = built
+    cseg = engine.customer_segment
     w = engine.weights
     ok = cseg >= 0
     own = {k: np.bincount(cseg[ok], weights=w[k][ok], minlength=S) for k in w}
@@ -903,6 +894,7 @@ def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
     for k in ("customers", "households", "critical"):
         vt[f"{k}_lost_if_fails"] = fail[f"{k}_lost_if_fails"].to_numpy().astype(int)
         vt[f"extra_{k}_lost"] = fail[f"extra_{k}_lost"].to_numpy().astype(int)
-    attrs = valves.set_index("valve_id")[["normally", "operable"]]
-    vt = vt.join(attrs, on="valve_id")
+    attrs = valves.set_index("valve_id")
+    for col in ("normally", "operable"):
+        vt[col] = attrs[col].reindex(vt["valve_id"]).to_numpy()
     return segs, cseg, vt[VALVE_COLUMNS]

@@ -31,13 +31,6 @@ def _to_wgs84(crs: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
 
 
-def customer_segments(net) -> np.ndarray:
-    """Segment id of every customer (-1: not attached or not on a live pipe)."""
-    eng = net.engine
-    cz = eng.customer_zone
-    return np.where(cz >= 0, eng.zone_seg[np.maximum(cz, 0)], -1)
-
-
 def _customer_nodes(net) -> np.ndarray:
     return pd.to_numeric(net.customers["node_id"], errors="coerce").fillna(-1).to_numpy(np.int64)
 
@@ -51,7 +44,7 @@ def _affected(net, before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
 
 def _affected_mask(net, lost: np.ndarray, where=None) -> pd.DataFrame:
     c = net.customers.loc[lost, CUSTOMER_COLUMNS[:-1]].copy()
-    c["segment_id"] = customer_segments(net)[lost]
+    c["segment_id"] = net.engine.customer_segment[lost]
     c["critical"] = c["critical"].astype(bool)
     if where is not None:
         c["where"] = where[lost]
@@ -135,6 +128,8 @@ def _damaged_edges(net, pipe, at, crs, max_distance) -> tuple[np.ndarray, list[s
     p = shapely.Point(x, y)
     lines = geoms(edges)
     idx = np.flatnonzero(live)
+    if not len(idx):
+        raise OffNetworkError("no pipe is in service: there is nothing to isolate")
     tree = shapely.STRtree(lines[idx])
     j, d = tree.query_nearest(p, return_distance=True, all_matches=False)
     e = idx[j[1][0]] if j.ndim == 2 else idx[j[0]]
@@ -180,7 +175,7 @@ def plan_isolation(eng, damaged_zones, skip: np.ndarray, failed: np.ndarray) -> 
     # What still has supply with the area removed decides which border valves need a crew.
     blocked = np.zeros(eng.n_zg, bool)
     blocked[:nz] = in_region
-    live_wo = _reach(eng, blocked)
+    live_wo = eng.reach(blocked)
     border_v = np.unique(eng.vz_valve[np.isin(seg_of_vz, list(region))])
     nv = len(fg.valves)
     has_outside = np.bincount(eng.vz_valve, weights=~in_region[eng.vz_zone], minlength=nv) > 0
@@ -202,25 +197,8 @@ def plan_isolation(eng, damaged_zones, skip: np.ndarray, failed: np.ndarray) -> 
     # Afterwards: the closed valves are gone and no source inside the area feeds it.
     blocked = np.zeros(eng.n_zg, bool)
     blocked[nz + border_v[free & live_behind]] = True
-    after = _reach(eng, blocked, cut_root_to=in_region)
+    after = eng.reach(blocked, cut_root_to=in_region)
     return IsolationPlan(region, in_region, actions, close_nodes, src_nodes, after)
-
-
-def _reach(eng, blocked: np.ndarray, cut_root_to: np.ndarray | None = None) -> np.ndarray:
-    """Zone-graph nodes reached from the super-source, ``blocked`` nodes removed."""
-    from scipy.sparse import csr_array
-    from scipy.sparse.csgraph import breadth_first_order
-
-    ok = ~(blocked[eng.tails] | blocked[eng.heads])
-    if cut_root_to is not None:
-        into = np.minimum(eng.heads, eng.n_zones - 1)
-        ok &= ~((eng.tails == eng.root) & cut_root_to[into])
-    g = csr_array(
-        (np.ones(ok.sum(), np.int8), (eng.tails[ok], eng.heads[ok])), shape=(eng.n_zg, eng.n_zg)
-    )
-    out = np.zeros(eng.n_zg, bool)
-    out[breadth_first_order(g, eng.root, directed=True, return_predecessors=False)] = True
-    return out
 
 
 def _outline(lines: np.ndarray, points: np.ndarray, margin: float = 25.0):

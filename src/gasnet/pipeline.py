@@ -15,7 +15,7 @@ from .ingest import input_files, load_layers
 from .schema import LAYERS
 from .validate import Report
 
-__all__ = ["StageResult", "ingest", "validate"]
+__all__ = ["StageResult", "build", "criticality", "ingest", "run", "validate"]
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,18 @@ def criticality(config: Config) -> StageResult:
 
 
 def run(config: Config):
-    """The whole pipeline, stage after stage; yields each stage's result."""
-    yield ingest(config)
-    yield build(config)
-    yield criticality(config)
+    """The whole pipeline, stage after stage; yields each stage's result.
+
+    The stages work on a staging copy beside the GeoPackage, which replaces it only when the
+    last stage is done: a run that fails at any stage leaves the previous results intact.
+    """
+    import dataclasses
+
+    from .store import atomic_path
+
+    with atomic_path(config.gpkg) as staging:
+        staged = dataclasses.replace(config, gpkg_override=staging)
+        for stage in (ingest, build, criticality):
+            result = stage(staged)
+            result.path = config.gpkg
+            yield result

@@ -167,7 +167,9 @@ def _toward(a, b, d):
 def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
     """Generate a network of about ``n_pipes`` pipes. Deterministic in (n_pipes, seed)."""
     if n_pipes < 100:
-        raise ValueError("--pipes must be at least 100")
+        from .errors import GasnetError
+
+        raise GasnetError(f"--pipes {n_pipes}: a sample needs at least 100 pipes")
     rng = np.random.default_rng(seed)
     net = _Network(rng)
     to_proj = pyproj.Transformer.from_crs("EPSG:4326", WORKING_CRS, always_xy=True)

@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 
 from . import __version__
-from .errors import StageOrderError
+from .errors import InputError, StageOrderError
 
 __all__ = ["atomic_path", "list_layers", "read_layer", "read_metadata", "sha256", "write_layers"]
 
@@ -103,14 +103,21 @@ def write_layers(
     if stage:
         meta[f"stage:{stage}"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         meta["gasnet_version"] = __version__
+    try:
+        _write(path, layers, fresh, old, meta)
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot write the GeoPackage ({exc.strerror or exc}); check "
+            "[output] dir (a writable folder, with free space)"
+        ) from None
+    log.info("Wrote %s to %s.", ", ".join(layers), path)
+
+
+def _write(path: Path, layers, fresh: bool, old: dict, meta: dict) -> None:
     with atomic_path(path, copy=not fresh) as tmp:
         for name, df in layers.items():
-            if isinstance(df, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG")
-            else:
-                pyogrio.write_dataframe(pd.DataFrame(df), tmp, layer=name, driver="GPKG")
+            pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG")
         pyogrio.write_dataframe(_metadata_frame(old, meta), tmp, layer=METADATA, driver="GPKG")
-    log.info("Wrote %s to %s.", ", ".join(layers), path)
 
 
 def list_layers(path: Path) -> list[str]:

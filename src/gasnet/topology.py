@@ -439,6 +439,13 @@ def build_topology(
     tol = float(snap_tolerance_m)
     _progress.step("build: snapping pipe ends")
     parts_gdf = _explode(pipes, report)
+    if parts_gdf.empty:
+        from .errors import InputError
+
+        raise InputError(
+            f"pipes: no pipe with a usable geometry ({len(pipes)} features, all empty, null or "
+            "of zero length); check the pipes file and its [layers.pipes] entry"
+        )
     parts = geoms(parts_gdf)
     coords, vidx = shapely.get_coordinates(parts, return_index=True)
     counts = np.bincount(vidx, minlength=len(parts))

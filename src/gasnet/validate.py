@@ -215,16 +215,20 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
 def _check_ids(name: str, gdf: gpd.GeoDataFrame, report: Report, id_fields: str) -> None:
     idf = LAYERS[name].id_field
     ids = gdf[idf]
+    files = gdf["source_file"] if "source_file" in gdf else pd.Series("", index=gdf.index)
+    label = f"{name} ({', '.join(sorted(set(files)))})" if len(gdf) else name
     blank = ids.isna()
     if blank.any():
+        row = gdf.groupby(files.to_numpy(), sort=False).cumcount()  # row within its own file
         report.add(
             "missing_id",
             "error",
             name,
             f"features without an id (field {id_fields})",
             f"give every feature a unique id in field {id_fields}",
-            ids=[f"row {i}" for i in gdf.index[blank]],
-            geometries=gdf.loc[blank].geometry,
+            label=label,
+            ids=[f"{f} row {r}" for f, r in zip(files[blank], row[blank], strict=True)],
+            geometries=geoms(gdf.loc[blank]),
         )
     dup = ids.duplicated(keep=False) & ~blank
     if dup.any():
@@ -234,6 +238,7 @@ def _check_ids(name: str, gdf: gpd.GeoDataFrame, report: Report, id_fields: str)
             name,
             f"duplicate ids (field {id_fields})",
             "give each feature a unique id (if two files were merged, prefix the ids)",
+            label=label,
             ids=sorted(set(ids[dup])),
             geometries=None,
         )
