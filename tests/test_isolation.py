@@ -210,3 +210,25 @@ def test_unknown_ids_are_named():
         net.burst(pipe="P9")
     with pytest.raises(UnknownAssetError, match="unknown valve id\\(s\\): X1"):
         net.burst(pipe="P3", fail=["X1"])
+
+
+def test_an_inoperable_valve_with_nothing_live_behind_it_does_not_widen_the_area():
+    # S -P1- V1 -P2- V2 -P3 (dead end), burst on P2. V2 cannot close, but only the dead end
+    # P3 lies behind it: it never needed closing, so the area stays P2 (100 m to vent) and C3
+    # on P3 is cut off, not isolated. (Found in review: the area used to double.)
+    pipes = [("P1", [(0, 0), (100, 0)]), ("P2", [(100, 0), (200, 0)]), ("P3", [(200, 0), (300, 0)])]
+    net = net_of(
+        pipes=pipes,
+        valves=[("V1", (100, 0)), ("V2", (200, 0), "open", False)],
+        customers=[("C2", (150, 5)), ("C3", (250, 5))],
+    )
+    res = net.burst(pipe="P2")
+    assert dict(zip(res.valves["valve_id"], res.valves["action"], strict=True)) == {
+        "V1": "close",
+        "V2": "no_crew",
+    }
+    assert res.stats["isolated_length_m"] == pytest.approx(100)
+    assert dict(zip(res.customers["customer_id"], res.customers["where"], strict=True)) == {
+        "C2": "isolated",
+        "C3": "cut_off",
+    }

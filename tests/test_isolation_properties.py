@@ -99,13 +99,15 @@ def test_lost_by_removal_equals_a_full_search(seed, pick):
 
 
 def reference_burst(ref, eng, damaged_edge: int, skip_nodes: set):
-    """Brute force: grow the damaged segments past valves that cannot close; a border valve
-    needs a crew iff a source reaches it with the area removed; then what loses gas."""
+    """Brute force: grow the damaged segments past valves that cannot close and have live gas
+    behind them; a border valve needs a crew iff a source reaches it with the area removed;
+    then what loses gas."""
     segs = ref.segments()
     region = {s for s in segs if damaged_edge in s}
-    while True:
+    while True:  # past a valve that cannot close, if live gas lies behind it
         border = set().union(*(ref.boundary(s) for s in region))
-        grow = {v for v in border if v in skip_nodes and v not in ref.closed_base}
+        live = ref.supplied(set(), removed_edges=frozenset().union(*region))
+        grow = {v for v in border if v in skip_nodes and v not in ref.closed_base and v in live}
         new = {s for s in segs if s not in region and ref.boundary(s) & grow}
         if not new:
             break

@@ -159,34 +159,36 @@ def plan_isolation(eng, damaged_zones, skip: np.ndarray, failed: np.ndarray) -> 
     """Which valves isolate the segments of ``damaged_zones`` (see :func:`burst`).
 
     ``skip`` marks valves that cannot close (inoperable or failed; ``failed`` tells which
-    were reported failed). O(n + m): one search with the area removed.
+    were reported failed). The area grows past such a valve only when live gas lies behind
+    it (else it never needed closing). O(n + m) per growth step: one search with the area
+    removed.
     """
     fg, nz = eng.flow, eng.n_zones
     region = set(eng.zone_seg[np.asarray(damaged_zones)].tolist())
     seg_of_vz = eng.zone_seg[eng.vz_zone]
-    while True:  # extend past valves that cannot close
+    nv = len(fg.valves)
+    blocked = np.zeros(eng.n_zg, bool)
+    while True:
+        # What still has supply with the area removed decides which border valves matter:
+        # a valve that cannot close extends the area only if live gas lies behind it.
+        in_region = np.isin(eng.zone_seg, list(region))
+        blocked[:nz] = in_region
+        live_wo = eng.reach(blocked)
         border_v = np.unique(eng.vz_valve[np.isin(seg_of_vz, list(region))])
-        grow = border_v[skip[border_v] & eng.valve_open[border_v]]
+        grow = border_v[skip[border_v] & eng.valve_open[border_v] & live_wo[nz + border_v]]
         new = set(seg_of_vz[np.isin(eng.vz_valve, grow)].tolist()) - region
         if not new:
             break
         region |= new
-    in_region = np.isin(eng.zone_seg, list(region))
-    # What still has supply with the area removed decides which border valves need a crew.
-    blocked = np.zeros(eng.n_zg, bool)
-    blocked[:nz] = in_region
-    live_wo = eng.reach(blocked)
-    border_v = np.unique(eng.vz_valve[np.isin(seg_of_vz, list(region))])
-    nv = len(fg.valves)
     has_outside = np.bincount(eng.vz_valve, weights=~in_region[eng.vz_zone], minlength=nv) > 0
     action = np.full(len(border_v), "", dtype=object)
     opened, skipped = eng.valve_open[border_v], skip[border_v]
     live_behind = live_wo[nz + border_v]
+    outside = has_outside[border_v]
     action[~opened] = "already_closed"
-    action[opened & skipped] = np.where(
-        failed[border_v[opened & skipped]], "skip_failed", "skip_inoperable"
-    )
-    free = opened & ~skipped & has_outside[border_v]  # else between two isolated segments
+    passed = opened & skipped & ~outside  # the area was extended past it
+    action[passed] = np.where(failed[border_v[passed]], "skip_failed", "skip_inoperable")
+    free = opened & outside  # a skipped one here has nothing live behind it: no crew
     action[free & live_behind] = "close"
     action[free & ~live_behind] = "no_crew"
     keep = action != ""
