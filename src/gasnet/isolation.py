@@ -870,7 +870,7 @@ def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
     segs = gpd.GeoDataFrame(
         {
             "segment_id": np.arange(S),
-            "valve_ids": joined.reindex(np.arange(S)).fillna("").to_numpy(object),
+            "valve_ids": joined.reindex(np.arange(S)).astype(object).fillna("").to_numpy(object),
             "customers": own["customers"].astype(int),
             "households": own["households"].astype(int),
             "critical_customers": own["critical"].astype(int),
@@ -888,7 +888,7 @@ def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
         {
             "valve_id": vid,
             "node_id": fg.valves,
-            "segment_ids": vseg_s.reindex(np.arange(len(vid))).fillna("").to_numpy(),
+            "segment_ids": vseg_s.reindex(np.arange(len(vid))).astype(object).fillna("").to_numpy(),
         }
     )
     for k in ("customers", "households", "critical"):
