@@ -9,6 +9,7 @@ attachment node (DESIGN.md, "Network semantics").
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import numpy as np
@@ -639,6 +640,16 @@ class IsolationEngine:
 
     # -- whole-network results ---------------------------------------------------------------
 
+    @functools.cached_property
+    def _segment_shape(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per segment: holds a source; number of zones; its zone when it has one (else -1)."""
+        S, nz = self.n_segments, self.n_zones
+        has_src = np.zeros(S, bool)
+        has_src[self.zone_seg[self.source_zones]] = True
+        zone_of_seg = np.full(S, -1, np.int64)
+        zone_of_seg[self.zone_seg] = np.arange(nz)
+        return has_src, np.bincount(self.zone_seg, minlength=S), zone_of_seg
+
     def _segment_valves(self) -> tuple[np.ndarray, np.ndarray]:
         """(segment, valve index) pairs: the open boundary valves of every segment."""
         nv = len(self.flow.valves)
@@ -659,16 +670,12 @@ class IsolationEngine:
         S, nz = self.n_segments, self.n_zones
         seg, valve = self._segment_valves()
         vnode = nz + valve
-        zones_per = np.bincount(self.zone_seg, minlength=S)
-        has_src = np.zeros(S, bool)
-        has_src[self.zone_seg[self.source_zones]] = True
+        has_src, zones_per, zone_of_seg = self._segment_shape
         multi = np.zeros(S, bool)
         multi[seg[self.valve_sides[valve] >= 3]] = True
         nval = np.bincount(seg, minlength=S)
         root_of = np.full(S, -1, np.int64)
         # (a) one zone, no source, only two-sided valves: the loss is the zone's subtree.
-        zone_of_seg = np.full(S, -1, np.int64)
-        zone_of_seg[self.zone_seg] = np.arange(nz)
         a = (zones_per == 1) & ~has_src & ~multi & (nval > 0)
         root_of[a] = zone_of_seg[a]
         # (b) one boundary valve dominates the others (one valve, or a valve in front of them).
@@ -718,11 +725,7 @@ class IsolationEngine:
         key = _unique_keys(self.vz_valve * max(self.n_segments, 1) + vs)
         v_of, s_of = key // max(self.n_segments, 1), key % max(self.n_segments, 1)
         vstart = np.r_[0, np.cumsum(np.bincount(v_of, minlength=nv))]
-        has_src = np.zeros(self.n_segments, bool)
-        has_src[self.zone_seg[self.source_zones]] = True
-        zones_per = np.bincount(self.zone_seg, minlength=self.n_segments)
-        zone_of_seg = np.full(self.n_segments, -1, np.int64)
-        zone_of_seg[self.zone_seg] = np.arange(nz)
+        has_src, zones_per, zone_of_seg = self._segment_shape
         # Extent of each segment's zones in the dominator preorder.
         zt = self.tin[np.arange(nz)]
         zmin = np.full(self.n_segments, np.iinfo(np.int64).max)
