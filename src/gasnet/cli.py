@@ -72,9 +72,8 @@ def _stage(name):
         from .config import read_config
 
         config = read_config(args.config)
-        for result in (
-            getattr(pipeline, name)(config) if name == "run" else [getattr(pipeline, name)(config)]
-        ):
+        stage = getattr(pipeline, name)
+        for result in stage(config) if name == "run" else [stage(config)]:
             _summary(result)
 
     return run

@@ -21,7 +21,7 @@ import shapely
 from . import _progress
 from .config import Config, LayerSource
 from .schema import CRITICAL_KINDS, LAYERS, VOCABULARY, build_lookup, normalise_value, parse_bool
-from .validate import Report, validate_layers
+from .validate import Report, geoms, validate_layers
 
 __all__ = ["input_files", "load_layers", "normalise_layer", "read_source"]
 
@@ -244,7 +244,7 @@ def normalise_layer(
     out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
     lookup = build_lookup(config.values)
 
-    def warn(check: str, what: str, fix: str, bad: pd.Series, col: pd.Series) -> None:
+    def warn(check, what, fix, bad, col, details=None, geometries=None) -> None:
         if bad.any():
             report.add(
                 check,
@@ -254,7 +254,8 @@ def normalise_layer(
                 fix,
                 ids=out.loc[bad, spec.id_field],
                 label=source.label,
-                details=[repr(v) for v in col[bad]],
+                geometries=geometries,
+                details=details or [repr(v) for v in col[bad]],
             )
 
     for canon, kind in spec.fields.items():
@@ -268,23 +269,18 @@ def normalise_layer(
         if kind == "enum":
             table = lookup.get((name, canon), {})
             values = _per_value(col, lambda v, t=table: normalise_value(v, t))
-            accepted = set(VOCABULARY.get((name, canon), {})) | set(
-                lookup.get((name, canon), {}).values()
-            )
+            accepted = set(VOCABULARY.get((name, canon), {})) | set(table.values())
             bad = values.notna() & ~values.isin(accepted)
-            if bad.any():
-                report.add(
-                    "unknown_value",
-                    "warning",
-                    name,
-                    f"unknown {canon} kept as given; accepted values: "
-                    f"{', '.join(sorted(accepted))} (or their Chinese labels)",
-                    f'correct the value, or map it under [values."{name}.{canon}"]',
-                    ids=out.loc[bad, spec.id_field],
-                    label=source.label,
-                    geometries=raw.loc[bad].geometry,
-                    details=[f"{canon} = {v!r}" for v in values[bad]],
-                )
+            warn(
+                "unknown_value",
+                f"unknown {canon} kept as given; accepted values: "
+                f"{', '.join(sorted(accepted))} (or their Chinese labels)",
+                f'correct the value, or map it under [values."{name}.{canon}"]',
+                bad,
+                col,
+                details=[f"{canon} = {v!r}" for v in values[bad]],
+                geometries=geoms(raw.loc[bad]),
+            )
         elif kind == "bool":
             values = _per_value(col, parse_bool)
             warn(

@@ -66,14 +66,17 @@ class Network:
         return fg
 
     @cached_property
+    def customer_nodes(self) -> np.ndarray:
+        """Attachment node of every customer (-1: not attached)."""
+        nodes = pd.to_numeric(self.customers["node_id"], errors="coerce").fillna(-1)
+        return nodes.to_numpy(np.int64)
+
+    @cached_property
     def engine(self):
         """The isolation engine for the base state (see :mod:`gasnet.isolation`)."""
         from .isolation import IsolationEngine, customer_weights
 
-        nodes = pd.to_numeric(self.customers["node_id"], errors="coerce").fillna(-1)
-        return IsolationEngine(
-            self.flow, nodes.to_numpy(np.int64), customer_weights(self.customers)
-        )
+        return IsolationEngine(self.flow, self.customer_nodes, customer_weights(self.customers))
 
     @cached_property
     def edges_of_pipe(self) -> dict:

@@ -31,13 +31,9 @@ def _to_wgs84(crs: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
 
 
-def _customer_nodes(net) -> np.ndarray:
-    return pd.to_numeric(net.customers["node_id"], errors="coerce").fillna(-1).to_numpy(np.int64)
-
-
 def _affected(net, before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
     """Customers supplied ``before`` and not ``after`` (masks over flow nodes)."""
-    nodes = _customer_nodes(net)
+    nodes = net.customer_nodes
     ok = nodes >= 0
     return _affected_mask(net, ok & before[np.maximum(nodes, 0)] & ~after[np.maximum(nodes, 0)])
 

@@ -544,7 +544,7 @@ def _rank(classes) -> np.ndarray:
 
 
 def check_topology(
-    topo: Topology, layers, parts_gdf, tol: float, report: Report, part_ends=None
+    topo: Topology, layers, parts_gdf, tol: float, report: Report, part_ends
 ) -> None:
     """Add the topology checks to ``report`` (see the README, "Topology checks")."""
     nodes, edges = topo.nodes, topo.edges
@@ -589,21 +589,20 @@ def check_topology(
     pid = parts_gdf["pipe_id"].to_numpy(object)
     keep = (a < b) & (pid[a] != pid[b])
     a, b = a[keep], b[keep]
-    if part_ends is not None:
-        # Most pairs are two straight pipes meeting at a junction at an angle: they can
-        # neither share a line nor cross. Only the others need the DE-9IM matrix.
-        sn, en, xy, counts = part_ends
-        first = np.cumsum(counts) - counts
-        d = xy[first + counts - 1] - xy[first]
-        shared_s = (sn[a] == sn[b]) | (sn[a] == en[b])
-        shared_e = (en[a] == sn[b]) | (en[a] == en[b])
-        one = shared_s ^ shared_e
-        straight = (counts[a] == 2) & (counts[b] == 2)
-        da = np.where(shared_s[:, None], d[a], -d[a])
-        db = np.where((sn[b] == np.where(shared_s, sn[a], en[a]))[:, None], d[b], -d[b])
-        cos = (da * db).sum(1) / np.maximum(np.hypot(*da.T) * np.hypot(*db.T), 1e-12)
-        plain = one & straight & (cos < 0.999)
-        a, b = a[~plain], b[~plain]
+    # Most pairs are two straight pipes meeting at a junction at an angle: they can
+    # neither share a line nor cross. Only the others need the DE-9IM matrix.
+    sn, en, xy, counts = part_ends
+    first = np.cumsum(counts) - counts
+    d = xy[first + counts - 1] - xy[first]
+    shared_s = (sn[a] == sn[b]) | (sn[a] == en[b])
+    shared_e = (en[a] == sn[b]) | (en[a] == en[b])
+    one = shared_s ^ shared_e
+    straight = (counts[a] == 2) & (counts[b] == 2)
+    da = np.where(shared_s[:, None], d[a], -d[a])
+    db = np.where((sn[b] == np.where(shared_s, sn[a], en[a]))[:, None], d[b], -d[b])
+    cos = (da * db).sum(1) / np.maximum(np.hypot(*da.T) * np.hypot(*db.T), 1e-12)
+    plain = one & straight & (cos < 0.999)
+    a, b = a[~plain], b[~plain]
     # One DE-9IM matrix per pair answers both: interiors share a line ("1********": duplicate
     # or overlap) or meet in points only ("0********": the lines cross).
     interiors = np.array([m[0] for m in shapely.relate(parts[a], parts[b])], dtype="U1")

@@ -86,15 +86,6 @@ class Report:
                 }
             )
 
-    def extend(self, other: Report) -> None:
-        """Add every issue of ``other``."""
-        self.rows.extend(other.rows)
-        for key, kind in other.kinds.items():
-            mine = self.kinds.setdefault(
-                key, _Kind(kind.severity, kind.label, kind.message, kind.fix)
-            )
-            mine.ids.extend(kind.ids)
-
     @property
     def has_errors(self) -> bool:
         return any(k.severity == "error" for k in self.kinds.values())
