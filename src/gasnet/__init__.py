@@ -2,8 +2,7 @@
 
 import logging
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .network import Network, load
 
 __all__ = ["Network", "__version__", "load"]

@@ -9,7 +9,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .errors import GasnetError
 
 __all__ = ["main"]

@@ -17,9 +17,9 @@ import pandas as pd
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, connected_components, depth_first_order
 
-from .topology import _rank
+from .schema import pressure_rank
 
-__all__ = ["FlowGraph", "components_without_source"]
+__all__ = ["FlowGraph", "IsolationEngine", "immediate_dominators", "segment_table"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class FlowGraph:
         self.live_edges = edges["edge_id"].to_numpy()[live]
         u = edges["u"].to_numpy(np.int64)[live]
         v = edges["v"].to_numpy(np.int64)[live]
-        rank = _rank(edges["pressure_class"].to_numpy(object)[live])
+        rank = pressure_rank(edges["pressure_class"].to_numpy(object)[live])
         # Regulators: edges below the regulator's highest incident class hang on the outlet.
         regs = np.flatnonzero(kind == "regulator")
         hi = np.zeros(self.n_nodes, np.int64)
@@ -109,34 +109,6 @@ class FlowGraph:
         reached = np.zeros(self.n + 1, bool)
         reached[order] = True
         return reached[: self.n]
-
-
-def components_without_source(topo):
-    """Yield (edge indices, customers, households) of each in-service island with no source.
-
-    Islands are taken with every valve open and regulators passable both ways: they are data
-    problems (a missing connection), not operating states.
-    """
-    nodes, edges = topo.nodes, topo.edges
-    live = np.flatnonzero((edges["status"] == "in_service").to_numpy())
-    if not len(live):
-        return
-    n = len(nodes)
-    u = edges["u"].to_numpy()[live]
-    v = edges["v"].to_numpy()[live]
-    g = csr_array((np.ones(len(u)), (u, v)), shape=(n, n))
-    _, label = connected_components(g, directed=False)
-    is_src = (nodes["kind"] == "source").to_numpy()
-    fed = np.zeros(label.max() + 1, bool)
-    fed[label[is_src]] = True
-    edge_label = label[u]
-    cust = topo.customers
-    attached = cust["node_id"].to_numpy() >= 0
-    c_label = label[cust["node_id"].to_numpy()[attached]]
-    hh = cust["households"].to_numpy()[attached]
-    for comp in np.unique(edge_label[~fed[edge_label]]):
-        in_comp = c_label == comp
-        yield live[edge_label == comp], int(in_comp.sum()), int(hh[in_comp].sum())
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
 __all__ = [
     "CRITICAL_KINDS",
     "LAYERS",
@@ -18,6 +21,7 @@ __all__ = [
     "VOCABULARY",
     "LayerSpec",
     "normalise_value",
+    "pressure_rank",
 ]
 
 #: Pressure classes of GB 50028, highest first.
@@ -34,6 +38,13 @@ MAX_PRESSURE_MPA = {
     "MP-B": 0.2,
     "LP": 0.01,
 }
+
+
+def pressure_rank(classes) -> np.ndarray:
+    """Rank of each pressure class for regulator direction (0: unknown or blank)."""
+    return pd.Series(classes, dtype=object).map(PRESSURE_RANK).fillna(0).to_numpy(np.int64)
+
+
 CRITICAL_KINDS = frozenset({"hospital", "school", "care_home"})
 
 

@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from . import __version__
+from ._version import __version__
 from .errors import InputError, StageOrderError
 
 __all__ = ["atomic_path", "list_layers", "read_layer", "read_metadata", "sha256", "write_layers"]

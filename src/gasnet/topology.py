@@ -23,12 +23,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_array
+from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from . import _progress
-from .schema import PRESSURE_RANK
+from .schema import pressure_rank
 from .validate import Report, geoms
 
 __all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "NODE_KINDS", "Topology", "build_topology"]
@@ -538,9 +538,32 @@ def _edge_of_node(node: np.ndarray, u: np.ndarray, v: np.ndarray) -> pd.array:
     return out
 
 
-def _rank(classes) -> np.ndarray:
-    """Pressure rank of each class (0 for unknown)."""
-    return pd.Series(classes).map(PRESSURE_RANK).fillna(0).to_numpy(np.int64)
+def components_without_source(topo: Topology):
+    """Yield (edge indices, customers, households) of each in-service island with no source.
+
+    Islands are taken with every valve open and regulators passable both ways: they are data
+    problems (a missing connection), not operating states.
+    """
+    nodes, edges = topo.nodes, topo.edges
+    live = np.flatnonzero((edges["status"] == "in_service").to_numpy())
+    if not len(live):
+        return
+    n = len(nodes)
+    u = edges["u"].to_numpy()[live]
+    v = edges["v"].to_numpy()[live]
+    g = csr_array((np.ones(len(u)), (u, v)), shape=(n, n))
+    _, label = connected_components(g, directed=False)
+    is_src = (nodes["kind"] == "source").to_numpy()
+    fed = np.zeros(label.max() + 1, bool)
+    fed[label[is_src]] = True
+    edge_label = label[u]
+    cust = topo.customers
+    attached = cust["node_id"].to_numpy() >= 0
+    c_label = label[cust["node_id"].to_numpy()[attached]]
+    hh = cust["households"].to_numpy()[attached]
+    for comp in np.unique(edge_label[~fed[edge_label]]):
+        in_comp = c_label == comp
+        yield live[edge_label == comp], int(in_comp.sum()), int(hh[in_comp].sum())
 
 
 def check_topology(
@@ -655,7 +678,7 @@ def check_topology(
         )
     # Regulators: direction needs a higher and a lower pressure class.
     u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
-    rank = _rank(edges["pressure_class"])
+    rank = pressure_rank(edges["pressure_class"])
     regs = nodes[nodes["kind"] == "regulator"]
     if len(regs):
         inc = pd.DataFrame({"node": np.concatenate([u, v]), "rank": np.concatenate([rank, rank])})
@@ -675,8 +698,6 @@ def check_topology(
                 geometries=bad.geometry,
             )
     # Islands: parts of the in-service network that no source can reach with every valve open.
-    from .isolation import components_without_source
-
     for comp_edges, n_cust, households in components_without_source(topo):
         geom = shapely.multilinestrings(geoms(edges)[comp_edges])
         report.add(
