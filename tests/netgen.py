@@ -7,8 +7,12 @@ import pandas as pd
 
 
 def random_network(seed: int, n_max: int = 24):
-    """Tree plus chords (loops, parallel pipes), sources, valves (some normally closed, some
-    on junctions), regulators between classes, abandoned pipes, customers."""
+    """Tree plus chords (loops, parallel pipes), one to three sources (anywhere: inside
+    segments, beside valves), valves (some normally closed, some on junctions), regulators
+    between classes, abandoned pipes, customers.
+
+    Weights: customers, households, critical, and ``bits`` (2**i for customer i, at most 48
+    customers: a sum of them is exact and names the set, so totals compare as sets)."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(3, n_max + 1))
     pairs = [(int(rng.integers(0, i)), i) for i in range(1, n)]
@@ -18,7 +22,7 @@ def random_network(seed: int, n_max: int = 24):
             pairs.append((a, b))
     kind = np.array(["junction"] * n, dtype=object)
     kind[0] = "source"
-    if n > 4 and rng.random() < 0.3:
+    for _ in range(int(rng.choice([0, 1, 2], p=[0.5, 0.3, 0.2]))):
         kind[int(rng.integers(1, n))] = "source"
     for i in range(1, n):
         if kind[i] == "junction":
@@ -52,5 +56,6 @@ def random_network(seed: int, n_max: int = 24):
         "customers": np.ones(nc),
         "households": rng.integers(1, 60, nc).astype(float),
         "critical": (rng.random(nc) < 0.2).astype(float),
+        "bits": 2.0 ** np.arange(nc),
     }
     return nodes, edges, closed, cust_nodes.astype(np.int64), weights

@@ -1,7 +1,8 @@
 """Brute-force reference for the isolation engine: networkx, one full search per question.
 
 Written independently of gasnet.isolation (its own regulator rule and segment definition),
-straight from DESIGN.md "Network semantics".
+straight from DESIGN.md "Network semantics": to isolate a segment is to close its boundary
+valves and stop every source inside it.
 """
 
 from __future__ import annotations
@@ -85,3 +86,15 @@ class Reference:
         return {
             x for e, u, v, _ in self.live if e in seg for x in (u, v) if self.kind[x] == "valve"
         }
+
+    def sources_in(self, seg: frozenset) -> set:
+        """Sources on the segment's pipes: isolating the segment stops them."""
+        return {
+            x for e, u, v, _ in self.live if e in seg for x in (u, v) if self.kind[x] == "source"
+        }
+
+    def isolate_segments(self, segs, failing=None) -> dict:
+        """Weights lost when ``segs`` are isolated together: every boundary valve closes (but
+        ``failing``) and every source inside stops."""
+        closed = set().union(*(self.boundary(s) | self.sources_in(s) for s in segs))
+        return self.lost(closed - {failing})

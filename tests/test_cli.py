@@ -27,9 +27,10 @@ def _run(cli, sample, *args):
 def test_run_writes_segments_and_valve_criticality(sample, cli):
     gpkg = sample / "processed" / "gasnet.gpkg"
     segs = pyogrio.read_dataframe(gpkg, layer="segments")
-    assert list(segs.columns[:9]) == [
+    assert list(segs.columns[:10]) == [
         "segment_id",
         "valve_ids",
+        "source_ids",
         "customers",
         "households",
         "critical_customers",

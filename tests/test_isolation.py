@@ -86,22 +86,41 @@ def test_segments_and_their_losses():
     segs, _cseg, valves = net.criticality()
     assert len(segs) == 3
     a, b, c = (segment_of(net, x) for x in ("H", "C2", "C1"))
-    # A holds the source: closing VA and VB keeps A supplied, B and C behind are lost.
-    assert (a.valve_ids, a.customers_lost, a.households_lost) == ("VA;VB", 2, 50)
-    assert a.critical_customers == 1 and a.critical_lost == 0
+    # A holds the source: isolating A closes VA and VB and stops S (issue 7: the station
+    # feeds into A, so taking the gas out of A stops it). Everyone loses gas: H inside A,
+    # C2 and C1 behind: 3 customers, 1 + 10 + 40 = 51 households, the hospital.
+    assert (a.valve_ids, a.source_ids, a.customers_lost, a.households_lost) == ("VA;VB", "S", 3, 51)
+    assert a.critical_customers == 1 and a.critical_lost == 1
     # B: closing VA, VB, VC loses B (C2) and C behind it (C1).
-    assert (b.valve_ids, b.customers_lost, b.households_lost) == ("VA;VB;VC", 2, 50)
+    assert (b.valve_ids, b.source_ids, b.customers_lost, b.households_lost) == (
+        "VA;VB;VC",
+        "",
+        2,
+        50,
+    )
     # C: closing VC loses C1 only. Lengths: C is P4 from x=320 to 400.
     assert (c.valve_ids, c.customers_lost, c.households_lost) == ("VC", 1, 40)
     assert c.length_m == pytest.approx(80)
-    # VC failing while C is isolated extends isolation to B: C1 + C2 lost, 1 more than C's 1.
-    vc = valves.set_index("valve_id").loc["VC"]
-    assert (vc.customers_lost_if_fails, vc.extra_customers_lost) == (2, 1)
-    # VA failing: A and B are isolated together: VB is inside, VC closes. S (in A) keeps
-    # A and B fed, only C1 behind VC is lost: 1 customer, less than A's or B's own loss (2),
-    # so the failure adds nothing (extra is clipped at 0; the station would have to stop).
-    va = valves.set_index("valve_id").loc["VA"]
-    assert (va.customers_lost_if_fails, va.extra_customers_lost) == (1, 0)
+    by_id = valves.set_index("valve_id")
+    # VC fails. Burst in C: gas still reaches VC from B, so B is isolated too: C1 + C2 lost,
+    # 1 more than C's own 1. Burst in B: nothing live behind VC (C is fed through B), so
+    # B alone: 2, nothing added. Worst side: 2 lost either way, C's adds more: (2, 1).
+    assert (
+        by_id.loc["VC", "customers_lost_if_fails"],
+        by_id.loc["VC", "extra_customers_lost"],
+    ) == (
+        2,
+        1,
+    )
+    # VA fails. Burst in B: S still feeds VA through A, so A is isolated too and S stops:
+    # all 3 lost, 1 more (H) than B's own 2. Burst in A: B behind VA has no other supply,
+    # so A alone: 3, nothing added. Worst side: 3 either way, B's adds H: (3, 1, critical 1).
+    va = by_id.loc["VA"]
+    assert (va.customers_lost_if_fails, va.extra_customers_lost, va.extra_critical_lost) == (
+        3,
+        1,
+        1,
+    )
 
 
 def test_a_regulator_lets_gas_only_flow_down():
@@ -232,3 +251,41 @@ def test_an_inoperable_valve_with_nothing_live_behind_it_does_not_widen_the_area
         "C2": "isolated",
         "C3": "cut_off",
     }
+
+
+def test_a_valve_with_no_gas_on_either_side_adds_nothing_when_it_fails():
+    # Two LP areas, each with its own station, hang under regulators on one MP link that no
+    # MP source feeds (its upstream main is out of service):
+    #
+    #   S1 -P1(LP)- R1 -P2(MP-A)- V -P3(MP-A)- R2 -P4(LP)- S2
+    #   (0,0)      (100,0)      (200,0)      (300,0)     (400,0)
+    #
+    # R1 and R2 pass gas only down (MP -> LP), so P2 and P3 carry no gas. Segments:
+    # X = {P1, P2} (joined through R1, holds S1; C1 on P1), Y = {P3, P4} (holds S2; C2, C3
+    # on P4). Isolating X stops S1: C1 lost; isolating Y: C2, C3.
+    # V fails during a burst in X: with X emptied, no gas reaches V from Y (P3 is dead), so
+    # V never needed closing: X alone, 1 lost. In Y: likewise, 2 lost. Worst side: Y, 2
+    # customers, nothing added by the failure (isolating X and Y together would say 3).
+    net = net_of(
+        pipes=[
+            ("P1", [(0, 0), (100, 0)], "LP"),
+            ("P2", [(100, 0), (200, 0)], "MP-A"),
+            ("P3", [(200, 0), (300, 0)], "MP-A"),
+            ("P4", [(300, 0), (400, 0)], "LP"),
+        ],
+        valves=[("V", (200, 0))],
+        sources=[("S1", (0, 0)), ("S2", (400, 0))],
+        regulators=[("R1", (100, 0)), ("R2", (300, 0))],
+        customers=[("C1", (50, 5)), ("C2", (350, 5)), ("C3", (360, 5))],
+    )
+    segs, _, valves = net.criticality()
+    assert sorted(zip(segs["source_ids"], segs["customers_lost"], strict=True)) == [
+        ("S1", 1),
+        ("S2", 2),
+    ]
+    v = valves.set_index("valve_id").loc["V"]
+    assert (v.customers_lost_if_fails, v.extra_customers_lost) == (2, 0)
+    # The burst agrees: in Y with V failed, V needs no crew and C2, C3 lose gas.
+    res = net.burst(pipe="P4", fail=["V"])
+    assert sorted(res.customers["customer_id"]) == ["C2", "C3"]
+    assert res.sources_to_shut == ["S2"]

@@ -132,12 +132,16 @@ def _csr(tails: np.ndarray, heads: np.ndarray, n: int) -> tuple[np.ndarray, np.n
 
 def _gather(indptr: np.ndarray, indices: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """All neighbours of ``nodes`` in a CSR structure, concatenated (vectorised)."""
-    starts, ends = indptr[nodes], indptr[nodes + 1]
-    counts = ends - starts
-    if not counts.sum():
+    starts = indptr[nodes]
+    return indices[_gather_positions(starts, indptr[nodes + 1] - starts)]
+
+
+def _gather_positions(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])``, vectorised."""
+    total = int(counts.sum())
+    if not total:
         return np.empty(0, np.int64)
-    offs = np.repeat(starts - np.cumsum(counts) + counts, counts)
-    return indices[offs + np.arange(counts.sum())]
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
 
 
 def _tree_intervals(parent: np.ndarray, root: int, n: int) -> tuple[np.ndarray, ...]:
@@ -577,6 +581,21 @@ class IsolationEngine:
                 out[k] += float(self.node_weight[k][extra].sum())
         return out
 
+    def is_lost(self, W, query: np.ndarray) -> np.ndarray:
+        """Per node of ``query``: does it lose supply when the nodes ``W`` are removed?
+        (:meth:`lost_by_removal` without listing the lost subtrees.)"""
+        query = np.asarray(query, np.int64)
+        settled = self._settle(W)
+        if settled is None:
+            self.fallbacks += 1
+            return np.isin(query, self._lost_full(np.asarray(W, np.int64)))
+        roots, extra = settled
+        t = self.tin[query]
+        out = np.isin(query, np.asarray(extra, np.int64))
+        for r in roots:
+            out |= (self.tin[r] <= t) & (t < self.tout[r])
+        return out
+
     def reach(self, blocked: np.ndarray, cut_root_to: np.ndarray | None = None) -> np.ndarray:
         """Zone-graph nodes reached from the super-source with ``blocked`` nodes removed (and,
         optionally, the sources of the zones ``cut_root_to`` stopped). O(n + m)."""
@@ -622,35 +641,62 @@ class IsolationEngine:
         zone_of_seg[self.zone_seg] = np.arange(nz)
         return has_src, np.bincount(self.zone_seg, minlength=S), zone_of_seg
 
-    def _segment_valves(self) -> tuple[np.ndarray, np.ndarray]:
-        """(segment, valve index) pairs: the open boundary valves of every segment."""
+    @functools.cached_property
+    def _segment_zones(self) -> tuple[np.ndarray, np.ndarray]:
+        """(indptr, zones): the zones of segment s are ``zones[indptr[s]:indptr[s + 1]]``."""
+        return _csr(self.zone_seg, np.arange(self.n_zones), self.n_segments)
+
+    def segment_removal(self, segments, keep_valve: int = -1) -> np.ndarray:
+        """Zone-graph nodes removed when ``segments`` are isolated: their zones (emptied of
+        gas, so a source inside stops feeding) and their open boundary valves (closed), but
+        ``keep_valve`` (a valve index that fails to close)."""
+        zptr, zones = self._segment_zones
+        _, valve, vptr = self._open_boundary
+        parts = []
+        for s in np.atleast_1d(segments).tolist():
+            parts.append(zones[zptr[s] : zptr[s + 1]])
+            v = valve[vptr[s] : vptr[s + 1]]
+            parts.append(self.n_zones + v[v != keep_valve])
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+
+    @functools.cached_property
+    def _open_boundary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(segment, valve index, indptr): the open boundary valves of every segment, sorted
+        by segment; those of segment s are at ``indptr[s]:indptr[s + 1]``."""
         nv = len(self.flow.valves)
         o = self.valve_open[self.vz_valve]
         key = _unique_keys(self.zone_seg[self.vz_zone[o]] * max(nv, 1) + self.vz_valve[o])
-        return key // max(nv, 1), key % max(nv, 1)
+        seg, valve = key // max(nv, 1), key % max(nv, 1)
+        return seg, valve, np.r_[0, np.cumsum(np.bincount(seg, minlength=self.n_segments))]
 
     def _totals(self, nodes: np.ndarray) -> dict[str, float]:
         return {k: self.total(nodes, k) for k in self.weights}
 
     def segment_losses(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """Loss of every segment when all its boundary valves close.
+        """Loss of every segment when it is isolated.
+
+        Isolating a segment closes all its boundary valves and takes the gas out of it, so a
+        source inside it stops feeding: lost are the base-supplied customers inside it and
+        everyone cut off behind it (DESIGN.md, "Network semantics"). In the zone graph that is
+        the removal of the segment's zones and open boundary valves.
 
         Returns the table (index segment_id; one ``<weight>_lost`` column per weight) and, per
         segment, the zone-graph node whose dominator subtree is exactly the loss (-1 where the
         loss needed the general routine).
         """
-        S, nz = self.n_segments, self.n_zones
-        seg, valve = self._segment_valves()
-        vnode = nz + valve
+        S = self.n_segments
+        seg, valve, _ = self._open_boundary
+        vnode = self.n_zones + valve
         has_src, zones_per, zone_of_seg = self._segment_shape
         multi = np.zeros(S, bool)
         multi[seg[self.valve_sides[valve] >= 3]] = True
-        nval = np.bincount(seg, minlength=S)
         root_of = np.full(S, -1, np.int64)
-        # (a) one zone, no source, only two-sided valves: the loss is the zone's subtree.
-        a = (zones_per == 1) & ~has_src & ~multi & (nval > 0)
+        # (a) One zone and only two-sided valves: removing the zone removes everything its
+        # valves could pass on, so the loss is the zone's subtree (with or without a source).
+        a = (zones_per == 1) & ~multi
         root_of[a] = zone_of_seg[a]
-        # (b) one boundary valve dominates the others (one valve, or a valve in front of them).
+        # (b) No source, and one boundary valve dominates the others (one valve, or a valve in
+        # front of them): every way into the segment passes it, so its subtree is the loss.
         if len(seg):
             t = self.tin[vnode]
             order = np.lexsort((t, seg))
@@ -659,73 +705,119 @@ class IsolationEngine:
             cand = v_o[firsts]
             last_t = np.maximum.reduceat(t_o, firsts)
             min_t = np.minimum.reduceat(t_o, firsts)
-            ok = (min_t >= 0) & (last_t < self.tout[cand])
-            sb = s_o[firsts][ok]
-            fill = root_of[sb] < 0
-            root_of[sb[fill]] = cand[ok][fill]
+            sb = s_o[firsts]
+            ok = (min_t >= 0) & (last_t < self.tout[cand]) & ~has_src[sb] & (root_of[sb] < 0)
+            root_of[sb[ok]] = cand[ok]
         out = {f"{k}_lost": np.zeros(S) for k in self.weights}
         fast = root_of >= 0
         for k in self.weights:
             out[f"{k}_lost"][fast] = self.subtree_total(root_of[fast], k)
-        starts = np.r_[0, np.cumsum(nval)]
-        for s in np.flatnonzero(~fast & (nval > 0)).tolist():
-            lost = self.lost_by_removal(vnode[starts[s] : starts[s + 1]])
-            for k, v in self._totals(lost).items():
+        for s in np.flatnonzero(~fast).tolist():
+            for k, v in self.lost_totals(self.segment_removal(s)).items():
                 out[f"{k}_lost"][s] = v
         return pd.DataFrame(out), root_of
 
-    def valve_failures(self, seg_loss: pd.DataFrame, root_of: np.ndarray) -> pd.DataFrame:
-        """Loss when each valve fails to close while a segment it bounds is isolated.
+    def _live_behind(self, valve: np.ndarray, seg: np.ndarray) -> np.ndarray:
+        """Per (open valve, segment it bounds) pair: is the valve still reached by gas once
+        that segment is emptied (its zones removed)? Then a burst there cannot do without
+        closing it (:func:`gasnet.operations.plan_isolation` asks the same question).
 
-        Isolation then extends past the valve: every segment the valve touches is isolated
-        together (their boundary valves close, this one stays open). The result is the same
-        whichever of those segments was the one to isolate. Columns ``<weight>_lost_if_fails``
-        and ``extra_<weight>_lost``: the first minus the smallest loss of the segments it
-        touches (what the failure adds in the worst case).
+        Decided in numpy for almost every pair: a valve dominated by a zone of the segment is
+        cut off; one whose path in the BFS or DFS spanning tree avoids the segment's zones is
+        reached (for a one-zone segment the first test alone is exact). The rest are
+        settled one segment at a time (:meth:`is_lost`).
         """
-        nz, nv = self.n_zones, len(self.flow.valves)
-        seg, valve = self._segment_valves()
-        starts = np.r_[0, np.cumsum(np.bincount(seg, minlength=self.n_segments))]
+        x = self.n_zones + valve
+        zptr, zones = self._segment_zones
+        # Every (pair, zone of its segment), vectorised.
+        count = zptr[seg + 1] - zptr[seg]
+        pair = np.repeat(np.arange(len(seg)), count)
+        z = zones[_gather_positions(zptr[seg], count)]
+        xp = x[pair]
+
+        def any_inside(tin, tout):
+            hit = np.zeros(len(seg), bool)
+            np.logical_or.at(hit, pair, (tin[z] <= tin[xp]) & (tin[xp] < tout[z]))
+            return hit
+
+        reached = self.reached[x]
+        dead = ~reached | any_inside(self.tin, self.tout)
+        live = ~dead & (count == 1)
+        certain = (
+            dead | live | ~any_inside(self.btin, self.btout) | ~any_inside(self.dtin, self.dtout)
+        )
+        live |= ~dead & ~live & certain
+        rest = np.flatnonzero(~certain)
+        order = rest[np.argsort(seg[rest], kind="stable")]
+        groups = np.split(order, np.flatnonzero(np.diff(seg[order])) + 1) if len(order) else []
+        for mine in groups:
+            s = seg[mine[0]]
+            live[mine] = ~self.is_lost(zones[zptr[s] : zptr[s + 1]], x[mine])
+        return live
+
+    def valve_failures(self, seg_loss: pd.DataFrame, root_of: np.ndarray) -> pd.DataFrame:
+        """What each valve failing to close costs, in the worst case over the segments it
+        bounds.
+
+        A burst in segment S with valve v failing extends the isolation past v only when gas
+        still reaches v once S is emptied (else v never needed closing): then every segment
+        v touches is isolated together (zones emptied, boundary valves closed but v), else
+        S alone. That is what :func:`gasnet.operations.burst` does, so each side's loss is
+        exactly a burst's. Columns ``<weight>_lost_if_fails``: the loss on the worst side
+        (most weight, in the order of the weights; ties: the side whose own loss is least);
+        ``extra_<weight>_lost``: that minus the side's own loss (what the failure adds,
+        never negative). 0 for normally-closed valves (nothing to fail).
+        """
+        nv, S = len(self.flow.valves), self.n_segments
         keys = list(self.weights)
-        res = {f"{k}_lost_if_fails": np.zeros(nv) for k in keys}
-        if not len(self.vz_zone):  # no valve touches an in-service pipe: nothing can fail
-            res.update({f"extra_{k}_lost": np.zeros(nv) for k in keys})
-            return pd.DataFrame(res)
-        base = {k: seg_loss[f"{k}_lost"].to_numpy() for k in keys}
-        # Segments of every valve (open ones fail; a closed one has nothing to fail).
-        vs = self.zone_seg[self.vz_zone]
-        key = _unique_keys(self.vz_valve * max(self.n_segments, 1) + vs)
-        v_of, s_of = key // max(self.n_segments, 1), key % max(self.n_segments, 1)
+        lost = np.zeros((nv, len(keys)))
+        extra = np.zeros((nv, len(keys)))
+        # (open valve, segment it bounds) pairs, sorted by valve.
+        key = _unique_keys(self.vz_valve * max(S, 1) + self.zone_seg[self.vz_zone])
+        v_of, s_of = key // max(S, 1), key % max(S, 1)
+        o = self.valve_open[v_of]
+        v_of, s_of = v_of[o], s_of[o]
+        if len(v_of):
+            base = np.column_stack([seg_loss[f"{k}_lost"].to_numpy() for k in keys])
+            live = self._live_behind(v_of, s_of)
+            joined = self._joined_losses(v_of, s_of, live, base, root_of)
+            pair_loss = np.where(live[:, None], joined[v_of], base[s_of])
+            pair_extra = pair_loss - base[s_of]
+            cols = range(len(keys) - 1, -1, -1)  # np.lexsort: the last key sorts first
+            order = np.lexsort(
+                (*(-pair_extra[:, i] for i in cols), *(-pair_loss[:, i] for i in cols), v_of)
+            )
+            first = order[np.r_[True, v_of[order][1:] != v_of[order][:-1]]]
+            lost[v_of[first]] = pair_loss[first]
+            extra[v_of[first]] = pair_extra[first]
+        res = {f"{k}_lost_if_fails": lost[:, i] for i, k in enumerate(keys)}
+        res.update({f"extra_{k}_lost": extra[:, i] for i, k in enumerate(keys)})
+        return pd.DataFrame(res)
+
+    def _joined_losses(self, v_of, s_of, live, base, root_of) -> np.ndarray:
+        """Per valve (rows; only those with a live side are filled): the loss when every
+        segment it touches is isolated together while it stays open."""
+        nz, nv = self.n_zones, len(self.flow.valves)
+        keys = list(self.weights)
+        out = np.zeros((nv, len(keys)))
         vstart = np.r_[0, np.cumsum(np.bincount(v_of, minlength=nv))]
-        has_src, zones_per, zone_of_seg = self._segment_shape
-        # Extent of each segment's zones in the dominator preorder.
+        nseg = np.diff(vstart)
+        need = np.zeros(nv, bool)
+        np.logical_or.at(need, v_of, live)
+        _, zones_per, zone_of_seg = self._segment_shape
+        # Vectorised first: pairs of segments where one side already cuts the other off (the
+        # joined loss is then that side's own loss: DESIGN.md, "Algorithms").
         zt = self.tin[np.arange(nz)]
-        zmin = np.full(self.n_segments, np.iinfo(np.int64).max)
+        big = np.iinfo(np.int64).max
+        zmin = np.full(self.n_segments, big)
         zmax = np.full(self.n_segments, -1)
-        np.minimum.at(zmin, self.zone_seg, np.where(zt >= 0, zt, np.iinfo(np.int64).max))
+        np.minimum.at(zmin, self.zone_seg, np.where(zt >= 0, zt, big))
         np.maximum.at(zmax, self.zone_seg, zt)
         unreached = np.zeros(self.n_segments, bool)
         unreached[self.zone_seg[zt < 0]] = True
-        multi_valve = self.valve_sides >= 3
-        seg_multi = np.zeros(self.n_segments, bool)
-        seg_multi[seg[multi_valve[valve]]] = True
-        smallest = {k: np.zeros(nv) for k in keys}
-        cache: dict[tuple, dict] = {}
 
-        # Vectorised first: dead ends, one-segment valves, and pairs where one side already
-        # cuts the other off (the answer is then that side's own loss).
-        nseg = np.diff(vstart)
-        first = np.minimum(vstart[:-1], max(len(s_of) - 1, 0))
-        second = np.minimum(first + 1, max(len(s_of) - 1, 0))
-        src_any = np.zeros(nv, bool)
-        if len(s_of):
-            np.logical_or.at(src_any, v_of, has_src[s_of])
-            has = np.flatnonzero(nseg > 0)  # their starts increase strictly: exact ranges
-            for w in keys:
-                smallest[w][has] = np.minimum.reduceat(base[w][s_of], vstart[has])
-
-        def inside(small, big):
-            r = root_of[big]
+        def inside(small, large):
+            r = root_of[large]
             rr = np.maximum(r, 0)
             return (
                 (r >= 0)
@@ -734,36 +826,33 @@ class IsolationEngine:
                 & (zmax[small] < self.tout[rr])
             )
 
-        s1, s2 = s_of[first] if len(s_of) else first, s_of[second] if len(s_of) else first
+        first = np.minimum(vstart[:-1], len(s_of) - 1)
+        second = np.minimum(first + 1, len(s_of) - 1)
+        s1, s2 = s_of[first], s_of[second]
         done = np.full(nv, -1, np.int64)
-        one = self.valve_open & (nseg == 1) & ~src_any
-        done[one] = s1[one]
-        two = self.valve_open & (nseg == 2) & ~src_any
+        two = need & (nseg == 2)
         t_in_s = two & inside(s2, s1)
         s_in_t = two & ~t_in_s & inside(s1, s2)
         done[t_in_s] = s1[t_in_s]
         done[s_in_t] = s2[s_in_t]
         hit = done >= 0
-        for w in keys:
-            res[f"{w}_lost_if_fails"][hit] = base[w][done[hit]]
-        todo = np.flatnonzero(self.valve_open & ~hit & (nseg > 0))
-        for k in todo.tolist():
+        out[hit] = base[done[hit]]
+        seg, valve, _ = self._open_boundary
+        seg_multi = np.zeros(self.n_segments, bool)
+        seg_multi[seg[self.valve_sides[valve] >= 3]] = True
+        cache: dict[tuple, dict] = {}
+        for k in np.flatnonzero(need & ~hit).tolist():
             segs = s_of[vstart[k] : vstart[k + 1]]
-            src = src_any[k]
-            if not src and (zones_per[segs] == 1).all() and not seg_multi[segs].any():
+            if (zones_per[segs] == 1).all() and not seg_multi[segs].any():
+                # Two-sided valves only: removing the zones removes what the valves pass on.
                 W = zone_of_seg[segs]
             else:
-                W = np.unique(np.concatenate([nz + valve[starts[s] : starts[s + 1]] for s in segs]))
-                W = W[W != nz + k]
+                W = self.segment_removal(segs, keep_valve=k)
             key = tuple(sorted(W.tolist()))
             if key not in cache:  # valves side by side between two segments: one answer
                 cache[key] = self.lost_totals(W)
-            for w, v in cache[key].items():
-                res[f"{w}_lost_if_fails"][k] = v
-        for w in keys:
-            # Negative only where the joined segments hold a source that keeps them fed.
-            res[f"extra_{w}_lost"] = np.maximum(res[f"{w}_lost_if_fails"] - smallest[w], 0.0)
-        return pd.DataFrame(res)
+            out[k] = [cache[key][w] for w in keys]
+        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -773,6 +862,7 @@ class IsolationEngine:
 SEGMENT_COLUMNS = [
     "segment_id",
     "valve_ids",
+    "source_ids",
     "customers",
     "households",
     "critical_customers",
@@ -800,8 +890,8 @@ def customer_weights(customers: pd.DataFrame) -> dict[str, np.ndarray]:
     """The quantities every loss is counted in: customers, households, critical customers."""
     return {
         "customers": np.ones(len(customers)),
-        "households": customers["households"].to_numpy(float),
         "critical": customers["critical"].to_numpy(bool).astype(float),
+        "households": customers["households"].to_numpy(float),
     }
 
 
@@ -809,10 +899,11 @@ def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
     """The ``segments`` layer, ``segment_id`` per customer and the ``valve_criticality`` layer.
 
     Segment columns: segment_id; valve_ids (";"-joined boundary valves, closed ones included);
-    customers, households, critical_customers (attached to the segment); customers_lost,
-    households_lost, critical_lost (base-supplied customers that lose gas when every boundary
-    valve closes: inside the segment and cut off behind it); length_m (in-service pipe);
-    geometry (MultiLineString).
+    source_ids (";"-joined sources inside the segment: isolating it stops them); customers,
+    households, critical_customers (attached to the segment); customers_lost,
+    households_lost, critical_lost (base-supplied customers that lose gas when the segment is
+    isolated: every boundary valve closes and any source inside stops, so everyone inside it
+    and everyone cut off behind it); length_m (in-service pipe); geometry (MultiLineString).
     """
     import geopandas as gpd
     import shapely
@@ -842,10 +933,16 @@ def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
     vs = engine.zone_seg[engine.vz_zone]
     pairs = pd.DataFrame({"s": vs, "v": vid[engine.vz_valve]}).drop_duplicates()
     joined = pairs.sort_values(["s", "v"]).groupby("s")["v"].agg(";".join)
+    sz = engine.node_zone[fg.sources]
+    src = pd.DataFrame(
+        {"s": engine.zone_seg[sz[sz >= 0]], "id": fg.asset_id[fg.sources[sz >= 0]].astype(str)}
+    )
+    src_joined = src.sort_values(["s", "id"]).groupby("s")["id"].agg(";".join)
     segs = gpd.GeoDataFrame(
         {
             "segment_id": np.arange(S),
             "valve_ids": joined.reindex(np.arange(S)).astype(object).fillna("").to_numpy(object),
+            "source_ids": src_joined.reindex(np.arange(S)).astype(object).fillna("").to_numpy(),
             "customers": own["customers"].astype(int),
             "households": own["households"].astype(int),
             "critical_customers": own["critical"].astype(int),

@@ -149,6 +149,7 @@ class IsolationPlan:
     close_nodes: list
     source_nodes: np.ndarray
     after: np.ndarray  # zone-graph nodes still supplied once the plan is carried out
+    customers_lost: np.ndarray  # per customer: supplied before, not after
 
 
 def plan_isolation(eng, damaged_zones, skip: np.ndarray, failed: np.ndarray) -> IsolationPlan:
@@ -196,7 +197,11 @@ def plan_isolation(eng, damaged_zones, skip: np.ndarray, failed: np.ndarray) -> 
     blocked = np.zeros(eng.n_zg, bool)
     blocked[nz + border_v[free & live_behind]] = True
     after = eng.reach(blocked, cut_root_to=in_region)
-    return IsolationPlan(region, in_region, actions, close_nodes, src_nodes, after)
+    # A zone is fed as a whole (no valve inside it): supply before and after, per customer.
+    cz = eng.customer_zone
+    z = np.maximum(cz, 0)
+    lost = (cz >= 0) & eng.reached[z] & ~after[z]
+    return IsolationPlan(region, in_region, actions, close_nodes, src_nodes, after, lost)
 
 
 def _outline(lines: np.ndarray, points: np.ndarray, margin: float = 25.0):
@@ -247,12 +252,9 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     vt = vt.sort_values(
         ["action", "valve_id"], key=lambda s: s.map(order) if s.name == "action" else s
     ).reset_index(drop=True)
-    # Supply before and after, per zone: a zone is fed as a whole (no valve inside it).
     cz = eng.customer_zone
-    before_c = (cz >= 0) & eng.reached[np.maximum(cz, 0)]
-    after_c = (cz >= 0) & plan.after[np.maximum(cz, 0)]
     where = np.where((cz >= 0) & in_region[np.maximum(cz, 0)], "isolated", "cut_off")
-    lost_c = before_c & ~after_c
+    lost_c = plan.customers_lost
     customers = _affected_mask(net, lost_c, where)
     iso = in_region[eng.edge_zone]
     dead = (eng.reached[eng.edge_zone] & ~plan.after[eng.edge_zone]) | iso
