@@ -21,13 +21,21 @@ def _top(result, n: int = 10) -> None:
         .sort_values(["customers_lost", "critical_lost"], ascending=False)
         .head(n)
     )
-    print(f"top {len(segs)} segments by customers lost when isolated:")
-    print("  segment  customers_lost  households_lost  critical_lost  length_m  valves")
+    print(f"top {len(segs)} segments by customers lost when isolated (stations inside stop):")
+    print(
+        "  segment  customers_lost  households_lost  critical_lost  length_m  stations      valves"
+    )
     for r in segs.itertuples():
         valves = r.valve_ids if len(r.valve_ids) <= 40 else r.valve_ids[:37] + "..."
+        stations = r.source_ids.split(";") if r.source_ids else []
+        shown = (
+            stations[0] + (f" +{len(stations) - 1}" if len(stations) > 1 else "")
+            if stations
+            else "-"
+        )
         print(
             f"  {r.segment_id:>7}  {r.customers_lost:>14}  {r.households_lost:>15}  "
-            f"{r.critical_lost:>13}  {r.length_m:>8.0f}  {valves}"
+            f"{r.critical_lost:>13}  {r.length_m:>8.0f}  {shown:<12}  {valves}"
         )
     vt = (
         result.tables["valves"]
