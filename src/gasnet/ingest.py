@@ -20,7 +20,15 @@ import shapely
 
 from . import _progress
 from .config import Config, LayerSource
-from .schema import CRITICAL_KINDS, LAYERS, VOCABULARY, build_lookup, normalise_value, parse_bool
+from .schema import (
+    CRITICAL_KINDS,
+    LAYERS,
+    VOCABULARY,
+    build_lookup,
+    normalise_value,
+    parse_bool,
+    to_simplified,
+)
 from .validate import Report, geoms, validate_layers
 
 __all__ = ["input_files", "load_layers", "normalise_layer", "read_source"]
@@ -68,6 +76,7 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
             label=source.label,
         )
         return None
+    xf, yf = (_column(df.columns, f) or f for f in (xf, yf))
     missing = [f for f in (xf, yf) if f not in df.columns]
     if missing:
         report.add(
@@ -183,6 +192,32 @@ def _text(col: pd.Series) -> pd.Series:
     return pd.Series(out, index=col.index, dtype=object)
 
 
+def _script_matches(columns, name: str) -> list[str]:
+    key = to_simplified(name)
+    return [c for c in columns if isinstance(c, str) and to_simplified(c) == key]
+
+
+def _column(columns, name: str) -> str | None:
+    """The source field that ``name`` names: itself, else the one field that reads the same in
+    Simplified characters (a Traditional config on a Simplified export, or the reverse)."""
+    if name in columns:
+        return name
+    hits = _script_matches(columns, name)
+    return hits[0] if len(hits) == 1 else None
+
+
+def _ambiguous(columns, names) -> str:
+    """A hint for configured field names that match several fields in different scripts."""
+    hits = {n: _script_matches(columns, n) for n in names if n not in columns}
+    several = [f"{n!r} ({', '.join(h)})" for n, h in hits.items() if len(h) > 1]
+    if not several:
+        return ""
+    return (
+        f" — {', '.join(several)}: several fields differ only in Simplified / Traditional "
+        "characters; write the exact field name"
+    )
+
+
 def _per_value(col: pd.Series, fn) -> pd.Series:
     """``fn`` applied once per distinct value (a column repeats a few labels many times)."""
     codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
@@ -196,7 +231,9 @@ def normalise_layer(
     """Map source fields and values to the canonical schema, in the working CRS."""
     spec = LAYERS[source.layer]
     name = source.layer
-    if source.id_field not in raw.columns:
+    columns = [c for c in raw.columns if c != "geometry"]
+    id_field = _column(columns, source.id_field)
+    if id_field is None:
         hint = ""
         if any(_MOJIBAKE.search(c) for c in raw.columns):
             hint = (
@@ -208,7 +245,7 @@ def normalise_layer(
             "error",
             name,
             f"id field {source.id_field!r} not found (fields: "
-            f"{', '.join(c for c in raw.columns if c != 'geometry')}){hint}",
+            f"{', '.join(columns)}){hint or _ambiguous(columns, [source.id_field])}",
             f'set id = "FIELD" in [layers.{name}]',
             label=source.label,
         )
@@ -224,23 +261,24 @@ def normalise_layer(
             f"{found} geometry where {' / '.join(spec.geometry)} is expected",
             f"point [layers.{name}] at a {spec.geometry[0]} layer (is the right file configured?)",
             label=source.label,
-            ids=raw.loc[wrong, source.id_field].astype(str).head(1000),
+            ids=raw.loc[wrong, id_field].astype(str).head(1000),
         )
         return None
-    missing = [src for canon, src in source.fields.items() if src not in raw.columns]
+    fields = {canon: _column(columns, src) for canon, src in source.fields.items()}
+    missing = [source.fields[canon] for canon, col in fields.items() if col is None]
     if missing:
         report.add(
             "missing_field",
             "error",
             name,
             f"configured field(s) {', '.join(missing)} not found (fields: "
-            f"{', '.join(c for c in raw.columns if c != 'geometry')})",
+            f"{', '.join(columns)}){_ambiguous(columns, missing)}",
             f"correct [layers.{name}.fields]",
             label=source.label,
         )
         return None
 
-    ids = _text(raw[source.id_field])
+    ids = _text(raw[id_field])
     out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
     lookup = build_lookup(config.values)
 
@@ -260,7 +298,7 @@ def normalise_layer(
 
     for canon, kind in spec.fields.items():
         # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
-        src = source.fields.get(canon) or (canon if canon in raw.columns else canon[:10])
+        src = fields.get(canon) or (canon if canon in raw.columns else canon[:10])
         col = (
             raw[src]
             if src in raw.columns
