@@ -23,10 +23,11 @@ from .config import Config, LayerSource
 from .schema import (
     CRITICAL_KINDS,
     LAYERS,
-    VOCABULARY,
+    STRICT_FIELDS,
+    accepted_values,
     build_lookup,
+    describe_accepted,
     normalise_value,
-    parse_bool,
     to_simplified,
 )
 from .validate import Report, geoms, validate_layers
@@ -218,6 +219,51 @@ def _ambiguous(columns, names) -> str:
     )
 
 
+_MAX_VALUES = 20
+
+
+def _counted(values: pd.Series, unit: str = "") -> str:
+    """``'a' (3), 'b' (1)``: distinct values, most frequent first, at most ``_MAX_VALUES``."""
+    ordered = sorted(values.value_counts().items(), key=lambda kv: (-kv[1], str(kv[0])))
+
+    def n_units(n: int) -> str:
+        return f"{n} {unit if n != 1 else unit[:-1]}" if unit else str(n)
+
+    text = ", ".join(f"{v!r} ({n_units(n)})" for v, n in ordered[:_MAX_VALUES])
+    rest = ordered[_MAX_VALUES:]
+    if rest:
+        n = sum(k for _, k in rest)
+        text += f" and {len(rest)} more values ({n_units(n) if unit else f'{n} features'})"
+    return text
+
+
+def _kinds_notice(source: LayerSource, kinds: pd.Series, critical: pd.Series) -> str:
+    """The end-of-run summary of customers whose kind is not recognised."""
+    n, n_crit = len(kinds), int(critical.sum())
+    if not n_crit:
+        treated = "they are not treated as critical"
+    else:
+        treated = (
+            f"{n - n_crit} of them {'is' if n - n_crit == 1 else 'are'} not treated as "
+            f"critical ({n_crit} "
+            f"{'is' if n_crit == 1 else 'are'} critical by the critical field)"
+        )
+    critical_kinds = [k for k in accepted_values("customers", "kind") if k in CRITICAL_KINDS]
+    return (
+        f"{source.label}: {n} customer{'s' if n != 1 else ''} of kinds not recognised, kept as "
+        f"given: {_counted(kinds, 'customers')}; {treated}. Critical kinds are "
+        f"{', '.join(critical_kinds)}: if some of these are, map their labels under "
+        '[values."customers.kind"] (e.g. "卫生院" = "hospital") or set their critical field'
+    )
+
+
+def _label_text(value):
+    """A cell as a label: whole floats as integers (a numeric 1.0 is the label "1")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value
+
+
 def _per_value(col: pd.Series, fn) -> pd.Series:
     """``fn`` applied once per distinct value (a column repeats a few labels many times)."""
     codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
@@ -304,31 +350,46 @@ def normalise_layer(
             if src in raw.columns
             else pd.Series([None] * len(raw), index=raw.index, dtype=object)
         )
-        if kind == "enum":
+        if kind in ("enum", "bool"):
             table = lookup.get((name, canon), {})
-            values = _per_value(col, lambda v, t=table: normalise_value(v, t))
-            accepted = set(VOCABULARY.get((name, canon), {})) | set(table.values())
+            values = _per_value(col, lambda v, t=table: normalise_value(_label_text(v), t))
+            accepted = accepted_values(name, canon)
             bad = values.notna() & ~values.isin(accepted)
-            warn(
-                "unknown_value",
-                f"unknown {canon} kept as given; accepted values: "
-                f"{', '.join(sorted(accepted))} (or their Chinese labels)",
-                f'correct the value, or map it under [values."{name}.{canon}"]',
-                bad,
-                col,
-                details=[f"{canon} = {v!r}" for v in values[bad]],
-                geometries=geoms(raw.loc[bad]),
-            )
-        elif kind == "bool":
-            values = _per_value(col, parse_bool)
-            warn(
-                "unknown_value",
-                f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
-                "correct the value",
-                values.isna() & _text(col).notna(),
-                col,
-            )
-            values = values.astype(object)
+            if (name, canon) in STRICT_FIELDS and bad.any():
+                # It changes an answer (valves shut, pipes live, who is critical): never guessed.
+                report.add(
+                    "unknown_value",
+                    "error",
+                    name,
+                    f"unknown {canon} values {_counted(_text(col[bad]))}; "
+                    f"accepted: {describe_accepted(name, canon)}",
+                    f'correct them or map them under [values."{name}.{canon}"]',
+                    ids=out.loc[bad, spec.id_field],
+                    label=source.label,
+                    geometries=geoms(raw.loc[bad]),
+                    details=[f"{canon} = {v!r}" for v in _text(col[bad])],
+                )
+            elif kind == "enum":
+                warn(
+                    "unknown_value",
+                    f"unknown {canon} kept as given; accepted values: "
+                    f"{', '.join(sorted(accepted))} (or their Chinese labels)",
+                    f'correct the value, or map it under [values."{name}.{canon}"]',
+                    bad,
+                    col,
+                    details=[f"{canon} = {v!r}" for v in values[bad]],
+                    geometries=geoms(raw.loc[bad]),
+                )
+            else:
+                warn(
+                    "unknown_value",
+                    f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
+                    f'correct the value, or map it under [values."{name}.{canon}"]',
+                    bad,
+                    col,
+                )
+            if kind == "bool":
+                values = values.map({"true": True, "false": False}).astype(object)
         elif kind in ("int", "float"):
             text = _text(col)
             values = pd.to_numeric(text, errors="coerce")
@@ -362,6 +423,9 @@ def normalise_layer(
     if name == "customers":
         guess = out["kind"].isin(CRITICAL_KINDS)
         out["critical"] = out["critical"].where(out["critical"].notna(), guess).astype(bool)
+        other = ~out["kind"].isin(accepted_values(name, "kind"))
+        if other.any():  # a warning per feature above; a summary the user cannot miss here
+            report.notice(_kinds_notice(source, out.loc[other, "kind"], out.loc[other, "critical"]))
         out["households"] = out["households"].fillna(1).astype("int64")
     if name == "valves":
         out["operable"] = out["operable"].astype(bool)

@@ -20,8 +20,10 @@ __all__ = [
     "MAX_PRESSURE_MPA",
     "PRESSURE_CLASSES",
     "PRESSURE_RANK",
+    "STRICT_FIELDS",
     "VOCABULARY",
     "LayerSpec",
+    "accepted_values",
     "build_lookup",
     "normalise_value",
     "parse_bool",
@@ -195,6 +197,20 @@ BOOL_LABELS: dict[str, tuple[str, ...]] = {
     "false": ("f", "no", "n", "0", "否", "不可", "不可操作", "损坏", "失效"),
 }
 
+#: Fields whose values change an answer: which valves are shut, which pipes carry gas, which
+#: way a regulator passes gas, who is critical. Their values are never guessed: a value that
+#: matches no label stops the run (a blank takes the documented default).
+STRICT_FIELDS = frozenset(
+    {
+        ("pipes", "pressure_class"),
+        ("pipes", "status"),
+        ("valves", "normally"),
+        ("valves", "operable"),
+        ("customers", "critical"),
+    }
+)
+
+
 _LABELLED = ("enum", "bool")  # the field types whose values are labels
 
 
@@ -227,6 +243,72 @@ def _labels(layer: str, fld: str) -> dict[str, tuple[str, ...]]:
     return VOCABULARY.get((layer, fld), {})
 
 
+def accepted_values(layer: str, fld: str) -> tuple[str, ...]:
+    """The canonical values of an enum or bool field, in their documented order."""
+    return tuple(_labels(layer, fld))
+
+
+def describe_accepted(layer: str, fld: str) -> str:
+    """The canonical values and the first Chinese label of each, for messages.
+
+    >>> describe_accepted("valves", "normally")
+    'open, closed (常开, 常闭 …)'
+    """
+    values = _labels(layer, fld)
+    chinese = [next((x for x in labels if not x.isascii()), None) for labels in values.values()]
+    shown = ", ".join(x for x in chinese if x)
+    return ", ".join(values) + (f" ({shown} …)" if shown else "")
+
+
+def _target(canonical):
+    """A config label's target as a canonical value (TOML true / false for the bool fields)."""
+    if isinstance(canonical, bool):
+        return "true" if canonical else "false"
+    return canonical
+
+
+def value_labels_problem(layer: str, fld: str, mapping) -> str | None:
+    """What is wrong with the config table ``[values."layer.field"]``; ``None`` when usable.
+
+    Its keys are labels, its values canonical values of an enum or bool field (``true`` /
+    ``false`` for the bool fields, as strings or TOML booleans).
+    """
+    kind = LAYERS[layer].fields[fld]
+    if kind not in _LABELLED:
+        labelled = (
+            f"{n}.{f}" for n, s in LAYERS.items() for f, k in s.fields.items() if k in _LABELLED
+        )
+        return (
+            f"maps labels of {fld}, which is not an enum or yes/no field ({kind}); labels can "
+            f"be mapped for {', '.join(labelled)}"
+        )
+    if not isinstance(mapping, dict):
+        return 'must be a table of label = "canonical value", e.g. "常闭" = "closed"'
+    accepted = accepted_values(layer, fld)
+    wrong = {
+        label: target
+        for label, target in mapping.items()
+        if not (
+            _target(target) in accepted
+            and (isinstance(target, str) or (kind == "bool" and isinstance(target, bool)))
+        )
+    }
+    if wrong:
+        shown = ", ".join(f"{label!r} = {target!r}" for label, target in wrong.items())
+        return f"maps {shown}: not a canonical value; use one of {', '.join(accepted)}"
+    same: dict[str, list[str]] = {}
+    for label in mapping:
+        same.setdefault(_key(label), []).append(label)
+    for labels in same.values():
+        if len({_target(mapping[lab]) for lab in labels}) > 1:
+            shown = ", ".join(f"{lab!r} = {mapping[lab]!r}" for lab in labels)
+            return (
+                f"maps {shown}: the same label (in Simplified characters, ignoring case, "
+                "blanks, _ and -) to different values; keep one"
+            )
+    return None
+
+
 def build_lookup(extra: dict[str, dict] | None = None) -> dict[tuple[str, str], dict]:
     """Label key -> canonical value per enum and bool (layer, field); ``extra`` from the config.
 
@@ -245,7 +327,7 @@ def build_lookup(extra: dict[str, dict] | None = None) -> dict[tuple[str, str], 
         layer, _, fld = name.partition(".")
         table = lookup.setdefault((layer, fld), {})
         for label, canonical in mapping.items():
-            table[_key(label)] = canonical
+            table[_key(label)] = _target(canonical)
     return lookup
 
 
