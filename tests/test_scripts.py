@@ -8,10 +8,14 @@ character is the classic bug.
 from __future__ import annotations
 
 import opencc
+import pandas as pd
 import pyogrio
 import pytest
 from conftest import pt, write_shp
 
+from gasnet.config import read_config
+from gasnet.network import load
+from gasnet.sample import generate_sample, sample_config, write_sample
 from gasnet.schema import (
     BOOL_LABELS,
     VOCABULARY,
@@ -95,6 +99,124 @@ def test_config_labels_match_in_either_script():
     )  # 半開, 检修
     assert normalise_value("\u534a\u5f00", lookup[("valves", "normally")]) == "open"  # 半开
     assert normalise_value("\u6aa2\u4fee", lookup[("pipes", "status")]) == "abandoned"  # 檢修
+
+
+def test_the_sample_is_written_in_simplified(tmp_path):
+    s = generate_sample(500, seed=1)
+    frames = [s.pipes, s.valves, s.sources, s.regulators, s.customers, s.hazard_points]
+    frames.append(s.hazard_areas)
+    texts = [str(c) for f in frames for c in f.columns]
+    texts += [v for f in frames for c in f.columns if c != "geometry" for v in f[c].unique()]
+    texts = [t for t in texts if isinstance(t, str)]
+    assert "\u5e38\u95ed" in texts and len(texts) > 1000  # the values are there: 常闭
+    texts.append(sample_config())
+    assert [t for t in texts if to_simplified(t) != t] == []
+    # The bytes on disk: GBK of 常闭 in the valves' .dbf, not of 常閉.
+    write_sample(tmp_path, 500, seed=1, with_config=False)
+    dbf = (tmp_path / "valves.dbf").read_bytes()
+    assert CLOSED_S.encode("gbk") in dbf and CLOSED_T.encode("gbk") not in dbf
+    assert "\u9600\u95e8\u7f16\u53f7".encode("gbk") in dbf  # field name 阀门编号
+
+
+# -- a Traditional export of the sample gives the same answers ---------------------------------
+
+
+def _to_traditional(src, dst):
+    """Convert a written sample's field names and text values to Traditional, as exported."""
+    dst.mkdir()
+
+    def conv(df):
+        df = df.rename(columns={c: S2T.convert(c) for c in df.columns if c != "geometry"})
+        for c in df.columns:
+            if c != "geometry":
+                df[c] = df[c].map(lambda v: S2T.convert(v) if isinstance(v, str) else v)
+        return df
+
+    for name in ("pipes", "valves", "sources", "regulators", "customers"):
+        gdf = pyogrio.read_dataframe(src / f"{name}.shp", encoding="GBK")
+        if name == "valves":
+            gdf = gdf.set_crs("EPSG:4545")
+        pyogrio.write_dataframe(conv(gdf), dst / f"{name}.shp", encoding="GBK")
+        if name == "valves":
+            (dst / "valves.prj").unlink()
+    points = pd.read_csv(
+        src / "hazards.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
+    conv(points).to_csv(dst / "hazards.csv", index=False, encoding="utf-8-sig")
+    areas = pyogrio.read_dataframe(src / "hazard_areas.geojson")
+    pyogrio.write_dataframe(conv(areas), dst / "hazard_areas.geojson", driver="GeoJSON")
+    (dst / "gasnet.toml").write_text(S2T.convert(sample_config(".", "processed")), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """The small sample in Simplified (as generated) and in Traditional, and cross configs."""
+    from gasnet.cli import main
+
+    root = tmp_path_factory.mktemp("scripts")
+    simp, trad = root / "simplified", root / "traditional"
+    write_sample(simp, 800, seed=1)  # seed 1: five normally-closed valves at this size
+    _to_traditional(simp, trad)
+    # A Traditional config on the Simplified export, and a Simplified one on the Traditional.
+    (simp / "trad.toml").write_text(
+        S2T.convert(sample_config(".", "processed_t")), encoding="utf-8"
+    )
+    (trad / "simp.toml").write_text(sample_config(".", "processed_s"), encoding="utf-8")
+    runs = {
+        "simplified": simp / "gasnet.toml",
+        "traditional": trad / "gasnet.toml",
+        "trad_config_on_simplified": simp / "trad.toml",
+        "simp_config_on_traditional": trad / "simp.toml",
+    }
+    # The bytes, not how they look: GBK of 常闭 / 阀门编号 in one, of 常閉 / 閥門編號 in the other.
+    for folder, (yes, no) in ((simp, (CLOSED_S, CLOSED_T)), (trad, (CLOSED_T, CLOSED_S))):
+        dbf = (folder / "valves.dbf").read_bytes()
+        assert yes.encode("gbk") in dbf and no.encode("gbk") not in dbf
+    assert "\u9600\u95e8\u7f16\u53f7".encode("gbk") in (simp / "valves.dbf").read_bytes()
+    assert "\u95a5\u9580\u7de8\u865f".encode("gbk") in (trad / "valves.dbf").read_bytes()
+    assert 'id = "\u95a5\u9580\u7de8\u865f"' in (trad / "gasnet.toml").read_text(encoding="utf-8")
+    for config in runs.values():
+        assert main(["--config", str(config), "run"]) == 0
+    return runs
+
+
+def _layer(config, layer):
+    cfg = read_config(config)
+    return pyogrio.read_dataframe(cfg.gpkg, layer=layer)
+
+
+@pytest.mark.parametrize(
+    "other", ["traditional", "trad_config_on_simplified", "simp_config_on_traditional"]
+)
+def test_both_scripts_give_identical_segments_and_valve_criticality(exports, other):
+    for layer in ("segments", "valve_criticality"):
+        a = _layer(exports["simplified"], layer)
+        b = _layer(exports[other], layer)
+        pd.testing.assert_frame_equal(a, b)
+    cust = _layer(exports["simplified"], "customers")
+    assert cust["critical"].sum() >= 4 and (cust["kind"] == "hospital").any()
+    valves = _layer(exports["simplified"], "valves")
+    assert (valves["normally"] == "closed").sum() == 5 and (~valves["operable"]).sum() >= 1
+    for config in (exports["simplified"], exports[other]):
+        issues = _layer(config, "quality_issues")
+        assert "unknown_value" not in set(issues["check"])
+
+
+def test_both_scripts_give_identical_closures(exports):
+    simp, trad = load(exports["simplified"]), load(exports["traditional"])
+    segs = _layer(exports["simplified"], "segments").sort_values("customers_lost")
+    valves = _layer(exports["simplified"], "valves")
+    shut = set(valves.loc[valves["normally"] == "closed", "valve_id"])
+    cols = ["customer_id", "kind", "critical", "households", "segment_id"]
+    lost = []
+    for ids in segs["valve_ids"].tail(3):  # isolate the three segments that cut off the most
+        close = [v for v in ids.split(";") if v not in shut]
+        a, b = simp.isolate(close), trad.isolate(close)
+        pd.testing.assert_frame_equal(
+            a[cols].reset_index(drop=True), b[cols].reset_index(drop=True)
+        )
+        lost.append(len(a))
+    assert min(lost) > 0
 
 
 # -- field names: script-insensitive, exact matches win ----------------------------------------
