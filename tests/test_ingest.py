@@ -220,27 +220,26 @@ def test_csv_without_crs_is_an_error(project, cli):
     assert code == 2 and "a CSV carries no CRS" in err and 'crs = "EPSG:4326"' in err
 
 
-def test_unknown_pressure_class_names_the_accepted_values(project, cli):
+def test_unknown_source_kind_is_kept_with_a_warning_naming_the_accepted_values(project, cli):
+    # Values that change no answer keep the warning; the five that do stop the run
+    # (test_strict_values.py).
     write_shp(
-        project.raw / "pipes.shp",
-        [{"id": "P1", "pressure_class": "超高壓"}],
-        [line((0, 0), (100, 0))],
+        project.raw / "sources.shp",
+        [{"id": "S1", "kind": "LPG站"}, {"id": "S2", "kind": "\u95e8\u7ad9"}],  # 门站
+        [pt(0, 0), pt(200, 0)],
+        encoding="GBK",
     )
     code, out, err = cli("--config", project.config, "ingest")
     assert code == 0, err
     assert (
-        "unknown pressure_class kept as given; accepted values: HP-A, HP-B, LP, MP-A, MP-B, "
-        "SHP-A, SHP-B"
-        in out
-        and "P1" in out
+        "unknown kind kept as given; accepted values: city_gate, cng, lng, storage" in out
+        and "feature S1;" in out
     )
     issues = _issues(project)
-    assert (
-        "pressure_class = '超高壓'"
-        in issues.loc[issues["check"] == "unknown_value", "message"].iloc[0]
-    )
-    pipes = pyogrio.read_dataframe(project.gpkg, layer="pipes")
-    assert pipes.loc[0, "pressure_class"] == "超高壓"
+    assert list(issues.loc[issues["check"] == "unknown_value", "feature_id"]) == ["S1"]
+    assert "kind = 'LPG站'" in issues.loc[issues["check"] == "unknown_value", "message"].iloc[0]
+    sources = pyogrio.read_dataframe(project.gpkg, layer="sources")
+    assert list(sources["kind"]) == ["LPG站", "city_gate"]
 
 
 def test_config_can_add_value_labels(project, cli):

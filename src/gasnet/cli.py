@@ -81,8 +81,12 @@ def _stage(name):
 
         config = read_config(args.config)
         stage = getattr(pipeline, name)
+        notices = []
         for result in stage(config) if name == "run" else [stage(config)]:
             _summary(result)
+            notices += result.report.notices
+        for text in notices:  # what the user must not miss, however long the report above
+            print(f"gasnet: note: {text}", file=sys.stderr)
 
     return run
 

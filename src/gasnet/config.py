@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .schema import LAYERS
+from .schema import LAYERS, value_labels_problem
 
 __all__ = ["Config", "LayerSource", "read_config"]
 
@@ -193,6 +193,9 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
                 f'{path}: [values."{key}"] names no canonical field; use '
                 '"layer.field", e.g. [values."pipes.pressure_class"]'
             )
+        problem = value_labels_problem(layer, fld, values[key])
+        if problem:
+            raise ConfigError(f'{path}: [values."{key}"] {problem}')
     out_dir = output.get("dir", "data/processed")
     if not isinstance(out_dir, str):
         raise ConfigError(f'{path}: [output] dir must be a string, e.g. dir = "data/processed"')

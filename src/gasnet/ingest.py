@@ -20,7 +20,16 @@ import shapely
 
 from . import _progress
 from .config import Config, LayerSource
-from .schema import CRITICAL_KINDS, LAYERS, VOCABULARY, build_lookup, normalise_value, parse_bool
+from .schema import (
+    CRITICAL_KINDS,
+    LAYERS,
+    STRICT_FIELDS,
+    accepted_values,
+    build_lookup,
+    describe_accepted,
+    normalise_value,
+    to_simplified,
+)
 from .validate import Report, geoms, validate_layers
 
 __all__ = ["input_files", "load_layers", "normalise_layer", "read_source"]
@@ -68,6 +77,7 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
             label=source.label,
         )
         return None
+    xf, yf = (_column(df.columns, f) or f for f in (xf, yf))
     missing = [f for f in (xf, yf) if f not in df.columns]
     if missing:
         report.add(
@@ -183,6 +193,77 @@ def _text(col: pd.Series) -> pd.Series:
     return pd.Series(out, index=col.index, dtype=object)
 
 
+def _script_matches(columns, name: str) -> list[str]:
+    key = to_simplified(name)
+    return [c for c in columns if isinstance(c, str) and to_simplified(c) == key]
+
+
+def _column(columns, name: str) -> str | None:
+    """The source field that ``name`` names: itself, else the one field that reads the same in
+    Simplified characters (a Traditional config on a Simplified export, or the reverse)."""
+    if name in columns:
+        return name
+    hits = _script_matches(columns, name)
+    return hits[0] if len(hits) == 1 else None
+
+
+def _ambiguous(columns, names) -> str:
+    """A hint for configured field names that match several fields in different scripts."""
+    hits = {n: _script_matches(columns, n) for n in names if n not in columns}
+    several = [f"{n!r} ({', '.join(h)})" for n, h in hits.items() if len(h) > 1]
+    if not several:
+        return ""
+    return (
+        f" — {', '.join(several)}: several fields differ only in Simplified / Traditional "
+        "characters; write the exact field name"
+    )
+
+
+_MAX_VALUES = 20
+
+
+def _counted(values: pd.Series, unit: str = "") -> str:
+    """``'a' (3), 'b' (1)``: distinct values, most frequent first, at most ``_MAX_VALUES``."""
+    ordered = sorted(values.value_counts().items(), key=lambda kv: (-kv[1], str(kv[0])))
+
+    def n_units(n: int) -> str:
+        return f"{n} {unit if n != 1 else unit[:-1]}" if unit else str(n)
+
+    text = ", ".join(f"{v!r} ({n_units(n)})" for v, n in ordered[:_MAX_VALUES])
+    rest = ordered[_MAX_VALUES:]
+    if rest:
+        n = sum(k for _, k in rest)
+        text += f" and {len(rest)} more values ({n_units(n) if unit else f'{n} features'})"
+    return text
+
+
+def _kinds_notice(source: LayerSource, kinds: pd.Series, critical: pd.Series) -> str:
+    """The end-of-run summary of customers whose kind is not recognised."""
+    n, n_crit = len(kinds), int(critical.sum())
+    if not n_crit:
+        treated = "they are not treated as critical"
+    else:
+        treated = (
+            f"{n - n_crit} of them {'is' if n - n_crit == 1 else 'are'} not treated as "
+            f"critical ({n_crit} "
+            f"{'is' if n_crit == 1 else 'are'} critical by the critical field)"
+        )
+    critical_kinds = [k for k in accepted_values("customers", "kind") if k in CRITICAL_KINDS]
+    return (
+        f"{source.label}: {n} customer{'s' if n != 1 else ''} of kinds not recognised, kept as "
+        f"given: {_counted(kinds, 'customers')}; {treated}. Critical kinds are "
+        f"{', '.join(critical_kinds)}: if some of these are, map their labels under "
+        '[values."customers.kind"] (e.g. "卫生院" = "hospital") or set their critical field'
+    )
+
+
+def _label_text(value):
+    """A cell as a label: whole floats as integers (a numeric 1.0 is the label "1")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value
+
+
 def _per_value(col: pd.Series, fn) -> pd.Series:
     """``fn`` applied once per distinct value (a column repeats a few labels many times)."""
     codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
@@ -196,7 +277,9 @@ def normalise_layer(
     """Map source fields and values to the canonical schema, in the working CRS."""
     spec = LAYERS[source.layer]
     name = source.layer
-    if source.id_field not in raw.columns:
+    columns = [c for c in raw.columns if c != "geometry"]
+    id_field = _column(columns, source.id_field)
+    if id_field is None:
         hint = ""
         if any(_MOJIBAKE.search(c) for c in raw.columns):
             hint = (
@@ -208,7 +291,7 @@ def normalise_layer(
             "error",
             name,
             f"id field {source.id_field!r} not found (fields: "
-            f"{', '.join(c for c in raw.columns if c != 'geometry')}){hint}",
+            f"{', '.join(columns)}){hint or _ambiguous(columns, [source.id_field])}",
             f'set id = "FIELD" in [layers.{name}]',
             label=source.label,
         )
@@ -224,23 +307,24 @@ def normalise_layer(
             f"{found} geometry where {' / '.join(spec.geometry)} is expected",
             f"point [layers.{name}] at a {spec.geometry[0]} layer (is the right file configured?)",
             label=source.label,
-            ids=raw.loc[wrong, source.id_field].astype(str).head(1000),
+            ids=raw.loc[wrong, id_field].astype(str).head(1000),
         )
         return None
-    missing = [src for canon, src in source.fields.items() if src not in raw.columns]
+    fields = {canon: _column(columns, src) for canon, src in source.fields.items()}
+    missing = [source.fields[canon] for canon, col in fields.items() if col is None]
     if missing:
         report.add(
             "missing_field",
             "error",
             name,
             f"configured field(s) {', '.join(missing)} not found (fields: "
-            f"{', '.join(c for c in raw.columns if c != 'geometry')})",
+            f"{', '.join(columns)}){_ambiguous(columns, missing)}",
             f"correct [layers.{name}.fields]",
             label=source.label,
         )
         return None
 
-    ids = _text(raw[source.id_field])
+    ids = _text(raw[id_field])
     out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
     lookup = build_lookup(config.values)
 
@@ -260,37 +344,52 @@ def normalise_layer(
 
     for canon, kind in spec.fields.items():
         # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
-        src = source.fields.get(canon) or (canon if canon in raw.columns else canon[:10])
+        src = fields.get(canon) or (canon if canon in raw.columns else canon[:10])
         col = (
             raw[src]
             if src in raw.columns
             else pd.Series([None] * len(raw), index=raw.index, dtype=object)
         )
-        if kind == "enum":
+        if kind in ("enum", "bool"):
             table = lookup.get((name, canon), {})
-            values = _per_value(col, lambda v, t=table: normalise_value(v, t))
-            accepted = set(VOCABULARY.get((name, canon), {})) | set(table.values())
+            values = _per_value(col, lambda v, t=table: normalise_value(_label_text(v), t))
+            accepted = accepted_values(name, canon)
             bad = values.notna() & ~values.isin(accepted)
-            warn(
-                "unknown_value",
-                f"unknown {canon} kept as given; accepted values: "
-                f"{', '.join(sorted(accepted))} (or their Chinese labels)",
-                f'correct the value, or map it under [values."{name}.{canon}"]',
-                bad,
-                col,
-                details=[f"{canon} = {v!r}" for v in values[bad]],
-                geometries=geoms(raw.loc[bad]),
-            )
-        elif kind == "bool":
-            values = _per_value(col, parse_bool)
-            warn(
-                "unknown_value",
-                f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
-                "correct the value",
-                values.isna() & _text(col).notna(),
-                col,
-            )
-            values = values.astype(object)
+            if (name, canon) in STRICT_FIELDS and bad.any():
+                # It changes an answer (valves shut, pipes live, who is critical): never guessed.
+                report.add(
+                    "unknown_value",
+                    "error",
+                    name,
+                    f"unknown {canon} values {_counted(_text(col[bad]))}; "
+                    f"accepted: {describe_accepted(name, canon)}",
+                    f'correct them or map them under [values."{name}.{canon}"]',
+                    ids=out.loc[bad, spec.id_field],
+                    label=source.label,
+                    geometries=geoms(raw.loc[bad]),
+                    details=[f"{canon} = {v!r}" for v in _text(col[bad])],
+                )
+            elif kind == "enum":
+                warn(
+                    "unknown_value",
+                    f"unknown {canon} kept as given; accepted values: "
+                    f"{', '.join(sorted(accepted))} (or their Chinese labels)",
+                    f'correct the value, or map it under [values."{name}.{canon}"]',
+                    bad,
+                    col,
+                    details=[f"{canon} = {v!r}" for v in values[bad]],
+                    geometries=geoms(raw.loc[bad]),
+                )
+            else:
+                warn(
+                    "unknown_value",
+                    f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
+                    f'correct the value, or map it under [values."{name}.{canon}"]',
+                    bad,
+                    col,
+                )
+            if kind == "bool":
+                values = values.map({"true": True, "false": False}).astype(object)
         elif kind in ("int", "float"):
             text = _text(col)
             values = pd.to_numeric(text, errors="coerce")
@@ -324,6 +423,9 @@ def normalise_layer(
     if name == "customers":
         guess = out["kind"].isin(CRITICAL_KINDS)
         out["critical"] = out["critical"].where(out["critical"].notna(), guess).astype(bool)
+        other = ~out["kind"].isin(accepted_values(name, "kind"))
+        if other.any():  # a warning per feature above; a summary the user cannot miss here
+            report.notice(_kinds_notice(source, out.loc[other, "kind"], out.loc[other, "critical"]))
         out["households"] = out["households"].fillna(1).astype("int64")
     if name == "valves":
         out["operable"] = out["operable"].astype(bool)

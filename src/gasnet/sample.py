@@ -2,11 +2,11 @@
 
 Layout (working CRS EPSG:4545, centred on 106.75°E 31.86°N):
 
-* two city gate stations (門站) west and east feed an SHP-B trunk and a ring round the city;
-* regulator stations (調壓站) on the ring, each with an inlet and an outlet valve, feed a looped
+* two city gate stations (门站) west and east feed an SHP-B trunk and a ring round the city;
+* regulator stations (调压站) on the ring, each with an inlet and an outlet valve, feed a looped
   MP-A street grid; mainline valves section it into areas of 3x3 blocks;
 * each city block takes gas through an MP-B stub with a branch valve to a regulator cabinet
-  (調壓箱) and an LP tree (spine and branches) to its buildings; a few blocks are tied to their
+  (调压箱) and an LP tree (spine and branches) to its buildings; a few blocks are tied to their
   neighbour through a normally-closed LP valve; parks and the river have no buildings;
 * customers are buildings with household counts, about 20 of them critical (hospitals,
   schools, care homes) at the default size;
@@ -51,43 +51,43 @@ _PIPES_PER_BLOCK = 12.5
 
 _COMMUNITIES = [
     "江北",
-    "回風",
-    "興文",
-    "東城",
+    "回风",
+    "兴文",
+    "东城",
     "西城",
-    "南龕",
-    "北龕",
+    "南龛",
+    "北龛",
     "望王",
     "玉堂",
     "化成",
     "奎星",
-    "龍泉",
+    "龙泉",
     "巴州",
-    "恩陽",
+    "恩阳",
     "平昌",
-    "蓮花",
+    "莲花",
     "文峰",
-    "玉帶",
-    "紅碑",
+    "玉带",
+    "红碑",
     "梓潼",
 ]
 _CRITICAL = [
-    ("hospital", "醫院", ["巴中市中心醫院", "巴州區人民醫院", "巴中市中醫院", "巴中市婦幼保健院"]),
+    ("hospital", "医院", ["巴中市中心医院", "巴州区人民医院", "巴中市中医院", "巴中市妇幼保健院"]),
     (
         "school",
-        "學校",
-        ["巴中中學", "巴中市第三中學", "巴州區第二小學", "回風小學", "江北實驗學校"],
+        "学校",
+        ["巴中中学", "巴中市第三中学", "巴州区第二小学", "回风小学", "江北实验学校"],
     ),
-    ("care_home", "養老院", ["巴州區社會福利院", "興文敬老院", "東城養老院"]),
+    ("care_home", "养老院", ["巴州区社会福利院", "兴文敬老院", "东城养老院"]),
 ]
 _HAZARDS = [
-    ("第三方施工", 0.30, "附近有第三方施工開挖，未落實保護措施"),
-    ("占壓", 0.20, "管線上方有違章建筑占壓"),
-    ("安全間距不足", 0.15, "管線與其他管線或建筑的安全間距不足"),
-    ("腐蝕", 0.15, "管道外防腐層破損，存在腐蝕"),
-    ("泄漏", 0.10, "巡檢發現輕微漏氣，檢測儀有讀數"),
-    ("地質災害", 0.05, "邊坡有滑移跡象，危及管線"),
-    ("洪澇", 0.05, "汛期管線所在區域易受水淹"),
+    ("第三方施工", 0.30, "附近有第三方施工开挖，未落实保护措施"),
+    ("占压", 0.20, "管线上方有违章建筑占压"),
+    ("安全间距不足", 0.15, "管线与其他管线或建筑的安全间距不足"),
+    ("腐蚀", 0.15, "管道外防腐层破损，存在腐蚀"),
+    ("泄漏", 0.10, "巡检发现轻微漏气，检测仪有读数"),
+    ("地质灾害", 0.05, "边坡有滑移迹象，危及管线"),
+    ("洪涝", 0.05, "汛期管线所在区域易受水淹"),
 ]
 
 
@@ -128,32 +128,32 @@ class Sample:
 class _Network:
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
-        self.pipe = _Table(("管線編號", "壓力級制", "管徑", "材質", "敷設年份", "運行狀態"))
+        self.pipe = _Table(("管线编号", "压力级制", "管径", "材质", "敷设年份", "运行状态"))
         self.pipe_xy: list[tuple] = []
-        self.valve = _Table(("閥門編號", "開關狀態", "可操作", "管徑", "閥門類型"))
-        self.source = _Table(("場站編號", "場站名稱", "場站類型"))
-        self.reg = _Table(("調壓編號", "調壓名稱", "調壓類型"))
-        self.cust = _Table(("用戶編號", "用戶名稱", "用戶類型", "戶數", "接入管線"))
+        self.valve = _Table(("阀门编号", "开关状态", "可操作", "管径", "阀门类型"))
+        self.source = _Table(("场站编号", "场站名称", "场站类型"))
+        self.reg = _Table(("调压编号", "调压名称", "调压类型"))
+        self.cust = _Table(("用户编号", "用户名称", "用户类型", "户数", "接入管线"))
 
     def pipe_add(self, a, b, cls, dn, material="PE", status="在用", year=None) -> str:
         pid = f"GX{len(self.pipe_xy) + 1:07d}"
         year = year or int(self.rng.integers(1998, 2025))
         self.pipe.add(
-            None, 管線編號=pid, 壓力級制=cls, 管徑=dn, 材質=material, 敷設年份=year, 運行狀態=status
+            None, 管线编号=pid, 压力级制=cls, 管径=dn, 材质=material, 敷设年份=year, 运行状态=status
         )
         self.pipe_xy.append((a, b))
         return pid
 
-    def valve_add(self, p, dn, closed=False, kind="閘閥") -> None:
+    def valve_add(self, p, dn, closed=False, kind="闸阀") -> None:
         vid = f"FM{len(self.valve.geoms) + 1:06d}"
         operable = "否" if self.rng.random() < 0.03 else "是"
         self.valve.add(
             p,
-            閥門編號=vid,
-            開關狀態="常閉" if closed else "常開",
+            阀门编号=vid,
+            开关状态="常闭" if closed else "常开",
             可操作=operable,
-            管徑=dn,
-            閥門類型=kind,
+            管径=dn,
+            阀门类型=kind,
         )
 
 
@@ -203,21 +203,21 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
             if j < nby and active[i, j]:
                 t = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
                 tee[i, j] = t
-                net.pipe_add(a, t, "中壓A", dn)
-                net.pipe_add(t, b, "中壓A", dn)
+                net.pipe_add(a, t, "中压A", dn)
+                net.pipe_add(t, b, "中压A", dn)
             else:
-                net.pipe_add(a, b, "中壓A", dn)
+                net.pipe_add(a, b, "中压A", dn)
     for i in range(nbx + 1):
         for j in range(nby):
-            net.pipe_add(tuple(P[i, j]), tuple(P[i, j + 1]), "中壓A", 200 if i % 4 == 0 else 160)
+            net.pipe_add(tuple(P[i, j]), tuple(P[i, j + 1]), "中压A", 200 if i % 4 == 0 else 160)
     # Mainline valves section the grid into 3x3-block areas: every street that crosses a
     # section line has a valve 6 m from the junction it leaves.
     for j in range(nby + 1):
         for i in range(0, nbx, 3):
-            net.valve_add(_toward(tuple(P[i, j]), tuple(P[i + 1, j]), 6.0), 160, kind="閘閥")
+            net.valve_add(_toward(tuple(P[i, j]), tuple(P[i + 1, j]), 6.0), 160, kind="闸阀")
     for i in range(nbx + 1):
         for j in range(0, nby, 3):
-            net.valve_add(_toward(tuple(P[i, j]), tuple(P[i, j + 1]), 6.0), 160, kind="閘閥")
+            net.valve_add(_toward(tuple(P[i, j]), tuple(P[i, j + 1]), 6.0), 160, kind="闸阀")
 
     # Blocks: MP-B stub with branch valve -> cabinet -> LP spine and branches -> buildings.
     branch_ends: dict = {}
@@ -228,13 +228,13 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
                 continue
             t = tee[i, j]
             r = (t[0], t[1] + 10.0)
-            net.pipe_add(t, r, "中壓B", 63)
-            net.valve_add((t[0], t[1] + 4.0), 63, kind="球閥")
+            net.pipe_add(t, r, "中压B", 63)
+            net.valve_add((t[0], t[1] + 4.0), 63, kind="球阀")
             net.reg.add(
                 shapely.Point(r),
-                調壓編號=f"TY{len(net.reg.geoms) + 1:06d}",
-                調壓名稱=f"{_COMMUNITIES[(i + j) % 20]}調壓箱{i}-{j}",
-                調壓類型="調壓箱",
+                调压编号=f"TY{len(net.reg.geoms) + 1:06d}",
+                调压名称=f"{_COMMUNITIES[(i + j) % 20]}调压箱{i}-{j}",
+                调压类型="调压箱",
             )
             left = (P[i, j, 0] + P[i, j + 1, 0]) / 2 + 12
             right = (P[i + 1, j, 0] + P[i + 1, j + 1, 0]) / 2 - 12
@@ -243,15 +243,15 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
             levels = np.linspace(r[1] + 18, top, k)
             prev = r
             if rng.random() < 0.3:
-                net.valve_add((r[0], r[1] + 3.0), 110, kind="球閥")
+                net.valve_add((r[0], r[1] + 3.0), 110, kind="球阀")
             ends = []
             for m, yl in enumerate(levels):
                 s = (r[0], float(yl))
-                net.pipe_add(prev, s, "低壓", 110)
+                net.pipe_add(prev, s, "低压", 110)
                 prev = s
                 for side, xe in (("w", left), ("e", right)):
                     e = (float(xe), float(yl))
-                    pid = net.pipe_add(s, e, "低壓", 63 if m else 90)
+                    pid = net.pipe_add(s, e, "低压", 63 if m else 90)
                     ends.append((side, m, e, pid))
                     for _ in range(int(rng.integers(1, 3))):
                         f = rng.uniform(0.25, 0.95)
@@ -262,23 +262,23 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
                         kind, hh = (
                             ("居民", int(rng.integers(12, 97)))
                             if roll < 0.86
-                            else ("商業", 1)
+                            else ("商业", 1)
                             if roll < 0.97
-                            else ("工業", 1)
+                            else ("工业", 1)
                         )
                         comm = _COMMUNITIES[int(rng.integers(0, 20))]
                         name = (
-                            f"{comm}小區{int(rng.integers(1, 30))}棟"
+                            f"{comm}小区{int(rng.integers(1, 30))}栋"
                             if kind == "居民"
-                            else f"{comm}{'商鋪' if kind == '商業' else '廠房'}{cust_n}"
+                            else f"{comm}{'商铺' if kind == '商业' else '厂房'}{cust_n}"
                         )
                         net.cust.add(
                             shapely.Point(px, yl + off),
-                            用戶編號=f"KH{cust_n:07d}",
-                            用戶名稱=name,
-                            用戶類型=kind,
-                            戶數=hh,
-                            接入管線=pid if rng.random() < 0.4 else None,
+                            用户编号=f"KH{cust_n:07d}",
+                            用户名称=name,
+                            用户类型=kind,
+                            户数=hh,
+                            接入管线=pid if rng.random() < 0.4 else None,
                         )
             branch_ends[i, j] = ends
     # Normally-closed LP ties between neighbouring blocks.
@@ -286,8 +286,8 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
         if (i + 1, j) in branch_ends and rng.random() < 0.06:
             a = next(e for s, m, e, _ in ends if s == "e" and m == 0)
             b = next(e for s, m, e, _ in branch_ends[i + 1, j] if s == "w" and m == 0)
-            net.pipe_add(a, b, "低壓", 63)
-            net.valve_add(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2), 63, closed=True, kind="球閥")
+            net.pipe_add(a, b, "低压", 63)
+            net.valve_add(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2), 63, closed=True, kind="球阀")
 
     # SHP-B ring round the city with regulator stations feeding grid junctions on its edge.
     D = 250.0
@@ -312,28 +312,28 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
             q[0] if ux == 0 else (xmin if ux < 0 else xmax),
             q[1] if uy == 0 else (ymin if uy < 0 else ymax),
         )
-        net.pipe_add(on_ring, s, "次高壓B", 200, material="鋼")
-        net.valve_add(_toward(s, on_ring, 8.0), 200, kind="球閥")
+        net.pipe_add(on_ring, s, "次高压B", 200, material="钢")
+        net.valve_add(_toward(s, on_ring, 8.0), 200, kind="球阀")
         net.reg.add(
             shapely.Point(s),
-            調壓編號=f"TY{len(net.reg.geoms) + 1:06d}",
-            調壓名稱=f"{_COMMUNITIES[len(ring_stops) % 20]}調壓站",
-            調壓類型="調壓站",
+            调压编号=f"TY{len(net.reg.geoms) + 1:06d}",
+            调压名称=f"{_COMMUNITIES[len(ring_stops) % 20]}调压站",
+            调压类型="调压站",
         )
-        net.pipe_add(s, q, "中壓A", 250, material="鋼")
-        net.valve_add(_toward(s, q, 12.0), 250, kind="閘閥")
+        net.pipe_add(s, q, "中压A", 250, material="钢")
+        net.valve_add(_toward(s, q, 12.0), 250, kind="闸阀")
         ring_stops.append(ring.project(shapely.Point(on_ring)))
     gates = [
-        ((xmin - 1500, (ymin + ymax) / 2), (xmin, (ymin + ymax) / 2), "巴中門站(西)"),
-        ((xmax + 1500, (ymin + ymax) / 2 + 200), (xmax, (ymin + ymax) / 2 + 200), "巴中門站(東)"),
+        ((xmin - 1500, (ymin + ymax) / 2), (xmin, (ymin + ymax) / 2), "巴中门站(西)"),
+        ((xmax + 1500, (ymin + ymax) / 2 + 200), (xmax, (ymin + ymax) / 2 + 200), "巴中门站(东)"),
     ]
     for g, (gp, on_ring, name) in enumerate(gates):
-        net.source.add(shapely.Point(gp), 場站編號=f"MZ{g + 1:02d}", 場站名稱=name, 場站類型="門站")
+        net.source.add(shapely.Point(gp), 场站编号=f"MZ{g + 1:02d}", 场站名称=name, 场站类型="门站")
         pts = [gp, _toward(gp, on_ring, 600.0), _toward(gp, on_ring, 1100.0), on_ring]
         for a, b in itertools.pairwise(pts):
-            net.pipe_add(a, b, "次高壓B", 300, material="鋼")
-        net.valve_add(_toward(gp, on_ring, 10.0), 300, kind="球閥")
-        net.valve_add(_toward(on_ring, gp, 15.0), 300, kind="球閥")
+            net.pipe_add(a, b, "次高压B", 300, material="钢")
+        net.valve_add(_toward(gp, on_ring, 10.0), 300, kind="球阀")
+        net.valve_add(_toward(on_ring, gp, 15.0), 300, kind="球阀")
         ring_stops.append(ring.project(shapely.Point(on_ring)))
     perim = ring.length
     tees = {round(s, 3) for s in ring_stops}
@@ -342,11 +342,11 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
     for a, b in itertools.pairwise(stops):
         part = shapely.ops.substring(ring, a, b)
         coords = list(part.coords)
-        net.pipe_add(coords[0], coords[-1], "次高壓B", 300, material="鋼")
+        net.pipe_add(coords[0], coords[-1], "次高压B", 300, material="钢")
         if len(coords) > 2:  # a ring corner: keep the bend
             net.pipe_xy[-1] = (coords[0], coords[-1], coords)
         if a in tees and b - a > 40:  # a sectional valve after every tee on the ring
-            net.valve_add(ring.interpolate(a + 15.0).coords[0], 300, kind="球閥")
+            net.valve_add(ring.interpolate(a + 15.0).coords[0], 300, kind="球阀")
 
     _add_status_and_faults(net, rng, P, branch_ends, nbx, nby)
     _progress.step("sample: geometries")
@@ -367,10 +367,10 @@ def _add_status_and_faults(net: _Network, rng, P, branch_ends, nbx, nby) -> None
     for key in keys[5::37]:
         side, _, e, _ = branch_ends[key][-1]
         s = (e[0] - 40 if side == "e" else e[0] + 40, e[1] + 4)
-        net.pipe_add(s, (e[0], e[1] + 4), "低壓", 63, status="廢棄", year=1992)
+        net.pipe_add(s, (e[0], e[1] + 4), "低压", 63, status="废弃", year=1992)
     for key in keys[11::53]:
         _, _, e, _ = branch_ends[key][0]
-        net.pipe_add(e, (e[0], e[1] + 25), "低壓", 63, status="規劃", year=2026)
+        net.pipe_add(e, (e[0], e[1] + 25), "低压", 63, status="规划", year=2026)
     # Undershoots: the start of a branch drawn 0.3 m (snaps) and 2.0 m (does not) short.
     for key, gap in ((keys[len(keys) // 3], 0.3), (keys[2 * len(keys) // 3], 2.0)):
         side, _, _, pid = branch_ends[key][0]
@@ -384,28 +384,28 @@ def _add_status_and_faults(net: _Network, rng, P, branch_ends, nbx, nby) -> None
     # A duplicated pipe (digitised twice under a new id).
     side, _m, e, pid = branch_ends[keys[len(keys) // 2]][1]
     a, b = net.pipe_xy[int(pid[2:]) - 1]
-    net.pipe_add(a, b, "低壓", 63)
+    net.pipe_add(a, b, "低压", 63)
     # A small island with no source: a new estate whose connection is not drawn yet.
     ox, oy = P[0, nby, 0] - 120, P[0, nby, 1] + 60
     pts = [(ox, oy), (ox, oy + 60), (ox - 50, oy + 60), (ox + 50, oy + 60)]
-    net.pipe_add(pts[0], pts[1], "低壓", 90)
+    net.pipe_add(pts[0], pts[1], "低压", 90)
     for q in pts[2:]:
-        pid = net.pipe_add(pts[1], q, "低壓", 63)
+        pid = net.pipe_add(pts[1], q, "低压", 63)
         n = len(net.cust.geoms) + 1
         net.cust.add(
             shapely.Point(q[0] / 2 + pts[1][0] / 2, q[1] + 10),
-            用戶編號=f"KH{n:07d}",
-            用戶名稱=f"新建小區{n}棟",
-            用戶類型="居民",
-            戶數=24,
-            接入管線=None,
+            用户编号=f"KH{n:07d}",
+            用户名称=f"新建小区{n}栋",
+            用户类型="居民",
+            户数=24,
+            接入管线=None,
         )
     net.valve.geoms = [shapely.Point(g) for g in net.valve.geoms]
 
 
 def _make_critical(customers: gpd.GeoDataFrame, rng, n_pipes: int) -> None:
     n = max(4, round(20 * n_pipes / DEFAULT_PIPES))
-    residential = np.flatnonzero((customers["用戶類型"] == "居民").to_numpy())
+    residential = np.flatnonzero((customers["用户类型"] == "居民").to_numpy())
     chosen = rng.choice(residential, size=min(n, len(residential)), replace=False)
     for k, row in enumerate(sorted(chosen)):
         kind, label, names = _CRITICAL[k % 3]
@@ -417,7 +417,7 @@ def _make_critical(customers: gpd.GeoDataFrame, rng, n_pipes: int) -> None:
             if kind == "hospital"
             else f"{base}{k}"
         )
-        customers.loc[customers.index[row], ["用戶類型", "用戶名稱", "戶數"]] = [label, name, 1]
+        customers.loc[customers.index[row], ["用户类型", "用户名称", "户数"]] = [label, name, 1]
 
 
 def _hazards(rng, pipes, river, bbox, n_pipes):
@@ -440,18 +440,18 @@ def _hazards(rng, pipes, river, bbox, n_pipes):
     streets = [f"{_COMMUNITIES[int(i)]}路" for i in rng.integers(0, 20, n)]
     points = pd.DataFrame(
         {
-            "隱患編號": [f"YH{k + 1:06d}" for k in range(n)],
-            "隱患類別": [cats[c] for c in pick],
-            "隱患等級": np.where(major, "重大隱患", "一般隱患"),
-            "整改狀態": status,
-            "發現日期": [f.isoformat() for f in found],
+            "隐患编号": [f"YH{k + 1:06d}" for k in range(n)],
+            "隐患类别": [cats[c] for c in pick],
+            "隐患等级": np.where(major, "重大隐患", "一般隐患"),
+            "整改状态": status,
+            "发现日期": [f.isoformat() for f in found],
             "整改期限": [d.isoformat() for d in due],
-            "隱患描述": [f"{s}{_HAZARDS[c][2]}" for s, c in zip(streets, pick, strict=False)],
-            "經度": np.round(lon, 7).astype(str),
-            "緯度": np.round(lat, 7).astype(str),
+            "隐患描述": [f"{s}{_HAZARDS[c][2]}" for s, c in zip(streets, pick, strict=False)],
+            "经度": np.round(lon, 7).astype(str),
+            "纬度": np.round(lat, 7).astype(str),
         }
     )
-    points.loc[[3, n - 5], ["經度", "緯度"]] = ""  # reported by phone, no position taken
+    points.loc[[3, n - 5], ["经度", "纬度"]] = ""  # reported by phone, no position taken
     xmin, ymin, xmax, ymax = bbox
     flood = river.buffer(90).intersection(shapely.box(xmin, ymin, xmax, ymax))
     sx, sy = xmax - 200, ymin + 150
@@ -470,18 +470,18 @@ def _hazards(rng, pipes, river, bbox, n_pipes):
         lines.append(shapely.offset_curve(p, 3.0))
     areas = gpd.GeoDataFrame(
         {
-            "隱患編號": ["YH-A001", "YH-A002", "YH-A003", "YH-A004", "YH-A005"],
-            "隱患類別": ["洪澇", "地質災害", "第三方施工", "第三方施工", "第三方施工"],
-            "隱患等級": ["重大隱患", "重大隱患", "一般隱患", "重大隱患", "一般隱患"],
-            "整改狀態": ["未整改", "整改中", "未整改", "未整改", "整改中"],
-            "發現日期": ["2025-06-20", "2025-08-02", "2026-03-11", "2026-05-06", "2026-07-19"],
+            "隐患编号": ["YH-A001", "YH-A002", "YH-A003", "YH-A004", "YH-A005"],
+            "隐患类别": ["洪涝", "地质灾害", "第三方施工", "第三方施工", "第三方施工"],
+            "隐患等级": ["重大隐患", "重大隐患", "一般隐患", "重大隐患", "一般隐患"],
+            "整改状态": ["未整改", "整改中", "未整改", "未整改", "整改中"],
+            "发现日期": ["2025-06-20", "2025-08-02", "2026-03-11", "2026-05-06", "2026-07-19"],
             "整改期限": ["2025-09-30", "2025-12-31", "2026-04-30", "2026-06-05", "2026-10-31"],
-            "隱患描述": [
-                "河道沿線洪水淹沒區",
-                "城東滑坡體，坡體有裂縫",
-                "道路改造開挖",
-                "地鐵施工降水",
-                "雨污管網施工",
+            "隐患描述": [
+                "河道沿线洪水淹没区",
+                "城东滑坡体，坡体有裂缝",
+                "道路改造开挖",
+                "地铁施工降水",
+                "雨污管网施工",
             ],
         },
         geometry=[flood, slide, *lines],
@@ -510,63 +510,63 @@ dir = "{output_dir}"
 
 [layers.pipes]
 path = "{raw_dir}/pipes.shp"
-id = "管線編號"
+id = "管线编号"
 [layers.pipes.fields]
-pressure_class = "壓力級制"
-diameter_mm = "管徑"
-material = "材質"
-install_year = "敷設年份"
-status = "運行狀態"
+pressure_class = "压力级制"
+diameter_mm = "管径"
+material = "材质"
+install_year = "敷设年份"
+status = "运行状态"
 
 [layers.valves]                # exported without a .prj: the CRS is given here
 path = "{raw_dir}/valves.shp"
-id = "閥門編號"
+id = "阀门编号"
 crs = "EPSG:4545"
 [layers.valves.fields]
-normally = "開關狀態"
+normally = "开关状态"
 operable = "可操作"
-diameter_mm = "管徑"
-kind = "閥門類型"
+diameter_mm = "管径"
+kind = "阀门类型"
 
 [layers.sources]
 path = "{raw_dir}/sources.shp"
-id = "場站編號"
-fields = {{ name = "場站名稱", kind = "場站類型" }}
+id = "场站编号"
+fields = {{ name = "场站名称", kind = "场站类型" }}
 
 [layers.regulators]
 path = "{raw_dir}/regulators.shp"
-id = "調壓編號"
-fields = {{ name = "調壓名稱", kind = "調壓類型" }}
+id = "调压编号"
+fields = {{ name = "调压名称", kind = "调压类型" }}
 
 [layers.customers]
 path = "{raw_dir}/customers.shp"
-id = "用戶編號"
-fields = {{ name = "用戶名稱", kind = "用戶類型", households = "戶數", pipe_id = "接入管線" }}
+id = "用户编号"
+fields = {{ name = "用户名称", kind = "用户类型", households = "户数", pipe_id = "接入管线" }}
 
 [[layers.hazards]]             # inspection app export: UTF-8 CSV, WGS84 lon/lat
 path = "{raw_dir}/hazards.csv"
-id = "隱患編號"
-x = "經度"
-y = "緯度"
+id = "隐患编号"
+x = "经度"
+y = "纬度"
 crs = "EPSG:4326"
 [layers.hazards.fields]
-category = "隱患類別"
-severity = "隱患等級"
-status = "整改狀態"
-found_on = "發現日期"
+category = "隐患类别"
+severity = "隐患等级"
+status = "整改状态"
+found_on = "发现日期"
 due_on = "整改期限"
-description = "隱患描述"
+description = "隐患描述"
 
 [[layers.hazards]]             # hazard areas: flood zone, landslide, construction sites
 path = "{raw_dir}/hazard_areas.geojson"
-id = "隱患編號"
+id = "隐患编号"
 [layers.hazards.fields]
-category = "隱患類別"
-severity = "隱患等級"
-status = "整改狀態"
-found_on = "發現日期"
+category = "隐患类别"
+severity = "隐患等级"
+status = "整改状态"
+found_on = "发现日期"
 due_on = "整改期限"
-description = "隱患描述"
+description = "隐患描述"
 
 [maps]
 basemap = "osm"                # osm | amap | tianditu | none

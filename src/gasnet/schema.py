@@ -6,6 +6,7 @@ and outside scripts rely on these names.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -13,15 +14,21 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "BOOL_LABELS",
     "CRITICAL_KINDS",
     "LAYERS",
     "MAX_PRESSURE_MPA",
     "PRESSURE_CLASSES",
     "PRESSURE_RANK",
+    "STRICT_FIELDS",
     "VOCABULARY",
     "LayerSpec",
+    "accepted_values",
+    "build_lookup",
     "normalise_value",
+    "parse_bool",
     "pressure_rank",
+    "to_simplified",
 ]
 
 #: Pressure classes of GB 50028, highest first.
@@ -129,82 +136,198 @@ LAYERS: dict[str, LayerSpec] = {
 #: Accepted canonical values per (layer, field), each with the labels that mean it.
 VOCABULARY: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("pipes", "pressure_class"): {
-        "HP-A": ("高壓A", "高壓A級"),
-        "HP-B": ("高壓B", "高壓B級"),
-        "SHP-A": ("次高壓A", "次高壓A級"),
-        "SHP-B": ("次高壓B", "次高壓B級"),
-        "MP-A": ("中壓A", "中壓A級"),
-        "MP-B": ("中壓B", "中壓B級"),
-        "LP": ("低壓",),
+        "HP-A": ("高压A", "高压A级"),
+        "HP-B": ("高压B", "高压B级"),
+        "SHP-A": ("次高压A", "次高压A级"),
+        "SHP-B": ("次高压B", "次高压B级"),
+        "MP-A": ("中压A", "中压A级"),
+        "MP-B": ("中压B", "中压B级"),
+        "LP": ("低压",),
     },
     ("pipes", "status"): {
-        "in_service": ("在用", "運行", "在役", "使用中", "in service", "active"),
-        "abandoned": ("廢棄", "停用", "報廢", "abandoned"),
-        "planned": ("規劃", "在建", "擬建", "planned", "proposed"),
+        "in_service": ("在用", "运行", "在役", "使用中", "in service", "active"),
+        "abandoned": ("废弃", "停用", "报废", "abandoned"),
+        "planned": ("规划", "在建", "拟建", "planned", "proposed"),
     },
     ("valves", "normally"): {
-        "open": ("常開", "開", "開啟", "o"),
-        "closed": ("常閉", "關", "關閉", "c"),
+        "open": ("常开", "开", "开启", "o"),
+        "closed": ("常闭", "关", "关闭", "c"),
     },
     ("sources", "kind"): {
-        "city_gate": ("門站", "城市門站", "gate"),
-        "lng": ("LNG儲配站", "LNG站", "LNG氣化站"),
-        "cng": ("CNG儲配站", "CNG站", "CNG減壓站"),
-        "storage": ("儲配站",),
+        "city_gate": ("门站", "城市门站", "gate"),
+        "lng": ("LNG储配站", "LNG站", "LNG气化站"),
+        "cng": ("CNG储配站", "CNG站", "CNG减压站"),
+        "storage": ("储配站",),
     },
     ("regulators", "kind"): {
-        "station": ("調壓站", "區域調壓站"),
-        "cabinet": ("調壓箱", "調壓柜", "樓棟調壓箱"),
+        "station": ("调压站", "区域调压站"),
+        "cabinet": ("调压箱", "调压柜", "楼栋调压箱"),
     },
     ("customers", "kind"): {
-        "residential": ("居民", "居民用戶", "住宅"),
-        "commercial": ("商業", "商業用戶"),
-        "industrial": ("工業", "工業用戶"),
-        "hospital": ("醫院",),
-        "school": ("學校",),
-        "care_home": ("養老院", "敬老院", "福利院"),
+        "residential": ("居民", "居民用户", "住宅"),
+        "commercial": ("商业", "商业用户"),
+        "industrial": ("工业", "工业用户"),
+        "hospital": ("医院",),
+        "school": ("学校",),
+        "care_home": ("养老院", "敬老院", "福利院"),
     },
     ("hazards", "category"): {
-        "encroachment": ("占壓",),
-        "insufficient_clearance": ("安全間距不足", "間距不足"),
+        "encroachment": ("占压",),
+        "insufficient_clearance": ("安全间距不足", "间距不足"),
         "third_party_construction": ("第三方施工",),
-        "corrosion": ("腐蝕",),
-        "leak": ("泄漏", "漏氣"),
-        "geohazard": ("地質災害", "滑坡"),
-        "flood": ("洪澇", "水淹"),
+        "corrosion": ("腐蚀",),
+        "leak": ("泄漏", "漏气"),
+        "geohazard": ("地质灾害", "滑坡"),
+        "flood": ("洪涝", "水淹"),
     },
     ("hazards", "severity"): {
-        "major": ("重大隱患", "重大"),
-        "general": ("一般隱患", "一般"),
+        "major": ("重大隐患", "重大"),
+        "general": ("一般隐患", "一般"),
     },
     ("hazards", "status"): {
-        "open": ("未整改", "待整改", "新發現"),
+        "open": ("未整改", "待整改", "新发现"),
         "in_progress": ("整改中",),
-        "closed": ("已整改", "已銷號", "已完成"),
+        "closed": ("已整改", "已销号", "已完成"),
     },
 }
 
-_TRUE = {"true", "t", "yes", "y", "1", "是", "可", "可操作", "正常"}
-_FALSE = {"false", "f", "no", "n", "0", "否", "不可", "不可操作", "損壞", "失效"}
+#: Labels of the yes / no fields (``bool`` in :data:`LAYERS`), like :data:`VOCABULARY`.
+BOOL_LABELS: dict[str, tuple[str, ...]] = {
+    "true": ("t", "yes", "y", "1", "是", "可", "可操作", "正常"),
+    "false": ("f", "no", "n", "0", "否", "不可", "不可操作", "损坏", "失效"),
+}
+
+#: Fields whose values change an answer: which valves are shut, which pipes carry gas, which
+#: way a regulator passes gas, who is critical. Their values are never guessed: a value that
+#: matches no label stops the run (a blank takes the documented default).
+STRICT_FIELDS = frozenset(
+    {
+        ("pipes", "pressure_class"),
+        ("pipes", "status"),
+        ("valves", "normally"),
+        ("valves", "operable"),
+        ("customers", "critical"),
+    }
+)
 
 
+_LABELLED = ("enum", "bool")  # the field types whose values are labels
+
+
+@functools.cache
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s.json")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def to_simplified(text: str) -> str:
+    """``text`` in Simplified characters (OpenCC t2s); Simplified and Latin text unchanged.
+
+    Mainland data is written in Simplified characters, some exports in Traditional: labels and
+    field names are compared in this form, so both scripts mean the same thing.
+    """
+    return text if text.isascii() else _t2s().convert(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _key(value: str) -> str:
-    return re.sub(r"[\s_\-]+", "", str(value)).casefold()
+    """The form labels are compared in: Simplified, without blanks, "_" or "-", case-folded."""
+    return re.sub(r"[\s_\-]+", "", to_simplified(str(value))).casefold()
 
 
-def build_lookup(extra: dict[str, dict[str, str]] | None = None) -> dict[tuple[str, str], dict]:
-    """Label -> canonical value per (layer, field); ``extra`` comes from the config."""
+def _labels(layer: str, fld: str) -> dict[str, tuple[str, ...]]:
+    if LAYERS[layer].fields.get(fld) == "bool":
+        return BOOL_LABELS
+    return VOCABULARY.get((layer, fld), {})
+
+
+def accepted_values(layer: str, fld: str) -> tuple[str, ...]:
+    """The canonical values of an enum or bool field, in their documented order."""
+    return tuple(_labels(layer, fld))
+
+
+def describe_accepted(layer: str, fld: str) -> str:
+    """The canonical values and the first Chinese label of each, for messages.
+
+    >>> describe_accepted("valves", "normally")
+    'open, closed (常开, 常闭 …)'
+    """
+    values = _labels(layer, fld)
+    chinese = [next((x for x in labels if not x.isascii()), None) for labels in values.values()]
+    shown = ", ".join(x for x in chinese if x)
+    return ", ".join(values) + (f" ({shown} …)" if shown else "")
+
+
+def _target(canonical):
+    """A config label's target as a canonical value (TOML true / false for the bool fields)."""
+    if isinstance(canonical, bool):
+        return "true" if canonical else "false"
+    return canonical
+
+
+def value_labels_problem(layer: str, fld: str, mapping) -> str | None:
+    """What is wrong with the config table ``[values."layer.field"]``; ``None`` when usable.
+
+    Its keys are labels, its values canonical values of an enum or bool field (``true`` /
+    ``false`` for the bool fields, as strings or TOML booleans).
+    """
+    kind = LAYERS[layer].fields[fld]
+    if kind not in _LABELLED:
+        labelled = (
+            f"{n}.{f}" for n, s in LAYERS.items() for f, k in s.fields.items() if k in _LABELLED
+        )
+        return (
+            f"maps labels of {fld}, which is not an enum or yes/no field ({kind}); labels can "
+            f"be mapped for {', '.join(labelled)}"
+        )
+    if not isinstance(mapping, dict):
+        return 'must be a table of label = "canonical value", e.g. "常闭" = "closed"'
+    accepted = accepted_values(layer, fld)
+    wrong = {
+        label: target
+        for label, target in mapping.items()
+        if not (
+            _target(target) in accepted
+            and (isinstance(target, str) or (kind == "bool" and isinstance(target, bool)))
+        )
+    }
+    if wrong:
+        shown = ", ".join(f"{label!r} = {target!r}" for label, target in wrong.items())
+        return f"maps {shown}: not a canonical value; use one of {', '.join(accepted)}"
+    same: dict[str, list[str]] = {}
+    for label in mapping:
+        same.setdefault(_key(label), []).append(label)
+    for labels in same.values():
+        if len({_target(mapping[lab]) for lab in labels}) > 1:
+            shown = ", ".join(f"{lab!r} = {mapping[lab]!r}" for lab in labels)
+            return (
+                f"maps {shown}: the same label (in Simplified characters, ignoring case, "
+                "blanks, _ and -) to different values; keep one"
+            )
+    return None
+
+
+def build_lookup(extra: dict[str, dict] | None = None) -> dict[tuple[str, str], dict]:
+    """Label key -> canonical value per enum and bool (layer, field); ``extra`` from the config.
+
+    Keys are :func:`_key` forms, so a label matches in Simplified or Traditional characters,
+    whichever script the vocabulary, the config or the data writes it in.
+    """
     lookup: dict[tuple[str, str], dict[str, str]] = {}
-    for key, values in VOCABULARY.items():
-        table = lookup.setdefault(key, {})
-        for canonical, labels in values.items():
-            for label in (canonical, *labels):
-                table[_key(label)] = canonical
+    for name, spec in LAYERS.items():
+        for fld, kind in spec.fields.items():
+            if kind in _LABELLED:
+                table = lookup[(name, fld)] = {}
+                for canonical, labels in _labels(name, fld).items():
+                    for label in (canonical, *labels):
+                        table[_key(label)] = canonical
     for name, mapping in (extra or {}).items():
         layer, _, fld = name.partition(".")
         table = lookup.setdefault((layer, fld), {})
         for label, canonical in mapping.items():
-            table[_key(label)] = canonical
+            table[_key(label)] = _target(canonical)
     return lookup
 
 
@@ -218,15 +341,18 @@ def normalise_value(value, lookup: dict[str, str]):
     return lookup.get(_key(text), text)
 
 
-def parse_bool(value):
-    """``True``/``False`` for the usual labels (是/否, yes/no, 1/0); else ``None``."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
+_BOOLS = {"true": True, "false": False}
+
+
+def parse_bool(value, lookup: dict[str, str] | None = None):
+    """``True``/``False`` for the usual labels (是/否, yes/no, 1/0) and those of ``lookup``
+    (a :func:`build_lookup` table); else ``None`` (blank or unknown)."""
     if isinstance(value, bool):
         return value
-    text = _key(value)
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
+    table = _bool_table() if lookup is None else lookup
+    return _BOOLS.get(normalise_value(value, table))
+
+
+@functools.cache
+def _bool_table() -> dict[str, str]:
+    return {_key(label): c for c, labels in BOOL_LABELS.items() for label in (c, *labels)}

@@ -41,12 +41,22 @@ class _Kind:
 
 
 class Report:
-    """Collects quality issues; one row per feature, one summary line per kind of problem."""
+    """Collects quality issues; one row per feature, one summary line per kind of problem.
+
+    A kind of problem is a check with its message, in one layer (and source file): two
+    fields with unknown values are two lines. ``notices`` are summaries the user must see
+    even when the run succeeds (the CLI prints them on stderr at the end of the command).
+    """
 
     def __init__(self, crs=None):
         self.crs = crs
         self.rows: list[dict] = []
-        self.kinds: dict[tuple[str, str, str], _Kind] = {}
+        self.kinds: dict[tuple[str, str, str, str, str], _Kind] = {}
+        self.notices: list[str] = []
+
+    def notice(self, text: str) -> None:
+        """Record a summary for the end of the command (not a row of ``quality_issues``)."""
+        self.notices.append(text)
 
     def add(
         self,
@@ -70,7 +80,8 @@ class Report:
         geometries = list(geometries) if geometries is not None else [None] * len(ids)
         details = list(details) if details is not None else [None] * len(ids)
         kind = self.kinds.setdefault(
-            (check, layer, severity), _Kind(severity, label or layer, message, fix)
+            (check, layer, severity, label or layer, message),
+            _Kind(severity, label or layer, message, fix),
         )
         for fid, geom, detail in zip(ids, geometries, details, strict=True):
             kind.ids.append(fid)
