@@ -9,6 +9,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from ._output import CleanStream, clean_value, csv_safe
 from ._version import __version__
 from .errors import GasnetError
 
@@ -24,7 +25,8 @@ def _top(result, n: int = 10) -> None:
     print(f"top {len(segs)} segments by customers lost when isolated:")
     print("  segment  customers_lost  households_lost  critical_lost  length_m  valves")
     for r in segs.itertuples():
-        valves = r.valve_ids if len(r.valve_ids) <= 40 else r.valve_ids[:37] + "..."
+        valves = clean_value(r.valve_ids)
+        valves = valves if len(valves) <= 40 else valves[:37] + "..."
         print(
             f"  {r.segment_id:>7}  {r.customers_lost:>14}  {r.households_lost:>15}  "
             f"{r.critical_lost:>13}  {r.length_m:>8.0f}  {valves}"
@@ -38,8 +40,8 @@ def _top(result, n: int = 10) -> None:
     print("  valve        extra_customers  extra_households  extra_critical  segments")
     for r in vt.itertuples():
         print(
-            f"  {r.valve_id:<12} {r.extra_customers_lost:>15}  {r.extra_households_lost:>16}  "
-            f"{r.extra_critical_lost:>14}  {r.segment_ids}"
+            f"  {clean_value(r.valve_id):<12} {r.extra_customers_lost:>15}  "
+            f"{r.extra_households_lost:>16}  {r.extra_critical_lost:>14}  {r.segment_ids}"
         )
 
 
@@ -97,15 +99,19 @@ def _xy(text: str) -> tuple[float, float]:
 
 
 def _write_csv(df, path: Path) -> None:
+    """Every CSV gasnet writes: text cells that would run as Excel formulas get a ' first."""
     from .store import atomic_path
 
     with atomic_path(Path(path)) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def _critical_lines(customers) -> list[str]:
     crit = customers[customers["critical"]]
-    return [f"    {r.name} ({r.kind}, {r.customer_id})" for r in crit.itertuples()]
+    return [
+        f"    {clean_value(r.name)} ({clean_value(r.kind)}, {clean_value(r.customer_id)})"
+        for r in crit.itertuples()
+    ]
 
 
 def _cmd_isolate(args) -> None:
@@ -116,7 +122,7 @@ def _cmd_isolate(args) -> None:
     if args.out:
         _write_csv(lost, args.out)
     print(
-        f"closing {', '.join(args.close)}: {len(lost)} customers "
+        f"closing {', '.join(map(clean_value, args.close))}: {len(lost)} customers "
         f"({int(lost['households'].sum())} households) lose gas"
     )
     crit = _critical_lines(lost)
@@ -134,8 +140,9 @@ def _cmd_burst(args) -> None:
     res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
     st = res.stats
     print(
-        f"burst on pipe {', '.join(res.damaged)}: isolate {st['segments_isolated']} "
-        f"segment(s), {st['isolated_pipes']} pipes, {st['isolated_length_m']:.0f} m"
+        f"burst on pipe {', '.join(map(clean_value, res.damaged))}: isolate "
+        f"{st['segments_isolated']} segment(s), {st['isolated_pipes']} pipes, "
+        f"{st['isolated_length_m']:.0f} m"
     )
     for action, title in (
         ("close", "close these valves"),
@@ -148,9 +155,10 @@ def _cmd_burst(args) -> None:
         if len(rows):
             print(f"  {title}: {len(rows)}")
             for r in rows.itertuples():
-                print(f"    {r.valve_id:<12} lon {r.lon:.6f}  lat {r.lat:.6f}")
+                print(f"    {clean_value(r.valve_id):<12} lon {r.lon:.6f}  lat {r.lat:.6f}")
     if res.sources_to_shut:
-        print(f"  stop the station(s) inside the area: {', '.join(res.sources_to_shut)}")
+        stations = ", ".join(map(clean_value, res.sources_to_shut))
+        print(f"  stop the station(s) inside the area: {stations}")
     print(f"  de-energised: {st['deenergised_pipes']} pipes, {st['deenergised_length_m']:.0f} m")
     print(
         f"  to vent and purge: pipe volume {st['pipe_volume_m3']:.1f} m3, gas at operating "
@@ -236,6 +244,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Names and ids come from the data: nothing written to the terminal may carry control
+    # characters (ESC sequences, \r, ...); see gasnet._output.
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CleanStream(sys.stdout), CleanStream(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._output import clean_value
 from .errors import ValidationError
 from .schema import LAYERS
 
@@ -96,7 +97,7 @@ class Report:
         for kind in self.kinds.values():
             if severity and kind.severity != severity:
                 continue
-            ids = [str(i) for i in kind.ids if i is not None]
+            ids = [clean_value(i) for i in kind.ids if i is not None]
             which = ""
             if ids:
                 shown = ", ".join(ids[:_MAX_IDS]) + (

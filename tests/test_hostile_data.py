@@ -1,0 +1,85 @@
+"""Hostile data (issue 7, item 5): each input here was a traceback or a silent loss.
+
+Tiny hand-drawn projects (conftest.Project: S1 at (0,0), P1 (0,0)-(100,0), P2 (100,0)-(200,0),
+P3 (100,0)-(100,80) planned, V1 at (50,0), customers C1 (150,10) and C2 (110,60)), with the
+expected answer worked out in each test. Every user error: exit 2, one message, no traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pyogrio
+import pytest
+from conftest import pt, write_shp
+
+# -- CSV formula injection, control characters on the terminal ------------------------------
+
+
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # C0 but newline, DEL, C1
+
+
+@pytest.fixture
+def hostile(project):
+    # V1 open this time, so that P2's segment is fed through it. Names that Excel would run,
+    # and names and ids with terminal control sequences.
+    write_shp(project.raw / "valves.shp", [{"id": "@V1", "normally": "常開"}], [pt(50, 0)])
+    write_shp(
+        project.raw / "customers.shp",
+        [
+            {"id": "C1", "name": "Hosp\x1b[2J\x1b]0;owned\x07ital\rX\nY", "kind": "醫院"},
+            {"id": "-C2", "name": '=HYPERLINK("http://x","y")', "kind": "居民"},
+            {"id": "C3", "name": "+SUM(A1)", "kind": "居民"},
+            {"id": "C\x1b[31mFAR", "name": "@cmd", "kind": "居民"},
+        ],
+        [pt(150, 10), pt(110, 55), pt(190, -5), pt(150, 500)],
+    )
+    return project
+
+
+def test_csv_text_cells_cannot_run_as_formulas(hostile, cli, tmp_path):
+    # Bursting P2 closes @V1; C1, -C2 and C3 (on P2's segment) lose gas. Every text cell
+    # that begins with = + - @ gets a leading ' in both CSVs; numbers stay numbers.
+    assert cli("--config", hostile.config, "run")[0] == 0
+    out = tmp_path / "b.csv"
+    code, _, err = cli("--config", hostile.config, "burst", "--pipe", "P2", "--out", out)
+    assert code == 0, err
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    names = {r["customer_id"]: r["name"] for r in rows}
+    assert names["'-C2"] == '\'=HYPERLINK("http://x","y")' and names["C3"] == "'+SUM(A1)"
+    valves = list(csv.DictReader(out.with_suffix(".valves.csv").open(encoding="utf-8-sig")))
+    assert [v["valve_id"] for v in valves] == ["'@V1"] and float(valves[0]["x"]) > 0
+    iso = tmp_path / "i.csv"
+    assert cli("--config", hostile.config, "isolate", "--close", "@V1", "--out", iso)[0] == 0
+    for path in (out, out.with_suffix(".valves.csv"), iso):
+        for row in csv.reader(path.open(encoding="utf-8-sig")):
+            assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
+    assert "'-C2" in iso.read_text(encoding="utf-8-sig")
+
+
+def test_control_characters_never_reach_the_terminal(hostile, cli):
+    # C1's name clears the screen, retitles the window and overwrites its line; a customer id
+    # turns the terminal red. On output they are stripped; the name keeps one line.
+    code, out, err = cli("--config", hostile.config, "run")
+    assert code == 0, err
+    assert not CONTROL.search(out + err)
+    assert "CFAR" in out  # the unattached customer's warning names it, cleaned
+    code, out, err = cli("--config", hostile.config, "burst", "--pipe", "P2")
+    assert code == 0, err
+    assert not CONTROL.search(out + err)
+    assert "    Hospital X Y (hospital, C1)" in out.splitlines()
+    # The data keeps the name as given.
+    cust = pyogrio.read_dataframe(hostile.gpkg, layer="customers").set_index("customer_id")
+    assert cust.loc["C1", "name"] == "Hosp\x1b[2J\x1b]0;owned\x07ital\rX\nY"
+    # Errors too: a duplicated id with an escape sequence, on stderr.
+    write_shp(hostile.raw / "valves.shp", [{"id": "V\x1b[5m1"}] * 2, [pt(50, 0), pt(20, 0)])
+    code, out, err = cli("--config", hostile.config, "ingest")
+    assert code == 2 and "duplicate ids" in err and "feature V1;" in err
+    assert not CONTROL.search(out + err)
+
+
+def test_unknown_ids_typed_with_control_characters_are_shown_clean(hostile, cli):
+    assert cli("--config", hostile.config, "run")[0] == 0
+    code, _, err = cli("--config", hostile.config, "isolate", "--close", "X\x1b]0;t\x07Y")
+    assert code == 2 and not CONTROL.search(err) and "unknown valve id(s): XY" in err
