@@ -11,8 +11,84 @@ import csv
 import re
 
 import pyogrio
+import pyproj
 import pytest
-from conftest import pt, write_shp
+from conftest import pt, write_shp, xy
+
+import gasnet
+from gasnet.errors import OffNetworkError
+
+# -- burst --at: swapped, NaN, inf, out of range -------------------------------------------
+
+
+def _lonlat(x, y):
+    """Local metres -> (lon, lat) strings as a user would type them (6 decimals)."""
+    lon, lat = pyproj.Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True).transform(
+        *xy(x, y)
+    )
+    return repr(round(lon, 6)), repr(round(lat, 6))
+
+
+@pytest.fixture
+def built(project, cli):
+    code, _, err = cli("--config", project.config, "run")
+    assert code == 0, err
+    return project
+
+
+def test_burst_at_with_lon_and_lat_swapped_names_the_fix(built, cli):
+    # (20, 0) lies on P1. Given as "lat,lon", the latitude 106.7… is out of range; swapped
+    # back, it is on P1: the message gives the command to type.
+    lon, lat = _lonlat(20, 0)
+    code, _, err = cli(
+        "--config", built.config, "burst", "--at", f"{lat},{lon}", "--crs", "EPSG:4326"
+    )
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith(f"gasnet: --at {lat},{lon}: latitude {lon} is outside -90..90")
+    assert f"did you swap lon and lat? try --at {lon},{lat}" in err
+    code, out, err = cli(
+        "--config", built.config, "burst", "--at", f"{lon},{lat}", "--crs", "EPSG:4326"
+    )
+    assert code == 0, err
+    assert out.startswith("burst on pipe P1:")
+    # The library speaks its own API.
+    net = gasnet.load(built.config)
+    with pytest.raises(OffNetworkError, match=rf"try at=\({lon}, {lat}\)$"):
+        net.burst(at=(float(lat), float(lon)), crs="EPSG:4326")
+
+
+def test_burst_at_swapped_or_without_crs_in_the_working_crs(built, cli):
+    x, y = (f"{v:.0f}" for v in xy(20, 0))
+    code, _, err = cli("--config", built.config, "burst", "--at", f"{y},{x}")
+    # 3526000,380020 is thousands of km away; 380020,3526000 is on P1.
+    assert code == 2 and "km from the nearest in-service pipe" in err
+    assert f"did you swap x and y? try --at {x},{y}" in err
+    lon, lat = _lonlat(20, 0)
+    code, _, err = cli("--config", built.config, "burst", "--at", f"{lon},{lat}")
+    assert code == 2
+    assert f"these look like lon/lat: try --at {lon},{lat} --crs EPSG:4326" in err
+
+
+@pytest.mark.parametrize(
+    ("at", "crs", "message"),
+    [
+        ("nan,31.86", "EPSG:4326", "--at nan,31.86: the coordinates must be finite numbers"),
+        ("106.75,inf", "EPSG:4326", "--at 106.75,inf: the coordinates must be finite numbers"),
+        ("nan,nan", None, "the coordinates must be finite numbers, got x = nan, y = nan"),
+        ("1e400,3", None, "--at inf,3: the coordinates must be finite numbers"),
+        ("200,31.86", "EPSG:4326", "longitude 200 is outside -180..180"),
+        ("1e300,31.86", "EPSG:4326", "longitude 1e+300 is outside -180..180"),
+        ("1e300,5", None, "1e+300 is not a plausible coordinate"),
+    ],
+)
+def test_burst_at_not_a_usable_point_exits_2(built, cli, at, crs, message):
+    code, out, err = cli(
+        "--config", built.config, "burst", "--at", at, *(("--crs", crs) if crs else ())
+    )
+    assert code == 2 and "Traceback" not in err and out == ""
+    assert err.startswith("gasnet: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+
 
 # -- CSV formula injection, control characters on the terminal ------------------------------
 

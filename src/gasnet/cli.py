@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ._output import CleanStream, clean_value, csv_safe
 from ._version import __version__
-from .errors import GasnetError
+from .errors import GasnetError, LocationError
 
 __all__ = ["main"]
 
@@ -137,7 +137,10 @@ def _cmd_burst(args) -> None:
     import gasnet
 
     net = gasnet.load(args.config)
-    res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
+    try:
+        res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
+    except LocationError as exc:  # the library speaks its API (at=...); here: --at
+        raise GasnetError(exc.render(cli=True)) from None
     st = res.stats
     print(
         f"burst on pipe {', '.join(map(clean_value, res.damaged))}: isolate "

@@ -29,6 +29,8 @@ def geoms(gdf) -> np.ndarray:
 
 
 QUALITY_COLUMNS = ["check", "severity", "layer", "feature_id", "message"]
+#: A projected coordinate beyond this (metres, or feet) is no place on Earth: a broken value.
+COORDINATE_LIMIT = 1e8
 _MAX_IDS = 8
 
 
