@@ -13,10 +13,25 @@ import re
 import pyogrio
 import pyproj
 import pytest
-from conftest import pt, write_shp, xy
+from conftest import canonical, pt, write_shp, xy
 
 import gasnet
 from gasnet.errors import OffNetworkError
+from gasnet.topology import build_topology
+
+
+def raw_line(a, b):
+    """A line in the file's own coordinates (no shift to the local origin)."""
+    from shapely.geometry import LineString
+
+    return LineString([a, b])
+
+
+def raw_point(x, y):
+    from shapely.geometry import Point
+
+    return Point(x, y)
+
 
 # -- burst --at: swapped, NaN, inf, out of range -------------------------------------------
 
@@ -88,6 +103,62 @@ def test_burst_at_not_a_usable_point_exits_2(built, cli, at, crs, message):
     assert code == 2 and "Traceback" not in err and out == ""
     assert err.startswith("gasnet: ") and message in err
     assert len(err.strip().splitlines()) == 1
+
+
+# -- pipes that vanish when their ends are snapped -----------------------------------------
+
+
+def test_pipes_collapsing_under_the_tolerance_are_reported():
+    # Tolerance 0.5 m. A (0,0)-(100,0) and B (100.4,0)-(200,0) snap at one node.
+    # Q (100,0)-(100.4,0.45) is 0.60 m long, but its start snaps to A's end and its end to B's
+    # start (0.45 m): both ends on one node. S (200,0)-(200.3,0) is a 0.3 m stub at B's end.
+    # Q and S collapse to a point: left out, and reported (they used to vanish silently).
+    # 2 of 4 pipes is not "most": warnings. Customer C names S as its service pipe: S is
+    # not on the network, so C hangs on the nearest pipe, B, splitting it at x=150.
+    # Edges: A, B, B; nodes: (0,0), the A-B node, C's node, (200,0).
+    topo, report = build_topology(
+        canonical(
+            pipes=[
+                ("A", [(0, 0), (100, 0)]),
+                ("B", [(100.4, 0), (200, 0)]),
+                ("Q", [(100, 0), (100.4, 0.45)]),
+                ("S", [(200, 0), (200.3, 0)]),
+            ],
+            customers=[("C", (150, 5), 1, False, "S")],
+        ),
+        snap_tolerance_m=0.5,
+    )
+    assert sorted(topo.edges["pipe_id"]) == ["A", "B", "B"] and len(topo.nodes) == 4
+    c = next(r for r in report.rows if r["check"] == "unknown_pipe_id")
+    assert c["feature_id"] == "C" and "not on the network" in c["message"]
+    rows = {r["feature_id"]: r for r in report.rows if r["check"] == "collapsed_pipe"}
+    assert sorted(rows) == ["Q", "S"]
+    assert rows["Q"]["severity"] == "warning" and "drawn 0.602 m long" in rows["Q"]["message"]
+    assert "its ends snap together within the snapping tolerance (0.5 m)" in rows["S"]["message"]
+    assert "drawn 0.3 m long" in rows["S"]["message"]
+
+
+def test_most_pipes_collapsing_is_an_error_pointing_at_the_crs(project, cli):
+    # Lon/lat degrees written into layers whose CRS says metres (EPSG:4545): four 0.001°
+    # (~100 m) pipes become 0.001 m long and all their ends fall within 0.5 m of each other:
+    # 4 of 4 pipes collapse -> one error naming the file, the CRS and the tolerance.
+    deg = [(106.75 + 0.001 * i, 31.86) for i in range(5)]
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"id": f"P{i}"} for i in range(1, 5)],
+        [raw_line(deg[i], deg[i + 1]) for i in range(4)],
+    )
+    write_shp(project.raw / "valves.shp", [{"id": "V1"}], [raw_point(*deg[2])])
+    write_shp(project.raw / "sources.shp", [{"id": "S1"}], [raw_point(*deg[0])])
+    write_shp(project.raw / "customers.shp", [{"id": "C1"}], [raw_point(106.7525, 31.8601)])
+    code, _, err = cli("--config", project.config, "run")
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert (
+        "pipes (pipes.shp): 4 of 4 pipes collapse to a point when their ends are snapped "
+        "within 0.5 m (P1, P2, P3, P4)" in err
+    )
+    assert "are the coordinates in degrees while the layer's CRS says metres?" in err
+    assert "[layers.pipes]" in err and "[network] snap_tolerance_m" in err
 
 
 # -- CSV formula injection, control characters on the terminal ------------------------------
