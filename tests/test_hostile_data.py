@@ -8,6 +8,7 @@ expected answer worked out in each test. Every user error: exit 2, one message, 
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 
 import pyogrio
@@ -159,6 +160,29 @@ def test_most_pipes_collapsing_is_an_error_pointing_at_the_crs(project, cli):
     )
     assert "are the coordinates in degrees while the layer's CRS says metres?" in err
     assert "[layers.pipes]" in err and "[network] snap_tolerance_m" in err
+
+
+# -- a .shp cut short -----------------------------------------------------------------------
+
+
+def _digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize(("cut", "lost"), [(20, "feature P3"), (150, "features P2, P3")])
+def test_truncated_shapefile_is_an_error_naming_the_file(project, cli, cut, lost):
+    # pipes.shp: a 100-byte header and three 2-point polylines, each 8 + 80 bytes (offsets
+    # 100, 188, 276; the file ends at 364). Cut 20 bytes: P3 ends past the end of the file.
+    # Cut 150 bytes (the file ends at 214): P2 and P3. GDAL read them without geometry.
+    shp = project.raw / "pipes.shp"
+    data = shp.read_bytes()
+    shp.write_bytes(data[: len(data) - cut])
+    before = _digests(project.raw)
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2 and "Traceback" not in err, err
+    assert "pipes.shp looks truncated" in err and "pipes.shx" in err
+    assert lost in err and "export the layer again" in err
+    assert _digests(project.raw) == before and not project.gpkg.exists()
 
 
 # -- CSV formula injection, control characters on the terminal ------------------------------

@@ -98,6 +98,48 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame(df.drop(columns=[xf, yf]), geometry=list(geom), crs=source.crs)
 
 
+def _truncated_shapefile(source: LayerSource, raw: gpd.GeoDataFrame, report: Report) -> bool:
+    """Is the .shp shorter than its .shx index says (a copy cut short)? Reported as an error.
+
+    GDAL reads the records past the end of a truncated .shp as features without geometry,
+    with no error: half a network would pass for one with blank locations. The .shx gives
+    each record's offset and length (16-bit words, big-endian, after a 100-byte header).
+    """
+    shp = source.path
+    if shp.suffix.lower() != ".shp":
+        return False
+    shx = next((p for p in (shp.with_suffix(".shx"), shp.with_suffix(".SHX")) if p.is_file()), None)
+    if shx is None:
+        return False
+    try:
+        index = shx.read_bytes()
+        size = shp.stat().st_size
+    except OSError:
+        return False
+    n = max((len(index) - 100) // 8, 0)
+    words = np.frombuffer(index, dtype=">i4", count=2 * n, offset=100).reshape(n, 2)
+    end = (words[:, 0].astype(np.int64) + 4 + words[:, 1]) * 2  # 8-byte record header
+    short = np.flatnonzero(end > size)
+    if not len(short):
+        return False
+    if source.id_field in raw.columns and len(raw) == n:
+        ids = _text(raw[source.id_field]).iloc[short].fillna("").tolist()
+        ids = [i or f"record {r + 1}" for i, r in zip(ids, short, strict=True)]
+    else:
+        ids = [f"record {r + 1}" for r in short]
+    report.add(
+        "truncated_file",
+        "error",
+        source.layer,
+        f"{shp.name} looks truncated: it is {size:,} bytes, but its index {shx.name} places "
+        f"{len(short)} of {n} features beyond its end (they would be read without geometry)",
+        f"export the layer again, or copy {shp.name} again in full with its .shx and .dbf",
+        ids=ids,
+        label=source.label,
+    )
+    return True
+
+
 def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     """Read one source file as it is (source field names); ``None`` after a reported error."""
     if source.path.is_dir():
@@ -148,6 +190,8 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
             "check that the file is complete (a shapefile needs .shp, .shx and .dbf)",
             label=source.label,
         )
+        return None
+    if _truncated_shapefile(source, gdf, report):
         return None
     if gdf.crs is None:
         if not source.crs:
