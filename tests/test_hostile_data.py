@@ -10,15 +10,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import struct
 
 import pyogrio
 import pyproj
 import pytest
-from conftest import canonical, pt, write_shp, xy
+from conftest import canonical, line, pt, write_shp, xy
 
 import gasnet
-from gasnet.errors import OffNetworkError
+from gasnet.errors import InputError, OffNetworkError
 from gasnet.topology import build_topology
+from gasnet.validate import Report, validate_layers
 
 
 def raw_line(a, b):
@@ -183,6 +185,103 @@ def test_truncated_shapefile_is_an_error_naming_the_file(project, cli, cut, lost
     assert "pipes.shp looks truncated" in err and "pipes.shx" in err
     assert lost in err and "export the layer again" in err
     assert _digests(project.raw) == before and not project.gpkg.exists()
+
+
+# -- NaN, inf, 1e300 coordinates ------------------------------------------------------------
+
+
+def _patch_shp(path, old: float, new: float) -> None:
+    """Overwrite the coordinate ``old`` in a .shp with ``new`` (GDAL refuses to write NaN)."""
+    data = path.read_bytes()
+    packed = struct.pack("<d", old)
+    assert packed in data
+    path.write_bytes(data.replace(packed, struct.pack("<d", new)))
+
+
+def _issues(project):
+    return pyogrio.read_dataframe(project.gpkg, layer="quality_issues")
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_bad_coordinates_in_network_layers_are_errors_per_feature(project, cli):
+    # P2's end vertex (200, 0) becomes NaN; V1's x becomes 1e300. Both are network features:
+    # errors naming the file, the feature and the value, no traceback, nothing written.
+    write_shp(
+        project.raw / "pipes.shp",
+        [{"id": "P1"}, {"id": "P2"}],
+        [line((0, 0), (100, 0)), line((100, 0), (150.25, 0), (200, 0))],
+    )
+    _patch_shp(project.raw / "pipes.shp", xy(150.25, 0)[0], float("nan"))
+    write_shp(project.raw / "valves.shp", [{"id": "V1"}, {"id": "V2"}], [pt(50, 0), pt(75.5, 0)])
+    _patch_shp(project.raw / "valves.shp", xy(50, 0)[0], 1e300)
+    for command in ("validate", "ingest", "run"):
+        code, _, err = cli("--config", project.config, command)
+        assert code == 2 and "Traceback" not in err, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 2
+        assert lines[0].startswith("gasnet: error: pipes (") and "pipes.shp" in lines[0]
+        assert "coordinates that are not usable numbers" in lines[0] and "feature P2" in lines[0]
+        assert "valves.shp" in lines[1] and "feature V1" in lines[1] and "V2" not in lines[1]
+        assert "fix: correct its coordinates" in lines[1]
+    assert not project.gpkg.exists()
+    from gasnet.config import read_config
+    from gasnet.ingest import load_layers
+
+    _, report = load_layers(read_config(project.config))
+    rows = {r["feature_id"]: r for r in report.rows if r["check"] == "bad_coordinates"}
+    assert "vertex 2: x = nan, y = 3526000: not a finite number" in rows["P2"]["message"]
+    assert "x = 1e+300, y = 3526000: beyond ±1e+08" in rows["V1"]["message"]
+
+
+def test_bad_customer_and_hazard_coordinates_are_warnings_and_kept(project, cli):
+    # C2's x becomes inf: a warning; C2 stays in the customers layer without a geometry (not
+    # attached, so reported once more by the build). A hazard CSV row in lon/lat with a
+    # latitude of 1e300: a warning, kept. The run goes on: exit 0.
+    write_shp(
+        project.raw / "customers.shp",
+        [{"id": "C1"}, {"id": "C2"}],
+        [pt(150, 10), pt(110.375, 60)],
+    )
+    _patch_shp(project.raw / "customers.shp", xy(110.375, 0)[0], float("inf"))
+    (project.raw / "h.csv").write_text("id,x,y\nH1,106.75,31.86\nH2,106.75,1e300\n")
+    project.add_config('[layers.hazards]\npath = "raw/h.csv"\ncrs = "EPSG:4326"\n')
+    code, out, err = cli("--config", project.config, "run")
+    assert code == 0, err
+    assert "warning: customers (" in out and "coordinates that are not usable numbers" in out
+    issues = _issues(project)
+    bad = issues[issues["check"] == "bad_coordinates"].set_index("feature_id")
+    assert sorted(bad.index) == ["C2", "H2"] and set(bad["severity"]) == {"warning"}
+    assert "x = inf, y = 3526060: not a finite number" in bad.loc["C2", "message"]
+    assert "y = 1e+300: outside ±180° / ±90°" in bad.loc["H2", "message"]
+    # Not reported a second time as an empty geometry; kept in its layer without geometry.
+    assert "C2" not in set(issues.loc[issues["check"] == "empty_geometry", "feature_id"])
+    cust = pyogrio.read_dataframe(project.gpkg, layer="customers").set_index("customer_id")
+    assert cust.loc["C2"].geometry is None and not cust.loc["C2", "has_supply"]
+    hazards = pyogrio.read_dataframe(project.gpkg, layer="hazards").set_index("hazard_id")
+    assert hazards.loc["H2"].geometry is None and hazards.loc["H1"].geometry is not None
+
+
+def test_validate_layers_catches_bad_coordinates_in_memory():
+    # For the Python API: canonical layers with an infinite valve are reported and blanked.
+    layers = canonical(pipes=[("A", [(0, 0), (100, 0)])], valves=[("V", (50, 0))])
+    layers["valves"].loc[0, "geometry"] = raw_point(float("inf"), 3_526_000.0)
+    report = Report(crs="EPSG:4545")
+    out = validate_layers(layers, report)
+    row = next(r for r in report.rows if r["check"] == "bad_coordinates")
+    assert row["severity"] == "error" and row["feature_id"] == "V"
+    assert out["valves"].geometry.iloc[0] is None
+    assert layers["valves"].geometry.iloc[0] is not None  # the caller's layers are untouched
+    topo, _ = build_topology(out)
+    assert (topo.nodes["kind"] == "valve").sum() == 0
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_build_network_in_memory_with_nan_coordinates_is_a_named_error():
+    # Layers that skipped validation: the build names the feature instead of crashing.
+    layers = canonical(pipes=[("A", [(0, 0), (100, 0)]), ("B", [(100, 0), (200, 0)])])
+    layers["pipes"].loc[1, "geometry"] = raw_line((380100.0, 3526000.0), (float("nan"), 1.0))
+    with pytest.raises(InputError, match=r"pipes: feature\(s\) B .*validate_layers"):
+        build_topology(layers)
 
 
 # -- CSV formula injection, control characters on the terminal ------------------------------

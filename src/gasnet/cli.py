@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from ._output import CleanStream, clean_value, csv_safe
@@ -252,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = CleanStream(sys.stdout), CleanStream(sys.stderr)
     try:
-        return _main(argv)
+        with warnings.catch_warnings():
+            # numpy / shapely on NaN coordinates: gasnet reports them itself (bad_coordinates),
+            # by feature id, in one message; the library's line would only be noise.
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            return _main(argv)
     finally:
         sys.stdout, sys.stderr = streams
 

@@ -21,7 +21,7 @@ import shapely
 from . import _progress
 from .config import Config, LayerSource
 from .schema import CRITICAL_KINDS, LAYERS, VOCABULARY, build_lookup, normalise_value, parse_bool
-from .validate import Report, geoms, validate_layers
+from .validate import Report, blank_bad_coordinates, geoms, validate_layers
 
 __all__ = ["input_files", "load_layers", "normalise_layer", "read_source"]
 
@@ -378,6 +378,20 @@ def normalise_layer(
     return gdf
 
 
+def _blank_bad_coordinates(
+    source: LayerSource, raw: gpd.GeoDataFrame, config: Config, report: Report
+) -> gpd.GeoDataFrame:
+    """NaN, infinite, out-of-range or unprojectable coordinates, checked as read (the message
+    shows the values in the file): reported per feature, the geometry blanked in memory."""
+    if source.id_field in raw.columns:
+        ids = _text(raw[source.id_field])
+    else:  # reported by normalise_layer; the rows still need a name
+        ids = pd.Series([f"{source.path.name} row {i}" for i in range(len(raw))], dtype=object)
+    return blank_bad_coordinates(
+        source.layer, raw, report, ids.to_numpy(object), label=source.label, to_crs=config.crs
+    )
+
+
 def _empty_layer(name: str, crs: str) -> gpd.GeoDataFrame:
     spec = LAYERS[name]
     return gpd.GeoDataFrame(
@@ -406,6 +420,7 @@ def load_layers(
             raw = read_source(source, report)
             if raw is None:
                 continue
+            raw = _blank_bad_coordinates(source, raw, config, report)
             gdf = normalise_layer(source, raw, config, report)
             if gdf is not None:
                 parts.append(gdf)

@@ -31,7 +31,7 @@ from scipy.spatial import cKDTree
 
 from . import _progress
 from .schema import pressure_rank
-from .validate import Report, geoms
+from .validate import Report, coordinate_problems, geoms
 
 __all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "NODE_KINDS", "Topology", "build_topology"]
 
@@ -518,6 +518,7 @@ def build_topology(
     pipes = layers["pipes"]
     crs = pipes.crs
     report = report or Report(crs=crs)
+    _refuse_bad_coordinates(layers)
     tol = float(snap_tolerance_m)
     _progress.step("build: snapping pipe ends")
     parts_gdf = _explode(pipes, report)
@@ -611,6 +612,30 @@ def build_topology(
     check_topology(topo, layers, parts_gdf, tol, report, (start_node, end_node, coords, counts))
     log.info("Built %d nodes and %d edges from %d pipe parts.", n_nodes, len(edges), len(parts))
     return topo, report
+
+
+def _refuse_bad_coordinates(layers) -> None:
+    """NaN, infinite or absurd coordinates would crash the KD-tree: name them instead.
+
+    ``gasnet ingest`` (:func:`gasnet.validate.validate_layers`) reports and blanks them; only
+    layers built in Python without validation get here with them.
+    """
+    from .errors import InputError
+
+    named = [("pipes", "pipe_id"), *((a, i) for a, i, _ in _ASSETS), ("customers", "customer_id")]
+    for name, idf in named:
+        gdf = layers.get(name)
+        if gdf is None or not len(gdf):
+            continue
+        why = coordinate_problems(geoms(gdf), None)
+        bad = pd.notna(why)
+        if bad.any():
+            ids = ", ".join(map(str, gdf[idf].to_numpy(object)[bad][:8]))
+            raise InputError(
+                f"{name}: feature(s) {ids} have coordinates that are not usable numbers "
+                f"({why[bad][0]}); pass the layers through gasnet.validate.validate_layers "
+                "first (gasnet ingest does), which reports and blanks them"
+            )
 
 
 def _edge_of_node(node: np.ndarray, u: np.ndarray, v: np.ndarray) -> pd.array:
