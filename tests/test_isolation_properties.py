@@ -99,9 +99,10 @@ def test_a_burst_inside_a_segment_loses_exactly_its_customers_lost(seed):
     none = np.zeros(len(eng.flow.valves), bool)
     for zone in range(eng.n_zones):
         s = eng.zone_seg[zone]
-        assert _burst_loss(eng, zone, none) == loss.loc[s, loss.columns].set_axis(
-            list(eng.weights)
-        ).to_dict(), (seed, zone)
+        assert (
+            _burst_loss(eng, zone, none)
+            == loss.loc[s, loss.columns].set_axis(list(eng.weights)).to_dict()
+        ), (seed, zone)
 
 
 @SETTINGS

@@ -65,7 +65,8 @@ def test_unknown_normally_stops_the_run(project, cli):
         "error: valves (",
         "valves.shp): unknown normally values 'half' (2), '\u534a\u5f00' (1); "
         "accepted: open, closed (\u5e38\u5f00, \u5e38\u95ed \u2026)",
-        "features V1, V2, V3",
+        # An error stops the run before quality_issues is written: the line names each value.
+        "features V1 (normally = 'half'), V2 (normally = '\u534a\u5f00'), V3 (normally = 'half')",
         'fix: correct them or map them under [values."valves.normally"]',
     )
     assert err.count("error:") == 1

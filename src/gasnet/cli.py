@@ -7,10 +7,12 @@ import logging
 import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
+from ._output import CleanStream, clean_value, csv_safe
 from ._version import __version__
-from .errors import GasnetError
+from .errors import GasnetError, LocationError
 
 __all__ = ["main"]
 
@@ -26,8 +28,9 @@ def _top(result, n: int = 10) -> None:
         "  segment  customers_lost  households_lost  critical_lost  length_m  stations      valves"
     )
     for r in segs.itertuples():
-        valves = r.valve_ids if len(r.valve_ids) <= 40 else r.valve_ids[:37] + "..."
-        stations = r.source_ids.split(";") if r.source_ids else []
+        valves = clean_value(r.valve_ids)
+        valves = valves if len(valves) <= 40 else valves[:37] + "..."
+        stations = clean_value(r.source_ids).split(";") if r.source_ids else []
         shown = (
             stations[0] + (f" +{len(stations) - 1}" if len(stations) > 1 else "")
             if stations
@@ -46,8 +49,8 @@ def _top(result, n: int = 10) -> None:
     print("  valve        extra_customers  extra_households  extra_critical  segments")
     for r in vt.itertuples():
         print(
-            f"  {r.valve_id:<12} {r.extra_customers_lost:>15}  {r.extra_households_lost:>16}  "
-            f"{r.extra_critical_lost:>14}  {r.segment_ids}"
+            f"  {clean_value(r.valve_id):<12} {r.extra_customers_lost:>15}  "
+            f"{r.extra_households_lost:>16}  {r.extra_critical_lost:>14}  {r.segment_ids}"
         )
 
 
@@ -109,15 +112,19 @@ def _xy(text: str) -> tuple[float, float]:
 
 
 def _write_csv(df, path: Path) -> None:
+    """Every CSV gasnet writes: text cells that would run as Excel formulas get a ' first."""
     from .store import atomic_path
 
     with atomic_path(Path(path)) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def _critical_lines(customers) -> list[str]:
     crit = customers[customers["critical"]]
-    return [f"    {r.name} ({r.kind}, {r.customer_id})" for r in crit.itertuples()]
+    return [
+        f"    {clean_value(r.name)} ({clean_value(r.kind)}, {clean_value(r.customer_id)})"
+        for r in crit.itertuples()
+    ]
 
 
 def _cmd_isolate(args) -> None:
@@ -128,7 +135,7 @@ def _cmd_isolate(args) -> None:
     if args.out:
         _write_csv(lost, args.out)
     print(
-        f"closing {', '.join(args.close)}: {len(lost)} customers "
+        f"closing {', '.join(map(clean_value, args.close))}: {len(lost)} customers "
         f"({int(lost['households'].sum())} households) lose gas"
     )
     crit = _critical_lines(lost)
@@ -143,11 +150,15 @@ def _cmd_burst(args) -> None:
     import gasnet
 
     net = gasnet.load(args.config)
-    res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
+    try:
+        res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
+    except LocationError as exc:  # the library speaks its API (at=...); here: --at
+        raise GasnetError(exc.render(cli=True)) from None
     st = res.stats
     print(
-        f"burst on pipe {', '.join(res.damaged)}: isolate {st['segments_isolated']} "
-        f"segment(s), {st['isolated_pipes']} pipes, {st['isolated_length_m']:.0f} m"
+        f"burst on pipe {', '.join(map(clean_value, res.damaged))}: isolate "
+        f"{st['segments_isolated']} segment(s), {st['isolated_pipes']} pipes, "
+        f"{st['isolated_length_m']:.0f} m"
     )
     for action, title in (
         ("close", "close these valves"),
@@ -160,9 +171,10 @@ def _cmd_burst(args) -> None:
         if len(rows):
             print(f"  {title}: {len(rows)}")
             for r in rows.itertuples():
-                print(f"    {r.valve_id:<12} lon {r.lon:.6f}  lat {r.lat:.6f}")
+                print(f"    {clean_value(r.valve_id):<12} lon {r.lon:.6f}  lat {r.lat:.6f}")
     if res.sources_to_shut:
-        print(f"  stop the station(s) inside the area: {', '.join(res.sources_to_shut)}")
+        stations = ", ".join(map(clean_value, res.sources_to_shut))
+        print(f"  stop the station(s) inside the area: {stations}")
     print(f"  de-energised: {st['deenergised_pipes']} pipes, {st['deenergised_length_m']:.0f} m")
     print(
         f"  to vent and purge: pipe volume {st['pipe_volume_m3']:.1f} m3, gas at operating "
@@ -248,6 +260,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Names and ids come from the data: nothing written to the terminal may carry control
+    # characters (ESC sequences, \r, ...); see gasnet._output.
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CleanStream(sys.stdout), CleanStream(sys.stderr)
+    try:
+        with warnings.catch_warnings():
+            # numpy / shapely on NaN coordinates: gasnet reports them itself (bad_coordinates),
+            # by feature id, in one message; the library's line would only be noise.
+            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 __all__ = [
     "ConfigError",
     "GasnetError",
     "InputError",
+    "LocationError",
     "OffNetworkError",
     "StageOrderError",
     "UnknownAssetError",
@@ -46,3 +49,41 @@ class UnknownAssetError(GasnetError, KeyError):
 
 class OffNetworkError(GasnetError, ValueError):
     """A location given by the user is too far from the network."""
+
+
+class LocationError(OffNetworkError):
+    """A point given by the user cannot be used: not finite numbers, out of range for its
+    CRS, not transformable to the working CRS, or too far from the network (a likely swap of
+    x and y, or a missing CRS, is named with the corrected point).
+
+    ``str()`` speaks the Python API (``at=(x, y)``, ``crs='EPSG:4326'``); the command line
+    shows :meth:`render` ``(cli=True)`` (``--at X,Y``, ``--crs EPSG:4326``).
+    """
+
+    def __init__(self, template: str, **points):
+        self.template = template
+        self.points = points
+        super().__init__(self.render())
+
+    def render(self, cli: bool = False) -> str:
+        def show(key, value):
+            if key.startswith("crs"):
+                return f"--crs {value}" if cli else f"crs={value!r}"
+            x, y = (_number(v) for v in value)
+            return f"--at {x},{y}" if cli else f"at=({x}, {y})"
+
+        return self.template.format(**{k: show(k, v) for k, v in self.points.items()})
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _number(value) -> str:
+    """A coordinate as the user would type it back: 106.75, 380020, nan, inf, 1e+300."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    if math.isfinite(v) and v.is_integer() and abs(v) < 1e16:
+        return str(int(v))
+    return repr(v)

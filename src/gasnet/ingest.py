@@ -30,7 +30,7 @@ from .schema import (
     normalise_value,
     to_simplified,
 )
-from .validate import Report, geoms, validate_layers
+from .validate import Report, blank_bad_coordinates, geoms, validate_layers
 
 __all__ = ["input_files", "load_layers", "normalise_layer", "read_source"]
 
@@ -108,6 +108,48 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame(df.drop(columns=[xf, yf]), geometry=list(geom), crs=source.crs)
 
 
+def _truncated_shapefile(source: LayerSource, raw: gpd.GeoDataFrame, report: Report) -> bool:
+    """Is the .shp shorter than its .shx index says (a copy cut short)? Reported as an error.
+
+    GDAL reads the records past the end of a truncated .shp as features without geometry,
+    with no error: half a network would pass for one with blank locations. The .shx gives
+    each record's offset and length (16-bit words, big-endian, after a 100-byte header).
+    """
+    shp = source.path
+    if shp.suffix.lower() != ".shp":
+        return False
+    shx = next((p for p in (shp.with_suffix(".shx"), shp.with_suffix(".SHX")) if p.is_file()), None)
+    if shx is None:
+        return False
+    try:
+        index = shx.read_bytes()
+        size = shp.stat().st_size
+    except OSError:
+        return False
+    n = max((len(index) - 100) // 8, 0)
+    words = np.frombuffer(index, dtype=">i4", count=2 * n, offset=100).reshape(n, 2)
+    end = (words[:, 0].astype(np.int64) + 4 + words[:, 1]) * 2  # 8-byte record header
+    short = np.flatnonzero(end > size)
+    if not len(short):
+        return False
+    if source.id_field in raw.columns and len(raw) == n:
+        ids = _text(raw[source.id_field]).iloc[short].fillna("").tolist()
+        ids = [i or f"record {r + 1}" for i, r in zip(ids, short, strict=True)]
+    else:
+        ids = [f"record {r + 1}" for r in short]
+    report.add(
+        "truncated_file",
+        "error",
+        source.layer,
+        f"{shp.name} looks truncated: it is {size:,} bytes, but its index {shx.name} places "
+        f"{len(short)} of {n} features beyond its end (they would be read without geometry)",
+        f"export the layer again, or copy {shp.name} again in full with its .shx and .dbf",
+        ids=ids,
+        label=source.label,
+    )
+    return True
+
+
 def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     """Read one source file as it is (source field names); ``None`` after a reported error."""
     if source.path.is_dir():
@@ -158,6 +200,8 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
             "check that the file is complete (a shapefile needs .shp, .shx and .dbf)",
             label=source.label,
         )
+        return None
+    if _truncated_shapefile(source, gdf, report):
         return None
     if gdf.crs is None:
         if not source.crs:
@@ -436,6 +480,20 @@ def normalise_layer(
     return gdf
 
 
+def _blank_bad_coordinates(
+    source: LayerSource, raw: gpd.GeoDataFrame, config: Config, report: Report
+) -> gpd.GeoDataFrame:
+    """NaN, infinite, out-of-range or unprojectable coordinates, checked as read (the message
+    shows the values in the file): reported per feature, the geometry blanked in memory."""
+    if source.id_field in raw.columns:
+        ids = _text(raw[source.id_field])
+    else:  # reported by normalise_layer; the rows still need a name
+        ids = pd.Series([f"{source.path.name} row {i}" for i in range(len(raw))], dtype=object)
+    return blank_bad_coordinates(
+        source.layer, raw, report, ids.to_numpy(object), label=source.label, to_crs=config.crs
+    )
+
+
 def _empty_layer(name: str, crs: str) -> gpd.GeoDataFrame:
     spec = LAYERS[name]
     return gpd.GeoDataFrame(
@@ -464,6 +522,7 @@ def load_layers(
             raw = read_source(source, report)
             if raw is None:
                 continue
+            raw = _blank_bad_coordinates(source, raw, config, report)
             gdf = normalise_layer(source, raw, config, report)
             if gdf is not None:
                 parts.append(gdf)

@@ -15,9 +15,9 @@ import pandas as pd
 import pyproj
 import shapely
 
-from .errors import GasnetError, OffNetworkError, UnknownAssetError
+from .errors import GasnetError, LocationError, OffNetworkError, UnknownAssetError
 from .schema import MAX_PRESSURE_MPA
-from .validate import geoms
+from .validate import COORDINATE_LIMIT, geoms
 
 __all__ = ["CUSTOMER_COLUMNS", "BurstResult", "burst", "isolate"]
 
@@ -104,8 +104,8 @@ def _damaged_edges(net, pipe, at, crs, max_distance) -> tuple[np.ndarray, list[s
             known = net.pipes["pipe_id"]
             if (known == pipe).any():
                 raise GasnetError(
-                    f"pipe {pipe} is not part of the network (no geometry, or "
-                    "zero length; see quality_issues)"
+                    f"pipe {pipe} is not part of the network (no usable geometry: see its "
+                    "row in quality_issues)"
                 )
             raise UnknownAssetError(
                 f"unknown pipe id {pipe!r}; pipe ids look like {', '.join(map(str, known.head(3)))}"
@@ -114,29 +114,106 @@ def _damaged_edges(net, pipe, at, crs, max_distance) -> tuple[np.ndarray, list[s
             status = edges.loc[mine, "status"].iloc[0]
             raise GasnetError(f"pipe {pipe} is {status}: it carries no gas, nothing to isolate")
         return np.flatnonzero(mine & live), [str(pipe)]
-    x, y = at
-    if crs:
-        try:
-            tr = pyproj.Transformer.from_crs(crs, net.edges.crs, always_xy=True)
-        except pyproj.exceptions.CRSError:
-            raise GasnetError(f"--crs {crs!r} is not a CRS pyproj knows (e.g. EPSG:4326)") from None
-        x, y = tr.transform(x, y)
-    p = shapely.Point(x, y)
-    lines = geoms(edges)
-    idx = np.flatnonzero(live)
+    return _nearest_live_edge(net, at, crs, max_distance)
+
+
+def _brace(text) -> str:
+    """Data (a pipe id) inside a LocationError template."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
+def _metres(d: float) -> str:
+    return f"{d:.1f} m" if d < 1e4 else f"{d / 1000:,.1f} km"
+
+
+def _range_problem(x: float, y: float, geographic: bool) -> str | None:
+    """Why (x, y) cannot be a point of its CRS, or None."""
+    if not (np.isfinite(x) and np.isfinite(y)):
+        return f"the coordinates must be finite numbers, got x = {x:.10g}, y = {y:.10g}"
+    if geographic:
+        if abs(y) > 90:
+            return f"latitude {y:.10g} is outside -90..90"
+        if abs(x) > 180:
+            return f"longitude {x:.10g} is outside -180..180"
+    elif max(abs(x), abs(y)) > COORDINATE_LIMIT:
+        return (
+            f"{max(abs(x), abs(y)):g} is not a plausible coordinate (beyond ±{COORDINATE_LIMIT:g})"
+        )
+    return None
+
+
+def _nearest_live_edge(net, at, crs, max_distance) -> tuple[np.ndarray, list[str]]:
+    """The in-service edge nearest the point ``at`` (in ``crs``, default the working CRS).
+
+    A point that is not finite, out of range, or farther than ``max_distance`` raises
+    :class:`LocationError`; when the point with x and y swapped (or read as lon/lat) lies
+    within ``max(1 km, max_distance)`` of an in-service pipe, the message gives it.
+    """
+    edges, work = net.edges, net.edges.crs
+    try:
+        x, y = (float(v) for v in at)
+    except (TypeError, ValueError):
+        raise LocationError(f"at= must be two numbers (x, y), got {_brace(repr(at))}") from None
+    try:
+        src = pyproj.CRS.from_user_input(crs) if crs else work
+    except pyproj.exceptions.CRSError:
+        raise LocationError("{crs} is not a CRS pyproj knows (e.g. EPSG:4326)", crs=crs) from None
+    idx = np.flatnonzero(net.edge_live)
     if not len(idx):
         raise OffNetworkError("no pipe is in service: there is nothing to isolate")
-    tree = shapely.STRtree(lines[idx])
-    j, d = tree.query_nearest(p, return_distance=True, all_matches=False)
-    e = idx[j[1][0]] if j.ndim == 2 else idx[j[0]]
-    dist = float(d[0])
-    if dist > max_distance:
-        raise OffNetworkError(
-            f"the point ({at[0]}, {at[1]}) is {dist:.1f} m from the nearest in-service pipe "
-            f"({edges['pipe_id'].iloc[e]}), more than {max_distance:g} m; check the "
-            "coordinates and --crs (lon,lat needs --crs EPSG:4326)"
-        )
-    return np.array([e]), [str(edges["pipe_id"].iloc[e])]
+    tree = shapely.STRtree(geoms(edges)[idx])
+
+    def nearest(px, py, pcrs):
+        """(edge, distance in m) of the nearest live edge, or None for an unusable point."""
+        if _range_problem(px, py, pcrs.is_geographic):
+            return None
+        if pcrs != work:
+            px, py = pyproj.Transformer.from_crs(pcrs, work, always_xy=True).transform(px, py)
+            if not (np.isfinite(px) and np.isfinite(py)):
+                return None
+        j, d = tree.query_nearest(shapely.Point(px, py), return_distance=True, all_matches=False)
+        return int(idx[j[1][0] if j.ndim == 2 else j[0]]), float(d[0])
+
+    geographic = src.is_geographic
+    problem = _range_problem(x, y, geographic)
+    if problem is None:
+        hit = nearest(x, y, src)
+        if hit is None:
+            problem = (
+                f"the point cannot be transformed from {_brace(src.to_string())} to the "
+                f"working CRS {_brace(work.to_string())}"
+            )
+        elif hit[1] <= max_distance:
+            return np.array([hit[0]]), [str(edges["pipe_id"].iloc[hit[0]])]
+        else:
+            e, dist = hit
+            problem = (
+                f"the point is {_metres(dist)} from the nearest in-service pipe "
+                f"({_brace(edges['pipe_id'].iloc[e])}), more than {max_distance:g} m"
+            )
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise LocationError("{at}: " + problem, at=(x, y))
+    # A likely mistake: x and y swapped, or lon/lat given without their CRS.
+    reach = max(1000.0, max_distance)
+    wgs84 = pyproj.CRS.from_epsg(4326)
+    xy_names = "lon and lat" if geographic else "x and y"
+    tries = [((y, x), src, f"did you swap {xy_names}? try {{fix}}")]
+    if not crs and not geographic:
+        tries += [
+            ((x, y), wgs84, "these look like lon/lat: try {fix} {crs_fix}"),
+            ((y, x), wgs84, "these look like lat/lon: try {fix} {crs_fix}"),
+        ]
+    for fix, fix_crs, hint in tries:
+        hit = nearest(*fix, fix_crs)
+        if hit is not None and hit[1] <= reach:
+            raise LocationError(
+                "{at}: " + problem + "; " + hint, at=(x, y), fix=fix, crs_fix="EPSG:4326"
+            )
+    raise LocationError(
+        "{at}: " + problem + "; check the coordinates and their CRS (lon, lat needs {crs_fix})",
+        at=(x, y),
+        crs_fix="EPSG:4326",
+    )
 
 
 @dataclass

@@ -3,7 +3,9 @@
 
 * Pipe endpoints closer than ``snap_tolerance_m`` become one node (and the pipe ends are moved
   onto it). A pipe endpoint touching another pipe's interior is a junction that splits it.
-  Pipes that merely cross are not connected.
+  Pipes that merely cross are not connected. A pipe whose ends snap to one node with no more
+  than the tolerance of line left is reported (``collapsed_pipe``) and left out; more than half
+  of the pipes collapsing is an error (wrong CRS units or tolerance).
 * Valves, sources and regulators sit on an existing node within the tolerance, or split the
   pipe they lie on; farther than the tolerance from every pipe they are reported and left out.
 * Customers attach at the nearest point of an in-service pipe (of their ``pipe_id`` when given)
@@ -29,7 +31,7 @@ from scipy.spatial import cKDTree
 
 from . import _progress
 from .schema import pressure_rank
-from .validate import Report, geoms
+from .validate import Report, coordinate_problems, geoms
 
 __all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "NODE_KINDS", "Topology", "build_topology"]
 
@@ -131,6 +133,85 @@ def _snap_endpoints(start: np.ndarray, end: np.ndarray, tol: float):
     node_xy = pts[best[np.r_[0, np.flatnonzero(np.diff(node[best])) + 1]]]
     m = len(start)
     return node[:m], node[m:], node_xy
+
+
+def _collapsed(coords, vidx, counts, start_node, end_node, node_xy, tol) -> np.ndarray:
+    """Per part: do its ends snap to one node, leaving at most ``tol`` of line (a point)?
+
+    The length is measured with the ends moved onto their node, as the edge would be drawn.
+    A longer part whose ends meet (a closed ring main) stays: a loop edge.
+    """
+    firsts = np.cumsum(counts) - counts
+    c = coords.copy()
+    c[firsts] = node_xy[start_node]
+    c[firsts + counts - 1] = node_xy[end_node]
+    seg = np.hypot(*np.diff(c, axis=0).T)
+    same = vidx[1:] == vidx[:-1]
+    length = np.bincount(vidx[1:][same], weights=seg[same], minlength=len(counts))
+    return (start_node == end_node) & (length <= tol)
+
+
+def _size(v: float) -> str:
+    return f"{v:.3g}" if v < 10 else f"{v:,.0f}"
+
+
+def _report_collapsed(parts_gdf, gone: np.ndarray, tol: float, report: Report) -> None:
+    """Report the pipes whose every part collapses; too many of them is an error.
+
+    More than half of the pipes collapsing is no digitising slip: the coordinates are not in
+    the units the layer's CRS says (degrees read as metres), or the tolerance is far too big.
+    """
+    from .errors import InputError
+
+    parts = geoms(parts_gdf)
+    per = pd.DataFrame(
+        {
+            "pipe_id": parts_gdf["pipe_id"].to_numpy(object),
+            "gone": gone,
+            "length": shapely.length(parts),
+            "row": np.arange(len(parts)),
+        }
+    ).groupby("pipe_id", sort=False, dropna=False)
+    per = per.agg(gone=("gone", "all"), length=("length", "sum"), row=("row", "first"))
+    lost = per[per["gone"]]
+    if not len(lost):
+        return
+    if 2 * len(lost) > len(per):
+        files = ""
+        if "source_file" in parts_gdf:
+            files = f" ({', '.join(sorted(set(parts_gdf['source_file'].dropna().astype(str))))})"
+        xmin, ymin, xmax, ymax = shapely.total_bounds(parts)
+        shown = ", ".join(map(str, lost.index[:5])) + (", ..." if len(lost) > 5 else "")
+        raise InputError(
+            f"pipes{files}: {len(lost)} of {len(per)} pipes collapse to a point when their ends "
+            f"are snapped within {tol:g} m ({shown}); the whole layer spans "
+            f"{_size(xmax - xmin)} × {_size(ymax - ymin)} m — are the coordinates in degrees "
+            "while the layer's CRS says metres? check crs = ... in [layers.pipes] (and the "
+            ".prj file) and [network] snap_tolerance_m"
+        )
+    report.add(
+        "collapsed_pipe",
+        "warning",
+        "pipes",
+        f"pipe collapses to a point: its ends snap together within the snapping tolerance "
+        f"({tol:g} m); left out of the network",
+        "delete it if it is a digitising slip (the pipes at its ends are joined anyway), "
+        "or redraw it",
+        ids=lost.index,
+        geometries=parts[lost["row"].to_numpy()],
+        details=[f"drawn {_size(x)} m long" for x in lost["length"]],
+    )
+
+
+def _drop_parts(parts_gdf, keep, start_node, end_node, node_xy):
+    """The parts that stay, their vertices, and their nodes renumbered densely (in order)."""
+    parts_gdf = parts_gdf.loc[keep].reset_index(drop=True)
+    coords, vidx = shapely.get_coordinates(geoms(parts_gdf), return_index=True)
+    start_node, end_node = start_node[keep], end_node[keep]
+    used = np.zeros(len(node_xy), bool)
+    used[start_node] = used[end_node] = True
+    new = np.cumsum(used) - 1
+    return parts_gdf, coords, vidx, new[start_node], new[end_node], node_xy[used]
 
 
 def _cut_parts(coords, vidx, start_node, end_node, cut_part, cut_s, cut_node, node_xy):
@@ -305,8 +386,9 @@ def _attach_customers(
                 "unknown_pipe_id",
                 "warning",
                 "customers",
-                "customer names a pipe_id that is not in the pipes layer; attached to the "
-                "nearest pipe instead",
+                "customer names a pipe_id that is not on the network (not in the pipes layer, "
+                "or left out of the network: see that pipe's row); attached to the nearest "
+                "pipe instead",
                 "correct the customer's pipe_id",
                 ids=customers["customer_id"].to_numpy(object)[unknown],
                 geometries=geom[unknown],
@@ -436,6 +518,7 @@ def build_topology(
     pipes = layers["pipes"]
     crs = pipes.crs
     report = report or Report(crs=crs)
+    _refuse_bad_coordinates(layers)
     tol = float(snap_tolerance_m)
     _progress.step("build: snapping pipe ends")
     parts_gdf = _explode(pipes, report)
@@ -451,6 +534,14 @@ def build_topology(
     counts = np.bincount(vidx, minlength=len(parts))
     last = np.cumsum(counts) - 1
     start_node, end_node, node_xy = _snap_endpoints(coords[last - counts + 1], coords[last], tol)
+    gone = _collapsed(coords, vidx, counts, start_node, end_node, node_xy, tol)
+    if gone.any():  # reported (or an error when most pipes collapse), then left out
+        _report_collapsed(parts_gdf, gone, tol, report)
+        parts_gdf, coords, vidx, start_node, end_node, node_xy = _drop_parts(
+            parts_gdf, ~gone, start_node, end_node, node_xy
+        )
+        parts = geoms(parts_gdf)
+        counts = np.bincount(vidx, minlength=len(parts))
     n_cluster = len(node_xy)
     tree = shapely.STRtree(parts)
     _progress.step("build: junctions, valves, stations")
@@ -482,9 +573,6 @@ def build_topology(
         cut[:, 2].astype(np.int64),
         node_xy,
     )
-    degenerate = (u == v) & (length <= tol)
-    keep = ~degenerate
-    piece_part, u, v, lines, length = (a[keep] for a in (piece_part, u, v, lines, length))
     attrs = parts_gdf.iloc[piece_part]
     edges = gpd.GeoDataFrame(
         {
@@ -524,6 +612,30 @@ def build_topology(
     check_topology(topo, layers, parts_gdf, tol, report, (start_node, end_node, coords, counts))
     log.info("Built %d nodes and %d edges from %d pipe parts.", n_nodes, len(edges), len(parts))
     return topo, report
+
+
+def _refuse_bad_coordinates(layers) -> None:
+    """NaN, infinite or absurd coordinates would crash the KD-tree: name them instead.
+
+    ``gasnet ingest`` (:func:`gasnet.validate.validate_layers`) reports and blanks them; only
+    layers built in Python without validation get here with them.
+    """
+    from .errors import InputError
+
+    named = [("pipes", "pipe_id"), *((a, i) for a, i, _ in _ASSETS), ("customers", "customer_id")]
+    for name, idf in named:
+        gdf = layers.get(name)
+        if gdf is None or not len(gdf):
+            continue
+        why = coordinate_problems(geoms(gdf), None)
+        bad = pd.notna(why)
+        if bad.any():
+            ids = ", ".join(map(str, gdf[idf].to_numpy(object)[bad][:8]))
+            raise InputError(
+                f"{name}: feature(s) {ids} have coordinates that are not usable numbers "
+                f"({why[bad][0]}); pass the layers through gasnet.validate.validate_layers "
+                "first (gasnet ingest does), which reports and blanks them"
+            )
 
 
 def _edge_of_node(node: np.ndarray, u: np.ndarray, v: np.ndarray) -> pd.array:

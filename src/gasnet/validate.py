@@ -14,10 +14,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._output import clean_value
 from .errors import ValidationError
 from .schema import LAYERS
 
-__all__ = ["QUALITY_COLUMNS", "Report", "validate_layers"]
+__all__ = [
+    "BAD_COORDINATES_SEVERITY",
+    "QUALITY_COLUMNS",
+    "Report",
+    "blank_bad_coordinates",
+    "coordinate_problems",
+    "validate_layers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +36,20 @@ def geoms(gdf) -> np.ndarray:
 
 
 QUALITY_COLUMNS = ["check", "severity", "layer", "feature_id", "message"]
+#: A projected coordinate beyond this (metres, or feet) is no place on Earth: a broken value.
+COORDINATE_LIMIT = 1e8
+#: A feature with NaN, infinite or absurd coordinates is kept without a location. In the
+#: network layers that is an error: a pipe, valve, source or regulator missing from the
+#: network changes every isolation answer around it. A customer or hazard without a location
+#: is reported where it matters (unattached, unmatched) and changes no other answer: a warning.
+BAD_COORDINATES_SEVERITY = {
+    "pipes": "error",
+    "valves": "error",
+    "sources": "error",
+    "regulators": "error",
+    "customers": "warning",
+    "hazards": "warning",
+}
 _MAX_IDS = 8
 
 
@@ -38,6 +60,7 @@ class _Kind:
     message: str
     fix: str
     ids: list = field(default_factory=list)
+    details: list = field(default_factory=list)
 
 
 class Report:
@@ -85,6 +108,7 @@ class Report:
         )
         for fid, geom, detail in zip(ids, geometries, details, strict=True):
             kind.ids.append(fid)
+            kind.details.append(detail)
             text = message if detail is None else f"{message} ({detail})"
             self.rows.append(
                 {
@@ -97,6 +121,14 @@ class Report:
                 }
             )
 
+    def ids(self, check: str, layer: str) -> set[str]:
+        """Feature ids already reported by ``check`` in ``layer``."""
+        return {
+            r["feature_id"]
+            for r in self.rows
+            if r["check"] == check and r["layer"] == layer and r["feature_id"] is not None
+        }
+
     @property
     def has_errors(self) -> bool:
         return any(k.severity == "error" for k in self.kinds.values())
@@ -107,7 +139,13 @@ class Report:
         for kind in self.kinds.values():
             if severity and kind.severity != severity:
                 continue
-            ids = [str(i) for i in kind.ids if i is not None]
+            # An error stops the run before quality_issues is written: its line carries the
+            # per-feature details (the bad value) too.
+            ids = [
+                clean_value(i if d is None or kind.severity != "error" else f"{i} ({d})")
+                for i, d in zip(kind.ids, kind.details, strict=True)
+                if i is not None
+            ]
             which = ""
             if ids:
                 shown = ", ".join(ids[:_MAX_IDS]) + (
@@ -144,6 +182,9 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
     idf = spec.id_field
     geom = geoms(gdf)
     missing = shapely.is_missing(geom) | shapely.is_empty(geom)
+    present = ~missing
+    # Blanked for bad coordinates: already reported, with the reason.
+    missing &= ~gdf[idf].astype(str).isin(report.ids("bad_coordinates", name)).to_numpy()
     if missing.any():
         check, what = (
             ("no_coordinates", "record has no coordinates")
@@ -158,7 +199,6 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
             "add the location in the source data",
             ids=gdf.loc[missing, idf],
         )
-    present = ~missing
     invalid = present & ~shapely.is_valid(geom)
     if invalid.any():
         bad = gdf.loc[invalid]
@@ -211,6 +251,87 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
                 ids=gdf.loc[selfx, idf],
                 geometries=gdf.loc[selfx].geometry,
             )
+    return gdf
+
+
+def coordinate_problems(geom, crs, to_crs=None) -> np.ndarray:
+    """Per geometry: why its coordinates cannot be used (text), or None.
+
+    Unusable: NaN or infinite; in a geographic CRS, outside ±180° / ±90°; in a projected one,
+    beyond ±:data:`COORDINATE_LIMIT`; or (given ``to_crs``) not finite once reprojected.
+    Only x and y count (a NaN z or m is common and harmless). Vectorised.
+    """
+    import pyproj
+
+    geom = np.asarray(geom, dtype=object)
+    out = np.full(len(geom), None, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geom) | shapely.is_empty(geom)))
+    if not len(present):
+        return out
+    xy, which = shapely.get_coordinates(geom[present], return_index=True)
+    x, y = xy[:, 0], xy[:, 1]
+    crs = pyproj.CRS.from_user_input(crs) if crs is not None else None
+    finite = np.isfinite(x) & np.isfinite(y)
+    why = np.full(len(x), None, dtype=object)
+    why[~finite] = "not a finite number"
+    if crs is not None and crs.is_geographic:
+        out_of_range = finite & ((np.abs(x) > 180) | (np.abs(y) > 90))
+        why[out_of_range] = "outside ±180° / ±90°"
+    else:
+        out_of_range = finite & (np.maximum(np.abs(x), np.abs(y)) > COORDINATE_LIMIT)
+        why[out_of_range] = f"beyond ±{COORDINATE_LIMIT:g}, no place on Earth"
+    ok = finite & ~out_of_range
+    if to_crs is not None and crs is not None and ok.any():
+        target = pyproj.CRS.from_user_input(to_crs)
+        if target != crs:
+            tx, ty = pyproj.Transformer.from_crs(crs, target, always_xy=True).transform(
+                x[ok], y[ok]
+            )
+            lost = np.flatnonzero(ok)[~(np.isfinite(tx) & np.isfinite(ty))]
+            why[lost] = f"cannot be reprojected from {crs.to_string()} to {target.to_string()}"
+    bad = np.flatnonzero(pd.notna(why))
+    if not len(bad):
+        return out
+    vertex = np.arange(len(which)) - np.searchsorted(which, which)  # which is sorted
+    n_vertices = np.bincount(which)
+    bad = bad[np.r_[True, which[bad][1:] != which[bad][:-1]]]  # first bad vertex per feature
+    for k in bad:
+        where = f"vertex {vertex[k] + 1}: " if n_vertices[which[k]] > 1 else ""
+        out[present[which[k]]] = f"{where}x = {x[k]:.10g}, y = {y[k]:.10g}: {why[k]}"
+    return out
+
+
+def blank_bad_coordinates(
+    name: str, gdf: gpd.GeoDataFrame, report: Report, ids, *, label=None, to_crs=None
+) -> gpd.GeoDataFrame:
+    """Report features whose coordinates cannot be used (``bad_coordinates``) and keep them
+    without a geometry, so that no later stage sees them (see :func:`coordinate_problems`).
+
+    ``ids`` are the features' ids (one per row); the severity is the layer's
+    (:data:`BAD_COORDINATES_SEVERITY`). Returns a copy when something was blanked.
+    """
+    problems = coordinate_problems(geoms(gdf), gdf.crs, to_crs)
+    bad = pd.notna(problems)
+    if not bad.any():
+        return gdf
+    severity = BAD_COORDINATES_SEVERITY.get(name, "warning")
+    report.add(
+        "bad_coordinates",
+        severity,
+        name,
+        "feature has coordinates that are not usable numbers (NaN, infinite or out of range)"
+        + (
+            ": the network cannot leave it out"
+            if severity == "error"
+            else "; kept without a location"
+        ),
+        "correct its coordinates in the source data (or export the layer again)",
+        ids=np.asarray(ids, dtype=object)[bad],
+        label=label,
+        details=problems[bad],
+    )
+    gdf = gdf.copy()
+    gdf.loc[bad, gdf.geometry.name] = None
     return gdf
 
 
@@ -281,13 +402,16 @@ def validate_layers(
 ) -> dict[str, gpd.GeoDataFrame]:
     """Check canonical layers; add every problem to ``report``; return the repaired layers.
 
-    Checks: missing and duplicate ids (errors); null, empty, invalid and self-intersecting
-    geometries, features far outside the network's extent (warnings). Attribute values and
+    Checks: missing and duplicate ids (errors); coordinates that are not usable numbers
+    (``bad_coordinates``: an error in the network layers, else a warning; the feature is kept
+    without a geometry); null, empty, invalid and self-intersecting geometries, features far
+    outside the network's extent (warnings). Attribute values and
     geometry types are checked while loading (:mod:`gasnet.load`).
     """
     out = {}
     for name, gdf in layers.items():
         _check_ids(name, gdf, report, (id_fields or {}).get(name, LAYERS[name].id_field))
+        gdf = blank_bad_coordinates(name, gdf, report, gdf[LAYERS[name].id_field])
         out[name] = _check_geometries(name, gdf, report)
     _check_extent(out, report)
     return out
