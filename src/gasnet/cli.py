@@ -62,7 +62,10 @@ def _cmd_sample(args) -> None:
     from .sample import write_sample
 
     counts = write_sample(args.out, n_pipes=args.pipes, seed=args.seed)
-    print(f"sample: {', '.join(f'{n} {k}' for k, n in counts.items())} written to {args.out}")
+    print(
+        f"sample: {', '.join(f'{n} {k}' for k, n in counts.items())} written to "
+        f"{Path(args.out) / 'raw'}"
+    )
     print(f"config: {Path(args.out) / 'gasnet.toml'}")
 
 
