@@ -16,15 +16,17 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 from conftest import BASE_CONFIG, pt, write_shp
 
 from gasnet.config import read_config
-from gasnet.errors import ConfigError
+from gasnet.errors import ConfigError, GasnetError
 
 CLI = "import sys; from gasnet.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -115,12 +117,167 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name != "gasnet.gpkg")
 
 
+def test_a_file_size_limit_mid_run_leaves_the_previous_geopackage(project, cli):
+    assert cli("--config", project.config, "run")[0] == 0
+    before = _digest(project.gpkg)
+    # The GeoPackage is ~300 kB: GDAL's writes into the staging file fail with EFBIG.
+    line = one_clear_error(run_cli("--config", project.config, "run", fsize=100_000))
+    assert str(project.gpkg) in line and "cannot write the GeoPackage (File too large" in line
+    assert "the file size limit is 100000 bytes" in line and "ulimit -f" in line
+    assert _digest(project.gpkg) == before
+    assert _leftovers(project.gpkg.parent) == []
+
+
+def test_a_full_disk_leaves_the_previous_results(project, cli, tmp_path):
+    """A real ENOSPC: the output folder is a 400 kB tmpfs holding the previous GeoPackage."""
+    assert cli("--config", project.config, "run")[0] == 0
+    saved = tmp_path / "saved.gpkg"
+    shutil.copy2(project.gpkg, saved)
+    res = tmp_path / "res"
+    res.mkdir()
+    out = project.gpkg.parent
+    result = in_mount_namespace(
+        textwrap.dedent(
+            f"""\
+            set -e
+            mount -t tmpfs -o size=400k tmpfs {out}
+            cp {saved} {out}/gasnet.gpkg
+            set +e
+            {sys.executable} -c '{CLI}' --config {project.config} run 2> {res}/err
+            echo $? > {res}/rc
+            sha256sum {out}/gasnet.gpkg | cut -d' ' -f1 > {res}/sha
+            ls -A {out} > {res}/ls
+            """
+        )
+    )
+    assert result.returncode == 0, result.stderr
+    line = one_clear_error(int((res / "rc").read_text()), (res / "err").read_text())
+    assert "cannot write the GeoPackage (No space left on device)" in line
+    assert "free some disk space" in line
+    assert (res / "sha").read_text().strip() == _digest(saved)
+    assert (res / "ls").read_text().split() == ["gasnet.gpkg"]
+
+
+def test_a_read_only_output_folder_leaves_the_previous_results(project, cli, tmp_path):
+    """A real read-only file system: the output folder bind-mounted read-only."""
+    assert cli("--config", project.config, "run")[0] == 0
+    before = _digest(project.gpkg)
+    out = project.gpkg.parent
+    res = tmp_path / "res"
+    res.mkdir()
+    result = in_mount_namespace(
+        textwrap.dedent(
+            f"""\
+            set -e
+            mount --bind {out} {out}
+            mount -o remount,ro,bind {out}
+            set +e
+            {sys.executable} -c '{CLI}' --config {project.config} run 2> {res}/err
+            echo $? > {res}/rc
+            """
+        )
+    )
+    assert result.returncode == 0, result.stderr
+    line = one_clear_error(int((res / "rc").read_text()), (res / "err").read_text())
+    assert "cannot write the GeoPackage (Read-only file system)" in line
+    assert "set [output] dir in the config to a writable folder" in line
+    assert _digest(project.gpkg) == before and _leftovers(out) == []
+
+
+def test_read_only_output_folder_at_the_os_call(project, cli, monkeypatch):
+    """The same without a mount namespace: root ignores chmod, so the first OS call that a
+    read-only file system refuses (creating the staging file) fails with EROFS here."""
+    assert cli("--config", project.config, "run")[0] == 0
+    before = _digest(project.gpkg)
+    real_open = os.open
+    out = str(project.gpkg.parent)
+
+    def read_only(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT and os.fspath(path).startswith(out):
+            raise OSError(30, "Read-only file system", os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    line = one_clear_error(*cli("--config", project.config, "ingest")[::2])
+    assert "cannot write the GeoPackage (Read-only file system)" in line
+    assert _digest(project.gpkg) == before
+
+
+def test_an_output_folder_that_cannot_be_created(project, cli):
+    if not os.path.isdir("/sys/kernel"):
+        pytest.skip("no sysfs here")
+    project.replace_config('dir = "out"', 'dir = "/sys/gasnet-out"')  # sysfs refuses mkdir
+    line = one_clear_error(*cli("--config", project.config, "run")[::2])
+    assert "/sys/gasnet-out/gasnet.gpkg: cannot write the GeoPackage" in line
+    assert "set [output] dir in the config to a writable folder" in line
+
+
+@pytest.mark.parametrize("command", ["run", "ingest"])
+def test_output_dir_that_is_a_file(project, cli, command):
+    project.replace_config('dir = "out"', 'dir = "gasnet.toml"')
+    line = one_clear_error(*cli("--config", project.config, command)[::2])
+    assert "gasnet.toml/gasnet.gpkg: cannot write the GeoPackage" in line
+    assert "gasnet.toml is a file, not a folder" in line
+    assert "point [output] dir in the config at a folder" in line
+
+
+def test_geopackage_path_that_is_a_folder(project, cli):
+    (project.root / "out" / "gasnet.gpkg").mkdir(parents=True)
+    line = one_clear_error(*cli("--config", project.config, "run")[::2])
+    assert "gasnet.gpkg: cannot write the GeoPackage (it is a folder)" in line
+
+
 @pytest.fixture
 def built(project, cli):
     """The project with open valves (V1 feeds C1), run once."""
     open_valves(project, ("V1", (50, 0)))
     assert cli("--config", project.config, "run")[0] == 0
     return project
+
+
+def test_out_that_is_a_folder_or_under_a_file(built, cli, tmp_path):
+    (tmp_path / "folder").mkdir()
+    line = one_clear_error(
+        *cli("--config", built.config, "isolate", "--close", "V1", "--out", tmp_path / "folder")[
+            ::2
+        ]
+    )
+    assert "that is a folder; give a file name" in line
+    (tmp_path / "note.txt").write_text("x")
+    line = one_clear_error(
+        *cli(
+            "--config", built.config, "burst", "--pipe", "P2", "--out", tmp_path / "note.txt/b.csv"
+        )[::2]
+    )
+    assert "note.txt/b.csv: cannot write the file" in line
+    assert "note.txt is a file, not a folder); point --out at a folder" in line
+    assert (tmp_path / "note.txt").read_text() == "x"
+
+
+def test_a_full_disk_while_writing_out_keeps_the_previous_table(built, cli, tmp_path):
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    out = answers / "lost.csv"
+    assert cli("--config", built.config, "isolate", "--close", "V1", "--out", out)[0] == 0
+    before = _digest(out)
+    result = run_cli("--config", built.config, "isolate", "--close", "V1", "--out", out, fsize=40)
+    line = one_clear_error(result)
+    assert f"{out}: cannot write the file (File too large)" in line
+    assert _digest(out) == before and os.listdir(answers) == ["lost.csv"]
+
+
+def test_out_onto_a_device_is_refused(built, cli, tmp_path):
+    # A device node of our own, like /dev/null (root may make one): writing must not replace it.
+    null = tmp_path / "null"
+    try:
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except OSError:
+        pytest.skip("cannot make a device node here")
+    line = one_clear_error(
+        *cli("--config", built.config, "isolate", "--close", "V1", "--out", null)[::2]
+    )
+    assert f"{null}: is a character device, not a regular file" in line
+    assert stat.S_ISCHR(os.stat(null).st_mode)
 
 
 def _truncate(path: Path) -> None:
@@ -130,6 +287,43 @@ def _truncate(path: Path) -> None:
 
 def _scramble(path: Path) -> None:
     path.write_bytes(b"PK\x03\x04 this is a zip, not a GeoPackage" * 100)
+
+
+@pytest.mark.parametrize("damage", [_truncate, _scramble, lambda p: p.write_bytes(b"")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["build"],
+        ["criticality"],
+        ["isolate", "--close", "V1"],
+        ["burst", "--pipe", "P2"],
+    ],
+)
+def test_a_damaged_geopackage_says_to_rerun(built, cli, damage, command):
+    damage(built.gpkg)
+    before = _digest(built.gpkg)
+    line = one_clear_error(*cli("--config", built.config, *command)[::2])
+    assert str(built.gpkg) in line and "the GeoPackage is damaged" in line
+    assert "run `gasnet run`" in line
+    assert _digest(built.gpkg) == before
+
+
+def test_a_damaged_geopackage_from_python_and_the_fix(built, cli):
+    import gasnet
+
+    _truncate(built.gpkg)
+    with pytest.raises(GasnetError, match=r"damaged \(truncated: \d+ of \d+ bytes\)") as exc:
+        gasnet.load(built.config)
+    assert exc.typename == "OutputError"
+    assert cli("--config", built.config, "run")[0] == 0
+    assert len(gasnet.load(built.config).valves) == 1
+
+
+def test_a_fifo_in_place_of_the_geopackage_does_not_hang(built):
+    built.gpkg.unlink()
+    os.mkfifo(built.gpkg)
+    line = one_clear_error(run_cli("--config", built.config, "isolate", "--close", "V1"))
+    assert "gasnet.gpkg is a FIFO (named pipe), not a regular file" in line
 
 
 def test_a_config_saved_in_gbk(project, cli):
@@ -218,6 +412,17 @@ def test_output_dir_inside_the_raw_folder_is_refused(project, cli, out_dir):
     assert not (project.raw / "processed").exists() and not (project.raw / "a").exists()
 
 
+def test_out_into_the_raw_folder_is_refused(built, cli):
+    before = {p.name: _digest(p) for p in built.raw.iterdir()}
+    line = one_clear_error(
+        *cli(
+            "--config", built.config, "isolate", "--close", "V1", "--out", built.raw / "pipes.dbf"
+        )[::2]
+    )
+    assert "the folder of input" in line and "raw data is never written" in line
+    assert {p.name: _digest(p) for p in built.raw.iterdir()} == before
+
+
 def test_the_sample_keeps_outputs_beside_its_raw_data(tmp_path, cli):
     code, _, err = cli("sample", "--out", tmp_path / "s", "--pipes", "300")
     assert code == 0, err
@@ -227,6 +432,55 @@ def test_the_sample_keeps_outputs_beside_its_raw_data(tmp_path, cli):
 
 
 # -- 4. stale staging files of killed runs -----------------------------------------------------
+
+
+def test_stale_staging_files_are_cleaned_but_never_a_live_runs(project, cli, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid is gone now
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    try:
+        out = project.root / "out"
+        out.mkdir()
+        stale = [
+            f".gasnet.tmp-{dead.pid}.gpkg",
+            f".gasnet.tmp-{dead.pid}.gpkg-journal",
+            f".gasnet.tmp-{dead.pid}.gpkg-wal",
+            f".gasnet.tmp-{dead.pid}.gpkg-shm",
+            f"..gasnet.tmp-{dead.pid}.tmp-{dead.pid}.gpkg",
+            f".isolate.tmp-{dead.pid}.csv",
+            f".b.area.tmp-{dead.pid}.geojson",
+        ]
+        kept = [
+            f".gasnet.tmp-{live.pid}.gpkg",  # a concurrent run's
+            f".gasnet.tmp-{live.pid}.gpkg-journal",
+            "notes.txt",
+            ".gasnet.tmp-x.gpkg",
+        ]
+        for name in stale + kept:
+            (out / name).write_bytes(b"partial")
+        assert cli("--config", project.config, "run")[0] == 0
+        assert sorted(os.listdir(out)) == sorted([*kept, "gasnet.gpkg"])
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_stale_staging_files_beside_out_are_cleaned(built, cli, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    (answers / f".lost.tmp-{dead.pid}.csv").write_text("half a table")
+    (answers / f".lost.valves.tmp-{dead.pid}.csv").write_text("half a table")
+    code, _, err = cli(
+        "--config", built.config, "burst", "--pipe", "P2", "--out", answers / "x.csv"
+    )
+    assert code == 0, err
+    assert sorted(os.listdir(answers)) == [
+        "x.area.geojson",
+        "x.csv",
+        "x.valves.csv",
+    ]
 
 
 # -- 5. ids the command line or the tables cannot keep apart -----------------------------------

@@ -99,10 +99,34 @@ def _xy(text: str) -> tuple[float, float]:
     return x, y
 
 
+def _check_out(config, out) -> None:
+    """``--out`` must not land in an input's folder nor on the GeoPackage or the config."""
+    from .errors import OutputError
+
+    target = Path(out).resolve()
+    if target.is_dir():
+        raise OutputError(
+            f"--out {out}: that is a folder; give a file name, e.g. --out {Path(out) / 'out.csv'}"
+        )
+    if target in (config.gpkg.resolve(), config.path.resolve()):
+        raise OutputError(
+            f"--out {out}: that is the project's {target.name}; write the table elsewhere "
+            "(e.g. --out data/processed/isolate.csv)"
+        )
+    for src in (s for srcs in config.layers.values() for s in srcs):
+        folder = src.path.resolve().parent
+        if target.parent.is_relative_to(folder):
+            raise OutputError(
+                f"--out {out}: {target.parent} is inside {folder}, the folder of input "
+                f"{src.path.name}; raw data is never written: write the table elsewhere "
+                "(e.g. --out data/processed/isolate.csv)"
+            )
+
+
 def _write_csv(df, path: Path) -> None:
     from .store import atomic_path
 
-    with atomic_path(Path(path)) as tmp:
+    with atomic_path(Path(path), setting="--out") as tmp:
         df.to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
@@ -111,10 +135,20 @@ def _critical_lines(customers) -> list[str]:
     return [f"    {r.name} ({r.kind}, {r.customer_id})" for r in crit.itertuples()]
 
 
-def _cmd_isolate(args) -> None:
+def _load(args):
+    """The config (``--out`` checked against it) and the network."""
     import gasnet
 
-    net = gasnet.load(args.config)
+    from .config import read_config
+
+    config = read_config(args.config)
+    if args.out:
+        _check_out(config, args.out)
+    return gasnet.load(config)
+
+
+def _cmd_isolate(args) -> None:
+    net = _load(args)
     lost = net.isolate(args.close)
     if args.out:
         _write_csv(lost, args.out)
@@ -131,9 +165,7 @@ def _cmd_isolate(args) -> None:
 
 
 def _cmd_burst(args) -> None:
-    import gasnet
-
-    net = gasnet.load(args.config)
+    net = _load(args)
     res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
     st = res.stats
     print(
@@ -187,7 +219,7 @@ def _cmd_burst(args) -> None:
             geometry=[res.outline],
             crs=net.edges.crs,
         ).to_crs("EPSG:4326")
-        with atomic_path(out.with_suffix(".area.geojson")) as tmp:
+        with atomic_path(out.with_suffix(".area.geojson"), setting="--out") as tmp:
             pyogrio.write_dataframe(area, tmp, driver="GeoJSON")
         print(
             f"  written: {out}, {out.with_suffix('.valves.csv')}, "

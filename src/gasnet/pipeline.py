@@ -15,7 +15,14 @@ from .ingest import input_files, load_layers
 from .schema import LAYERS
 from .validate import Report
 
-__all__ = ["StageResult", "build", "criticality", "ingest", "run", "validate"]
+__all__ = [
+    "StageResult",
+    "build",
+    "criticality",
+    "ingest",
+    "run",
+    "validate",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +62,12 @@ def ingest(config: Config) -> StageResult:
     out = dict(layers)
     out["quality_issues"] = report.to_frame()
     store.write_layers(
-        config.gpkg, out, fresh=True, stage="ingest", metadata=store.input_metadata(config, files)
+        config.gpkg,
+        out,
+        fresh=True,
+        stage="ingest",
+        metadata=store.input_metadata(config, files),
+        shown=config.gpkg_target,
     )
     log.info("Ingested %d layers into %s.", len(layers), config.gpkg)
     return StageResult("ingest", {n: len(g) for n, g in layers.items()}, report, config.gpkg)
@@ -96,7 +108,11 @@ def build(config: Config) -> StageResult:
         pd.concat([issues, built], ignore_index=True), geometry="geometry", crs=config.crs
     )
     store.write_layers(
-        config.gpkg, out, stage="build", metadata={"graph_attrs": json.dumps(net.graph_attrs)}
+        config.gpkg,
+        out,
+        stage="build",
+        metadata={"graph_attrs": json.dumps(net.graph_attrs)},
+        shown=config.gpkg_target,
     )
     counts = {
         "nodes": len(net.nodes),
@@ -123,6 +139,7 @@ def criticality(config: Config) -> StageResult:
         config.gpkg,
         {"segments": segs, "valve_criticality": valves, "customers": cust},
         stage="criticality",
+        shown=config.gpkg_target,
     )
     result = StageResult(
         "criticality",
@@ -144,7 +161,8 @@ def run(config: Config):
 
     from .store import atomic_path
 
-    with atomic_path(config.gpkg) as staging:
+    setting = "[output] dir in the config"
+    with atomic_path(config.gpkg, setting=setting, translate=False) as staging:
         staged = dataclasses.replace(config, gpkg_override=staging)
         for stage in (ingest, build, criticality):
             result = stage(staged)
