@@ -22,6 +22,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pyogrio
 import pytest
 from conftest import BASE_CONFIG, pt, write_shp
 
@@ -97,6 +98,30 @@ def in_mount_namespace(script: str) -> subprocess.CompletedProcess:
 
 
 # -- 1. only regular files are read -----------------------------------------------------------
+
+
+def test_a_fifo_named_as_a_layer_is_refused_without_hanging(project):
+    (project.raw / "valves.shp").unlink()
+    os.mkfifo(project.raw / "valves.shp")  # nobody ever writes into it
+    line = one_clear_error(run_cli("--config", project.config, "ingest", timeout=60))
+    assert "valves" in line and "valves.shp is a FIFO (named pipe), not a regular file" in line
+    assert "point path = ... in [layers.valves] at a regular file" in line
+
+
+def test_a_fifo_beside_a_shapefile_is_refused_without_hanging(project):
+    (project.raw / "pipes.dbf").unlink()
+    os.mkfifo(project.raw / "pipes.dbf")  # GDAL opens the .dbf too
+    line = one_clear_error(run_cli("--config", project.config, "validate", timeout=60))
+    assert "pipes.dbf is a FIFO" in line
+
+
+def test_dev_zero_named_as_a_csv_is_refused_without_reading_forever(project):
+    os.symlink("/dev/zero", project.raw / "hazards.csv")
+    project.add_config('[layers.hazards]\npath = "raw/hazards.csv"\ncrs = "EPSG:4326"\n')
+    # The memory limit keeps a missing fix from eating the machine; the timeout from hanging.
+    result = run_cli("--config", project.config, "ingest", timeout=60, memory=2 << 30)
+    line = one_clear_error(result)
+    assert "hazards.csv is a character device, not a regular file" in line
 
 
 def test_the_config_itself_must_be_a_regular_file(tmp_path):
@@ -484,6 +509,48 @@ def test_stale_staging_files_beside_out_are_cleaned(built, cli, tmp_path):
 
 
 # -- 5. ids the command line or the tables cannot keep apart -----------------------------------
+
+
+def test_ids_with_comma_semicolon_or_case_only_are_warned_per_feature(project, cli):
+    open_valves(project, ("V,1", (50, 0)), ("VB", (150, 0)), ("vb", (180, 0)))
+    write_shp(
+        project.raw / "sources.shp", [{"id": "S;1", "name": "門站", "kind": "門站"}], [pt(0, 0)]
+    )
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert "valve id holds a comma" in out and "V,1" in out
+    assert "id holds ';'" in out and "S;1" in out
+    assert "ids differ only in upper / lower case" in out
+    issues = pyogrio.read_dataframe(project.gpkg, layer="quality_issues")
+    rows = {
+        (r.check, r.layer, r.feature_id): r.message
+        for r in issues.itertuples()
+        if r.check[:3] == "id_"
+    }
+    assert set(rows) == {
+        ("id_with_comma", "valves", "V,1"),
+        ("id_with_semicolon", "sources", "S;1"),
+        ("id_case_only", "valves", "VB"),
+        ("id_case_only", "valves", "vb"),
+    }
+    assert rows[("id_case_only", "valves", "VB")].endswith("(also 'vb')")
+    assert (issues["severity"] == "warning").all()
+
+
+def test_a_valve_id_with_a_comma_can_be_closed(project, cli, tmp_path):
+    # S(0,0)─P1─"V,1"(50,0)─P1─(100,0)─P2─V2(170,0)─P2─(200,0); C1 at (150,10) before V2.
+    open_valves(project, ("V,1", (50, 0)), ("V2", (170, 0)))
+    assert cli("--config", project.config, "run")[0] == 0
+    code, out, err = cli("--config", project.config, "isolate", "--close", "V,1")
+    assert code == 0, err
+    assert "closing 'V,1': 2 customers" in out
+    # --close may be repeated; each argument is a list unless it is a known id.
+    code, out, err = cli("--config", project.config, "isolate", "--close", "V2", "--close", "V,1")
+    assert code == 0 and "closing V2, 'V,1': 2 customers" in out
+    code, _, err = cli("--config", project.config, "isolate", "--close", "V2,NOPE")
+    assert code == 2 and "unknown valve id(s): NOPE" in err
+    code, out, err = cli("--config", project.config, "burst", "--pipe", "P2", "--fail", "V,1")
+    assert code == 0, err
 
 
 # -- 6. answers from an old GeoPackage say so --------------------------------------------------

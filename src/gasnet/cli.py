@@ -82,11 +82,29 @@ def _stage(name):
     return run
 
 
-def _ids(text: str) -> list[str]:
-    ids = [t.strip() for t in text.split(",") if t.strip()]
-    if not ids:
+def _ids(text: str) -> str:
+    if not [t for t in text.split(",") if t.strip()]:
         raise argparse.ArgumentTypeError("give one or more ids, comma-separated")
-    return ids
+    return text.strip()
+
+
+def valve_ids(arguments, known) -> list[str]:
+    """The valve ids meant by ``--close`` / ``--fail`` arguments (each may be repeated).
+
+    An argument that is itself a known valve id is one id, commas and all; any other is a
+    comma-separated list. So a valve ``A,B`` is closed with ``--close A,B`` and valves ``A``
+    and ``B`` with ``--close A --close B`` (or ``--close A,B`` when ``A,B`` is no valve).
+    """
+    out: list[str] = []
+    for arg in arguments:
+        parts = [arg] if arg in known else [t.strip() for t in arg.split(",") if t.strip()]
+        out.extend(p for p in parts if p not in out)
+    return out
+
+
+def _shown_ids(ids) -> str:
+    """Ids for a message; one holding a comma is quoted so the list stays readable."""
+    return ", ".join(repr(i) if "," in i else i for i in ids)
 
 
 def _xy(text: str) -> tuple[float, float]:
@@ -149,11 +167,12 @@ def _load(args):
 
 def _cmd_isolate(args) -> None:
     net = _load(args)
-    lost = net.isolate(args.close)
+    close = valve_ids(args.close, set(net.valves["valve_id"].dropna().astype(str)))
+    lost = net.isolate(close)
     if args.out:
         _write_csv(lost, args.out)
     print(
-        f"closing {', '.join(args.close)}: {len(lost)} customers "
+        f"closing {_shown_ids(close)}: {len(lost)} customers "
         f"({int(lost['households'].sum())} households) lose gas"
     )
     crit = _critical_lines(lost)
@@ -166,7 +185,8 @@ def _cmd_isolate(args) -> None:
 
 def _cmd_burst(args) -> None:
     net = _load(args)
-    res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
+    fail = valve_ids(args.fail or (), set(net.valves["valve_id"].dropna().astype(str)))
+    res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=fail)
     st = res.stats
     print(
         f"burst on pipe {', '.join(res.damaged)}: isolate {st['segments_isolated']} "
@@ -249,7 +269,15 @@ def _parser() -> argparse.ArgumentParser:
         "criticality", help="segments and the criticality of every segment and valve"
     ).set_defaults(func=_stage("criticality"))
     s = sub.add_parser("isolate", help="customers that lose gas when these valves close")
-    s.add_argument("--close", required=True, type=_ids, metavar="ID[,ID...]")
+    s.add_argument(
+        "--close",
+        required=True,
+        type=_ids,
+        action="append",
+        metavar="ID[,ID...]",
+        help="valves to close; may be repeated; an argument that is itself a valve id is "
+        "one id, even with a comma in it",
+    )
     s.add_argument("--out", metavar="F.csv", help="one row per customer losing gas")
     s.set_defaults(func=_cmd_isolate)
     s = sub.add_parser("burst", help="valves to close and customers affected by a burst")
@@ -257,7 +285,13 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--pipe", metavar="ID", help="the whole pipe is damaged")
     where.add_argument("--at", type=_xy, metavar="X,Y", help="the damaged point")
     s.add_argument("--crs", help="CRS of --at (default: the working CRS), e.g. EPSG:4326")
-    s.add_argument("--fail", type=_ids, metavar="ID[,ID...]", help="valves that fail to close")
+    s.add_argument(
+        "--fail",
+        type=_ids,
+        action="append",
+        metavar="ID[,ID...]",
+        help="valves that fail to close; may be repeated, like --close",
+    )
     s.add_argument(
         "--out", metavar="F.csv", help="customers affected; also F.valves.csv and F.area.geojson"
     )
