@@ -26,6 +26,7 @@ import pyogrio
 import pytest
 from conftest import BASE_CONFIG, pt, write_shp
 
+from gasnet import pipeline, store
 from gasnet.config import read_config
 from gasnet.errors import ConfigError, GasnetError
 
@@ -558,3 +559,40 @@ def test_a_valve_id_with_a_comma_can_be_closed(project, cli, tmp_path):
 
 def _warnings(err: str) -> list[str]:
     return [ln for ln in err.splitlines() if ln.startswith("gasnet: warning:")]
+
+
+def test_isolate_and_burst_warn_when_the_raw_data_changed(built, cli):
+    code, _, err = cli("--config", built.config, "isolate", "--close", "V1")
+    assert code == 0 and _warnings(err) == []
+    write_shp(built.raw / "valves.shp", [{"id": "V1", "normally": "常閉"}], [pt(50, 0)])
+    for command in (["isolate", "--close", "V1"], ["burst", "--pipe", "P2"], ["criticality"]):
+        code, _, err = cli("--config", built.config, *command)
+        assert code == 0, err
+        (line,) = _warnings(err)
+        assert "raw/valves.dbf" in line and "gasnet.gpkg" in line
+        assert "run `gasnet run` to rebuild it" in line
+    assert cli("--config", built.config, "run")[0] == 0
+    assert _warnings(cli("--config", built.config, "isolate", "--close", "V1")[2]) == []
+
+
+def test_a_changed_config_or_a_removed_file_is_named(built, cli):
+    built.add_config("# a comment\n")
+    (built.raw / "sources.prj").unlink()
+    _, _, err = cli("--config", built.config, "burst", "--pipe", "P2")
+    (line,) = _warnings(err)
+    assert "raw/sources.prj (removed)" in line and "gasnet.toml (config)" in line
+
+
+def test_the_freshness_check_hashes_only_files_whose_size_or_time_changed(built, monkeypatch):
+    config = read_config(built.config)
+    meta = store.read_metadata(built.gpkg)
+    hashed = []
+    monkeypatch.setattr(store, "sha256", lambda p: hashed.append(Path(p).name) or "x")
+    assert pipeline.changed_inputs(config, meta) == [] and hashed == []
+    st = os.stat(built.raw / "pipes.shp")
+    os.utime(built.raw / "pipes.shp", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched
+    monkeypatch.undo()
+    assert pipeline.changed_inputs(config, meta) == []  # same bytes: no warning
+    monkeypatch.setattr(store, "sha256", lambda p: hashed.append(Path(p).name) or "x")
+    assert pipeline.changed_inputs(config, meta) == ["raw/pipes.shp"]
+    assert hashed == ["pipes.shp"]

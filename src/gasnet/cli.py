@@ -69,12 +69,23 @@ def _cmd_sample(args) -> None:
     print(f"config: {Path(args.out) / 'gasnet.toml'}")
 
 
+def _warn_if_stale(config) -> None:
+    """One line on stderr when the raw data or the config changed since the last ingest."""
+    from .pipeline import stale_warning
+
+    line = stale_warning(config)
+    if line:
+        print(f"gasnet: {line}", file=sys.stderr)
+
+
 def _stage(name):
     def run(args) -> None:
         from . import pipeline
         from .config import read_config
 
         config = read_config(args.config)
+        if name in ("build", "criticality"):  # they build on what ingest read
+            _warn_if_stale(config)
         stage = getattr(pipeline, name)
         for result in stage(config) if name == "run" else [stage(config)]:
             _summary(result)
@@ -154,7 +165,7 @@ def _critical_lines(customers) -> list[str]:
 
 
 def _load(args):
-    """The config (``--out`` checked against it) and the network."""
+    """The config (``--out`` checked against it), a staleness warning, the network."""
     import gasnet
 
     from .config import read_config
@@ -162,6 +173,7 @@ def _load(args):
     config = read_config(args.config)
     if args.out:
         _check_out(config, args.out)
+    _warn_if_stale(config)
     return gasnet.load(config)
 
 

@@ -228,6 +228,7 @@ def load(config: str | Path | Config = "gasnet.toml") -> Network:
 
     Raises :class:`~gasnet.errors.StageOrderError` when a stage has not run yet, and
     :class:`~gasnet.errors.OutputError` when the GeoPackage is damaged (rerun ``gasnet run``).
+    Whether the raw data changed since is :func:`gasnet.pipeline.changed_inputs`.
 
     Examples
     --------

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -18,9 +21,11 @@ from .validate import Report
 __all__ = [
     "StageResult",
     "build",
+    "changed_inputs",
     "criticality",
     "ingest",
     "run",
+    "stale_warning",
     "validate",
 ]
 
@@ -168,3 +173,65 @@ def run(config: Config):
             result = stage(staged)
             result.path = config.gpkg
             yield result
+
+
+def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[str]:
+    """Inputs (and the config) that changed since ingest wrote the GeoPackage's metadata.
+
+    Compares each input recorded in ``run_metadata`` (``input:<relpath>`` -> sha256) with the
+    file now, plus the files the config names now and the config's text. Cheap on big
+    inputs: a file whose size and modification time equal those recorded at ingest
+    (``inputstat:<relpath>``) is taken as unchanged without reading it; otherwise it is
+    hashed. (So an edit that keeps both size and time is not seen; a GeoPackage written
+    before ``inputstat`` existed has every input hashed.) Returns readable names, e.g.
+    ``raw/pipes.dbf``, ``raw/x.shp (removed)``, ``gasnet.toml (config)``; ``[]`` when the
+    GeoPackage has no record of its inputs.
+    """
+    if meta is None:
+        meta = store.read_metadata(config.gpkg, missing_ok=True)
+    recorded = {k[6:]: v for k, v in meta.items() if k.startswith("input:")}
+    if not recorded:
+        return []
+    root = config.path.resolve().parent
+    now = {
+        store.relative_input(config, f)
+        for srcs in config.layers.values()
+        for s in srcs
+        for f in input_files(s)
+    }
+    changed = []
+    for rel in sorted(set(recorded) | now):
+        if rel not in recorded:
+            changed.append(f"{rel} (new)")
+            continue
+        path = Path(rel) if os.path.isabs(rel) else root / rel
+        try:
+            st = os.stat(path)
+        except OSError:
+            changed.append(f"{rel} (removed)")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            changed.append(f"{rel} (not a regular file)")
+            continue
+        if meta.get(f"inputstat:{rel}") == f"{st.st_size}:{st.st_mtime_ns}":
+            continue
+        try:
+            if store.sha256(path) != recorded[rel]:
+                changed.append(rel)
+        except OSError:
+            changed.append(f"{rel} (unreadable)")
+    if "config_toml" in meta and meta["config_toml"] != config.text:
+        changed.append(f"{config.path.name} (config)")
+    return changed
+
+
+def stale_warning(config: Config, meta: dict[str, str] | None = None) -> str | None:
+    """One line for stderr when the GeoPackage is older than its inputs; else ``None``."""
+    changed = changed_inputs(config, meta)
+    if not changed:
+        return None
+    shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
+    return (
+        f"warning: {shown} changed since {config.gpkg} was built, so these answers come "
+        "from the old data; run `gasnet run` to rebuild it"
+    )

@@ -448,8 +448,19 @@ def read_metadata(path: Path, missing_ok: bool = False) -> dict[str, str]:
     return dict(zip(df["key"], df["value"], strict=False))
 
 
+def file_stamp(path: Path) -> str:
+    """``<size>:<mtime_ns>`` of a file: what the freshness check compares before hashing."""
+    st = os.stat(path)
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
 def input_metadata(config, files: list[Path]) -> dict[str, str]:
-    """Run metadata of an ingest: each input file's sha256, the config text, the project."""
+    """Run metadata of an ingest: each input file's sha256, the config text, the project.
+
+    Each input also gets ``inputstat:<relpath>`` (size and modification time, taken before
+    hashing) so that :func:`gasnet.pipeline.changed_inputs` hashes only files whose size or
+    time changed.
+    """
     meta = {
         "project": config.name,
         "crs": config.crs,
@@ -457,10 +468,16 @@ def input_metadata(config, files: list[Path]) -> dict[str, str]:
         "config_toml": config.text,
     }
     for f in files:
-        try:
-            rel = os.path.relpath(f, config.path.resolve().parent)
-        except ValueError:
-            rel = str(f)
+        rel = relative_input(config, f)
+        meta[f"inputstat:{rel}"] = file_stamp(f)
         meta[f"input:{rel}"] = sha256(f)
     meta["inputs"] = json.dumps(sorted(k[6:] for k in meta if k.startswith("input:")))
     return meta
+
+
+def relative_input(config, f: Path) -> str:
+    """How run_metadata names an input file: relative to the config's folder."""
+    try:
+        return os.path.relpath(f, config.path.resolve().parent)
+    except ValueError:  # another drive
+        return str(f)
