@@ -334,6 +334,28 @@ def test_a_damaged_geopackage_says_to_rerun(built, cli, damage, command):
     assert _digest(built.gpkg) == before
 
 
+@pytest.mark.parametrize("command", ["build", "criticality"])
+def test_damage_found_only_while_updating_says_to_rerun(built, cli, command):
+    """A damaged spatial index of a layer that the stage replaces: reading passes, GDAL then
+    fails to drop the old layer ('Layer ... already exists')."""
+    import sqlite3
+
+    layer = {"build": "nodes", "criticality": "segments"}[command]
+    con = sqlite3.connect(built.gpkg)
+    (root,) = con.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = ?", (f"rtree_{layer}_geom_rowid",)
+    ).fetchone()
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    with open(built.gpkg, "r+b") as f:
+        f.seek((root - 1) * page)
+        f.write(b"\x5a" * page)
+    before = _digest(built.gpkg)
+    line = one_clear_error(*cli("--config", built.config, command)[::2])
+    assert f"{built.gpkg}: the GeoPackage is damaged" in line and "run `gasnet run`" in line
+    assert _digest(built.gpkg) == before and _leftovers(built.gpkg.parent) == []
+
+
 def test_a_damaged_geopackage_from_python_and_the_fix(built, cli):
     import gasnet
 
@@ -481,6 +503,7 @@ def test_stale_staging_files_are_cleaned_but_never_a_live_runs(project, cli, tmp
             f".gasnet.tmp-{live.pid}.gpkg-journal",
             "notes.txt",
             ".gasnet.tmp-x.gpkg",
+            f".notes.tmp-{dead.pid}.txt",  # not a suffix gasnet writes
         ]
         for name in stale + kept:
             (out / name).write_bytes(b"partial")

@@ -46,10 +46,13 @@ log = logging.getLogger(__name__)
 
 METADATA = "run_metadata"
 
-#: A staging file: ``.<name>.tmp-<pid><suffix>`` and SQLite's files beside it; a run's
+#: A staging file: ``.<name>.tmp-<pid><suffix>`` for the suffixes gasnet writes (``.gpkg``,
+#: ``.csv``, ``.geojson``, ``.html``) and SQLite's files beside it; a run's
 #: staging GeoPackage is itself written through a staging name
 #: (``..gasnet.tmp-<pid>.tmp-<pid>.gpkg``).
-STAGING = re.compile(r"^\..+\.tmp-(?P<pid>\d+)(?:\.[A-Za-z0-9]+)?(?:-journal|-wal|-shm)?$")
+STAGING = re.compile(
+    r"^\..+\.tmp-(?P<pid>\d+)\.(?:gpkg|csv|geojson|html)(?:-journal|-wal|-shm)?$", re.IGNORECASE
+)
 _SQLITE_SIDECARS = ("-journal", "-wal", "-shm")
 #: Errors of a write: the OS's own, and GDAL's (which does not pass the errno on).
 _WRITE_ERRORS = (OSError, DataSourceError, DataLayerError)
@@ -147,7 +150,7 @@ def _diagnose(folder: Path, tmp: Path) -> tuple[int, str] | None:
         ]
         if sizes and max(sizes) + (1 << 16) >= limit:
             return errno.EFBIG, f"{os.strerror(errno.EFBIG)}: the file size limit is {limit} bytes"
-    probe = folder / f".gasnet-probe.tmp-{os.getpid()}"
+    probe = folder / f".gasnet-probe.tmp-{os.getpid()}.gpkg"  # a staging name: never left
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -348,11 +351,40 @@ def write_layers(
         meta[f"stage:{stage}"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         meta["gasnet_version"] = __version__
     setting = "[output] dir in the config"
-    with atomic_path(path, copy=not fresh, setting=setting, shown=shown) as tmp:
-        for name, df in layers.items():
-            pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG")
-        pyogrio.write_dataframe(_metadata_frame(old, meta), tmp, layer=METADATA, driver="GPKG")
+    try:
+        with atomic_path(path, copy=not fresh, setting=setting, shown=shown) as tmp:
+            for name, df in layers.items():
+                pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG")
+            pyogrio.write_dataframe(_metadata_frame(old, meta), tmp, layer=METADATA, driver="GPKG")
+    except (DataSourceError, DataLayerError):
+        # Updating a copy fails when the file was damaged where reading did not look (the
+        # old layer cannot be dropped: "Layer nodes already exists"): then say so.
+        problem = None if fresh else integrity_problem(path)
+        if problem:
+            raise damaged(Path(shown or path), problem) from None
+        raise
     log.info("Wrote %s to %s.", ", ".join(layers), path)
+
+
+def integrity_problem(path: Path) -> str | None:
+    """SQLite's ``PRAGMA quick_check`` of ``path`` (read-only): ``None`` when it is sound.
+
+    A pass over the whole file: used only after a write failed, never on the normal path.
+    """
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = con.execute("PRAGMA quick_check(3)").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return str(exc)
+    if rows == [("ok",)]:
+        return None
+    text = "; ".join(str(r[0]) for r in rows)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def damaged(path: Path, detail: str) -> OutputError:
