@@ -460,6 +460,27 @@ def test_output_dir_inside_the_raw_folder_is_refused(project, cli, out_dir):
     assert not (project.raw / "processed").exists() and not (project.raw / "a").exists()
 
 
+def test_output_dir_inside_the_folder_of_a_symlinked_input_is_refused(project, cli, tmp_path):
+    # raw/pipes.* are links to files kept elsewhere: raw/ is still an input folder.
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-gis"
+    elsewhere.mkdir()
+    for f in project.raw.glob("pipes.*"):
+        f.rename(elsewhere / f.name)
+        f.symlink_to(elsewhere / f.name)
+    project.replace_config('dir = "out"', 'dir = "raw/out"')
+    line = one_clear_error(*cli("--config", project.config, "validate")[::2])
+    assert f"is inside {project.raw}, the folder of input pipes.shp" in line
+
+
+def test_sample_out_that_is_a_file_or_under_one(tmp_path, cli):
+    (tmp_path / "f").write_text("x")
+    line = one_clear_error(*cli("sample", "--out", tmp_path / "f", "--pipes", "300")[::2])
+    assert "that is a file; give a folder" in line
+    line = one_clear_error(*cli("sample", "--out", tmp_path / "f" / "s", "--pipes", "300")[::2])
+    assert f"{tmp_path / 'f' / 's'}: cannot write the sample" in line
+    assert (tmp_path / "f").read_text() == "x"
+
+
 def test_out_into_the_raw_folder_is_refused(built, cli):
     before = {p.name: _digest(p) for p in built.raw.iterdir()}
     line = one_clear_error(

@@ -59,9 +59,26 @@ def _summary(result) -> None:
 
 
 def _cmd_sample(args) -> None:
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    from . import store
+    from .errors import OutputError
     from .sample import write_sample
 
-    counts = write_sample(args.out, n_pipes=args.pipes, seed=args.seed)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: that is a file; give a folder to write the sample into")
+    try:
+        counts = write_sample(out, n_pipes=args.pipes, seed=args.seed)
+    except OSError as exc:
+        raise store.write_error(
+            out, exc.errno or 0, exc.strerror or str(exc), "--out", "the sample"
+        ) from None
+    except (DataSourceError, DataLayerError):
+        cause = store.diagnose(out / "raw")
+        if cause is None:
+            raise
+        raise store.write_error(out, *cause, "--out", "the sample") from None
     print(
         f"sample: {', '.join(f'{n} {k}' for k, n in counts.items())} written to "
         f"{Path(args.out) / 'raw'}"
@@ -143,8 +160,9 @@ def _check_out(config, out) -> None:
             "(e.g. --out data/processed/isolate.csv)"
         )
     for src in (s for srcs in config.layers.values() for s in srcs):
-        folder = src.path.resolve().parent
-        if target.parent.is_relative_to(folder):
+        folders = (src.path.parent.resolve(), src.path.resolve().parent)
+        folder = next((f for f in folders if target.parent.is_relative_to(f)), None)
+        if folder is not None:
             raise OutputError(
                 f"--out {out}: {target.parent} is inside {folder}, the folder of input "
                 f"{src.path.name}; raw data is never written: write the table elsewhere "

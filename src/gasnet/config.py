@@ -175,14 +175,16 @@ def _check_output_dir(path: Path, out_dir: str, output_dir: Path, layers: dict) 
     for srcs in layers.values():
         for src in srcs:
             where = src.path.resolve()
-            folder = where.parent
-            if output_dir in (folder, where):
+            # The folder as written and where a symlinked input really lives: both are raw.
+            folders = dict.fromkeys((src.path.parent.resolve(), where.parent))
+            if output_dir == where or output_dir in folders:
                 raise ConfigError(
                     f"{path}: [output] dir {out_dir!r} is the folder of input {src.path.name}; "
                     'outputs must go elsewhere (e.g. dir = "data/processed") so raw data is '
                     "never written"
                 )
-            if output_dir.is_relative_to(folder):
+            folder = next((f for f in folders if output_dir.is_relative_to(f)), None)
+            if folder is not None:
                 raise ConfigError(
                     f"{path}: [output] dir {out_dir!r} is inside {folder}, the folder of input "
                     f"{src.path.name}; outputs must go beside the raw data, not into it "

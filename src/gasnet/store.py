@@ -127,7 +127,7 @@ def _free_bytes(folder: Path) -> tuple[int, bool] | None:
     return blocks * st.f_frsize, bool(st.f_flag & getattr(os, "ST_RDONLY", 0))
 
 
-def _diagnose(folder: Path, tmp: Path) -> tuple[int, str] | None:
+def diagnose(folder: Path, tmp: Path | None = None) -> tuple[int, str] | None:
     """Why a GDAL write failed, when the cause is the file system; ``None`` otherwise.
 
     GDAL reports a full disk as a failed SQL statement or commit, without the errno, so the
@@ -142,7 +142,7 @@ def _diagnose(folder: Path, tmp: Path) -> tuple[int, str] | None:
         if space < 1 << 20:
             return errno.ENOSPC, os.strerror(errno.ENOSPC)
     limit = _file_size_limit()
-    if limit is not None:
+    if limit is not None and tmp is not None:
         sizes = [
             os.stat(p).st_size
             for p in (tmp, *(Path(f"{tmp}{s}") for s in _SQLITE_SIDECARS))
@@ -190,6 +190,17 @@ _FIXES = {
 }
 
 
+def write_error(
+    target: Path, code: int, cause: str, setting: str, what: str = "the file"
+) -> OutputError:
+    """The one-line error of a failed write: the file, the cause, the fix."""
+    fix = _FIXES.get(code, "check {setting}: a writable folder with free space")
+    return OutputError(
+        f"{target}: cannot write {what} ({cause}); {fix.format(setting=setting)}; "
+        f"{Path(target).name} is unchanged"
+    )
+
+
 class atomic_path:
     """Context manager yielding a temporary path that replaces ``target`` on success.
 
@@ -225,11 +236,7 @@ class atomic_path:
 
     def _error(self, code: int, cause: str) -> OutputError:
         what = "the GeoPackage" if self.target.suffix.lower() == ".gpkg" else "the file"
-        fix = _FIXES.get(code, "check {setting}: a writable folder with free space")
-        return OutputError(
-            f"{self.shown}: cannot write {what} ({cause}); "
-            f"{fix.format(setting=self.setting)}; {self.shown.name} is unchanged"
-        )
+        return write_error(self.shown, code, cause, self.setting, what)
 
     def __enter__(self) -> Path:
         try:
@@ -295,7 +302,7 @@ class atomic_path:
             if isinstance(exc, OSError):
                 cause = (exc.errno or 0, exc.strerror or str(exc))
             else:
-                cause = _diagnose(self.target.parent, self.tmp)
+                cause = diagnose(self.target.parent, self.tmp)
         self._cleanup()
         if cause is not None:
             raise self._error(*cause) from None
