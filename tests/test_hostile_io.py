@@ -598,6 +598,16 @@ def test_a_valve_id_with_a_comma_can_be_closed(project, cli, tmp_path):
     assert code == 0, err
 
 
+def test_a_comma_id_that_is_also_two_ids_is_taken_whole_with_a_note(project, cli):
+    open_valves(project, ("A,B", (50, 0)), ("A", (170, 0)), ("B", (180, 0)))
+    assert cli("--config", project.config, "run")[0] == 0
+    code, out, err = cli("--config", project.config, "isolate", "--close", "A,B")
+    assert code == 0 and "closing 'A,B': 2 customers" in out
+    assert "'A,B' is taken as one valve id; valves A, B exist too" in err
+    code, out, err = cli("--config", project.config, "isolate", "--close", "A", "--close", "B")
+    assert code == 0 and "closing A, B: 0 customers" in out and "note" not in err
+
+
 # -- 6. answers from an old GeoPackage say so --------------------------------------------------
 
 

@@ -125,7 +125,15 @@ def valve_ids(arguments, known) -> list[str]:
     """
     out: list[str] = []
     for arg in arguments:
-        parts = [arg] if arg in known else [t.strip() for t in arg.split(",") if t.strip()]
+        split = [t.strip() for t in arg.split(",") if t.strip()]
+        if arg in known and len(split) > 1 and all(t in known for t in split):
+            print(
+                f"gasnet: note: {arg!r} is taken as one valve id; valves "
+                f"{', '.join(split)} exist too: give --close {' --close '.join(split)} "
+                "for those",
+                file=sys.stderr,
+            )
+        parts = [arg] if arg in known else split
         out.extend(p for p in parts if p not in out)
     return out
 
