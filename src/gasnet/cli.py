@@ -116,7 +116,7 @@ def _ids(text: str) -> str:
     return text.strip()
 
 
-def valve_ids(arguments, known) -> list[str]:
+def valve_ids(arguments, known, option: str = "--close") -> list[str]:
     """The valve ids meant by ``--close`` / ``--fail`` arguments (each may be repeated).
 
     An argument that is itself a known valve id is one id, commas and all; any other is a
@@ -129,7 +129,7 @@ def valve_ids(arguments, known) -> list[str]:
         if arg in known and len(split) > 1 and all(t in known for t in split):
             print(
                 f"gasnet: note: {arg!r} is taken as one valve id; valves "
-                f"{', '.join(split)} exist too: give --close {' --close '.join(split)} "
+                f"{', '.join(split)} exist too: give {option} {f' {option} '.join(split)} "
                 "for those",
                 file=sys.stderr,
             )
@@ -223,7 +223,8 @@ def _cmd_isolate(args) -> None:
 
 def _cmd_burst(args) -> None:
     net = _load(args)
-    fail = valve_ids(args.fail or (), set(net.valves["valve_id"].dropna().astype(str)))
+    known = set(net.valves["valve_id"].dropna().astype(str))
+    fail = valve_ids(args.fail or (), known, "--fail")
     res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=fail)
     st = res.stats
     print(
