@@ -37,9 +37,9 @@ test: install
 	$(PY) -m pytest -q
 
 sample: install
-	$(GASNET) sample --out data/raw.new --pipes 4500 --seed 7
-	rm -f data/raw.new/gasnet.toml
-	rm -rf data/raw && mv data/raw.new data/raw
+	rm -rf data/sample.new
+	$(GASNET) sample --out data/sample.new --pipes 4500 --seed 7
+	rm -rf data/raw && mv data/sample.new/raw data/raw && rm -rf data/sample.new
 
 run: install
 	$(RUN) run

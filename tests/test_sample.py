@@ -30,7 +30,7 @@ def test_scales_with_pipes():
 def test_default_sample_has_what_the_issue_asks(tmp_path, cli):
     code, out, err = cli("sample", "--out", tmp_path / "s")
     assert code == 0, err
-    s = tmp_path / "s"
+    s = tmp_path / "s" / "raw"
     assert (s / "pipes.cpg").read_text() == "GBK"
     assert not (s / "valves.prj").exists()
     pipes = pyogrio.read_dataframe(s / "pipes.shp")
@@ -50,7 +50,7 @@ def test_default_sample_has_what_the_issue_asks(tmp_path, cli):
         "LineString",
     } <= set(areas.geom_type)
     # It ingests as written, with its own config; the hazard rows without coordinates show.
-    code, out, err = cli("--config", s / "gasnet.toml", "ingest")
+    code, out, err = cli("--config", s.parent / "gasnet.toml", "ingest")
     assert code == 0, err
     assert "record has no coordinates" in out
 
@@ -67,6 +67,6 @@ def test_writing_twice_gives_identical_files(tmp_path):
         "hazard_areas.geojson",
     ):
         assert (
-            hashlib.sha256((tmp_path / "a" / f).read_bytes()).digest()
-            == hashlib.sha256((tmp_path / "b" / f).read_bytes()).digest()
+            hashlib.sha256((tmp_path / "a" / "raw" / f).read_bytes()).digest()
+            == hashlib.sha256((tmp_path / "b" / "raw" / f).read_bytes()).digest()
         )

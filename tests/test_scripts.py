@@ -113,7 +113,7 @@ def test_the_sample_is_written_in_simplified(tmp_path):
     assert [t for t in texts if to_simplified(t) != t] == []
     # The bytes on disk: GBK of 常闭 in the valves' .dbf, not of 常閉.
     write_sample(tmp_path, 500, seed=1, with_config=False)
-    dbf = (tmp_path / "valves.dbf").read_bytes()
+    dbf = (tmp_path / "raw" / "valves.dbf").read_bytes()
     assert CLOSED_S.encode("gbk") in dbf and CLOSED_T.encode("gbk") not in dbf
     assert "\u9600\u95e8\u7f16\u53f7".encode("gbk") in dbf  # field name 阀门编号
 
@@ -123,7 +123,8 @@ def test_the_sample_is_written_in_simplified(tmp_path):
 
 def _to_traditional(src, dst):
     """Convert a written sample's field names and text values to Traditional, as exported."""
-    dst.mkdir()
+    src, root, dst = src / "raw", dst, dst / "raw"
+    dst.mkdir(parents=True)
 
     def conv(df):
         df = df.rename(columns={c: S2T.convert(c) for c in df.columns if c != "geometry"})
@@ -145,7 +146,9 @@ def _to_traditional(src, dst):
     conv(points).to_csv(dst / "hazards.csv", index=False, encoding="utf-8-sig")
     areas = pyogrio.read_dataframe(src / "hazard_areas.geojson")
     pyogrio.write_dataframe(conv(areas), dst / "hazard_areas.geojson", driver="GeoJSON")
-    (dst / "gasnet.toml").write_text(S2T.convert(sample_config(".", "processed")), encoding="utf-8")
+    (root / "gasnet.toml").write_text(
+        S2T.convert(sample_config("raw", "processed")), encoding="utf-8"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -159,9 +162,9 @@ def exports(tmp_path_factory):
     _to_traditional(simp, trad)
     # A Traditional config on the Simplified export, and a Simplified one on the Traditional.
     (simp / "trad.toml").write_text(
-        S2T.convert(sample_config(".", "processed_t")), encoding="utf-8"
+        S2T.convert(sample_config("raw", "processed_t")), encoding="utf-8"
     )
-    (trad / "simp.toml").write_text(sample_config(".", "processed_s"), encoding="utf-8")
+    (trad / "simp.toml").write_text(sample_config("raw", "processed_s"), encoding="utf-8")
     runs = {
         "simplified": simp / "gasnet.toml",
         "traditional": trad / "gasnet.toml",
@@ -170,10 +173,10 @@ def exports(tmp_path_factory):
     }
     # The bytes, not how they look: GBK of 常闭 / 阀门编号 in one, of 常閉 / 閥門編號 in the other.
     for folder, (yes, no) in ((simp, (CLOSED_S, CLOSED_T)), (trad, (CLOSED_T, CLOSED_S))):
-        dbf = (folder / "valves.dbf").read_bytes()
+        dbf = (folder / "raw" / "valves.dbf").read_bytes()
         assert yes.encode("gbk") in dbf and no.encode("gbk") not in dbf
-    assert "\u9600\u95e8\u7f16\u53f7".encode("gbk") in (simp / "valves.dbf").read_bytes()
-    assert "\u95a5\u9580\u7de8\u865f".encode("gbk") in (trad / "valves.dbf").read_bytes()
+    assert "\u9600\u95e8\u7f16\u53f7".encode("gbk") in (simp / "raw" / "valves.dbf").read_bytes()
+    assert "\u95a5\u9580\u7de8\u865f".encode("gbk") in (trad / "raw" / "valves.dbf").read_bytes()
     assert 'id = "\u95a5\u9580\u7de8\u865f"' in (trad / "gasnet.toml").read_text(encoding="utf-8")
     for config in runs.values():
         assert main(["--config", str(config), "run"]) == 0

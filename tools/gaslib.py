@@ -100,7 +100,7 @@ def convert(net: Path, out: Path) -> None:
         for i in ids
         if nodes[i][0] == "sink"
     ]
-    out.mkdir(parents=True, exist_ok=True)
+    (out / "raw").mkdir(parents=True, exist_ok=True)  # outputs never go into the raw folder
     for name, rows in (
         ("pipes", pipes),
         ("valves", valves),
@@ -108,7 +108,7 @@ def convert(net: Path, out: Path) -> None:
         ("sources", src),
         ("customers", cust),
     ):
-        gpd.GeoDataFrame(rows, crs=WORKING).to_file(out / f"{name}.shp", engine="pyogrio")
+        gpd.GeoDataFrame(rows, crs=WORKING).to_file(out / "raw" / f"{name}.shp", engine="pyogrio")
     (out / "gasnet.toml").write_text(
         f'''[project]
 name = "{net.stem} (GasLib, CC BY 3.0)"
@@ -119,17 +119,17 @@ customer_max_distance_m = 60
 [output]
 dir = "processed"
 [layers.pipes]
-path = "pipes.shp"
+path = "raw/pipes.shp"
 [layers.pipes.fields]
 diameter_mm = "diameter"
 [layers.valves]
-path = "valves.shp"
+path = "raw/valves.shp"
 [layers.regulators]
-path = "regulators.shp"
+path = "raw/regulators.shp"
 [layers.sources]
-path = "sources.shp"
+path = "raw/sources.shp"
 [layers.customers]
-path = "customers.shp"
+path = "raw/customers.shp"
 [values."pipes.pressure_class"]
 "" = "HP-A"
 ''',

@@ -70,11 +70,40 @@ def _summary(result) -> None:
 
 
 def _cmd_sample(args) -> None:
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    from . import store
+    from .errors import OutputError
     from .sample import write_sample
 
-    counts = write_sample(args.out, n_pipes=args.pipes, seed=args.seed)
-    print(f"sample: {', '.join(f'{n} {k}' for k, n in counts.items())} written to {args.out}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: that is a file; give a folder to write the sample into")
+    try:
+        counts = write_sample(out, n_pipes=args.pipes, seed=args.seed)
+    except OSError as exc:
+        raise store.write_error(
+            out, exc.errno or 0, exc.strerror or str(exc), "--out", "the sample"
+        ) from None
+    except (DataSourceError, DataLayerError):
+        cause = store.diagnose(out / "raw")
+        if cause is None:
+            raise
+        raise store.write_error(out, *cause, "--out", "the sample") from None
+    print(
+        f"sample: {', '.join(f'{n} {k}' for k, n in counts.items())} written to "
+        f"{Path(args.out) / 'raw'}"
+    )
     print(f"config: {Path(args.out) / 'gasnet.toml'}")
+
+
+def _warn_if_stale(config) -> None:
+    """One line on stderr when the raw data or the config changed since the last ingest."""
+    from .pipeline import stale_warning
+
+    line = stale_warning(config)
+    if line:
+        print(f"gasnet: {line}", file=sys.stderr)
 
 
 def _stage(name):
@@ -83,6 +112,8 @@ def _stage(name):
         from .config import read_config
 
         config = read_config(args.config)
+        if name in ("build", "criticality"):  # they build on what ingest read
+            _warn_if_stale(config)
         stage = getattr(pipeline, name)
         notices = []
         for result in stage(config) if name == "run" else [stage(config)]:
@@ -94,11 +125,37 @@ def _stage(name):
     return run
 
 
-def _ids(text: str) -> list[str]:
-    ids = [t.strip() for t in text.split(",") if t.strip()]
-    if not ids:
+def _ids(text: str) -> str:
+    if not [t for t in text.split(",") if t.strip()]:
         raise argparse.ArgumentTypeError("give one or more ids, comma-separated")
-    return ids
+    return text.strip()
+
+
+def valve_ids(arguments, known, option: str = "--close") -> list[str]:
+    """The valve ids meant by ``--close`` / ``--fail`` arguments (each may be repeated).
+
+    An argument that is itself a known valve id is one id, commas and all; any other is a
+    comma-separated list. So a valve ``A,B`` is closed with ``--close A,B`` and valves ``A``
+    and ``B`` with ``--close A --close B`` (or ``--close A,B`` when ``A,B`` is no valve).
+    """
+    out: list[str] = []
+    for arg in arguments:
+        split = [t.strip() for t in arg.split(",") if t.strip()]
+        if arg in known and len(split) > 1 and all(t in known for t in split):
+            print(
+                f"gasnet: note: {arg!r} is taken as one valve id; valves "
+                f"{', '.join(split)} exist too: give {option} {f' {option} '.join(split)} "
+                "for those",
+                file=sys.stderr,
+            )
+        parts = [arg] if arg in known else split
+        out.extend(p for p in parts if p not in out)
+    return out
+
+
+def _shown_ids(ids) -> str:
+    """Ids for a message; one holding a comma is quoted so the list stays readable."""
+    return ", ".join(repr(clean_value(i)) if "," in i else clean_value(i) for i in ids)
 
 
 def _xy(text: str) -> tuple[float, float]:
@@ -111,11 +168,36 @@ def _xy(text: str) -> tuple[float, float]:
     return x, y
 
 
+def _check_out(config, out) -> None:
+    """``--out`` must not land in an input's folder nor on the GeoPackage or the config."""
+    from .errors import OutputError
+
+    target = Path(out).resolve()
+    if target.is_dir():
+        raise OutputError(
+            f"--out {out}: that is a folder; give a file name, e.g. --out {Path(out) / 'out.csv'}"
+        )
+    if target in (config.gpkg.resolve(), config.path.resolve()):
+        raise OutputError(
+            f"--out {out}: that is the project's {target.name}; write the table elsewhere "
+            "(e.g. --out data/processed/isolate.csv)"
+        )
+    for src in (s for srcs in config.layers.values() for s in srcs):
+        folders = (src.path.parent.resolve(), src.path.resolve().parent)
+        folder = next((f for f in folders if target.parent.is_relative_to(f)), None)
+        if folder is not None:
+            raise OutputError(
+                f"--out {out}: {target.parent} is inside {folder}, the folder of input "
+                f"{src.path.name}; raw data is never written: write the table elsewhere "
+                "(e.g. --out data/processed/isolate.csv)"
+            )
+
+
 def _write_csv(df, path: Path) -> None:
     """Every CSV gasnet writes: text cells that would run as Excel formulas get a ' first."""
     from .store import atomic_path
 
-    with atomic_path(Path(path)) as tmp:
+    with atomic_path(Path(path), setting="--out") as tmp:
         csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
@@ -127,15 +209,27 @@ def _critical_lines(customers) -> list[str]:
     ]
 
 
-def _cmd_isolate(args) -> None:
+def _load(args):
+    """The config (``--out`` checked against it), a staleness warning, the network."""
     import gasnet
 
-    net = gasnet.load(args.config)
-    lost = net.isolate(args.close)
+    from .config import read_config
+
+    config = read_config(args.config)
+    if args.out:
+        _check_out(config, args.out)
+    _warn_if_stale(config)
+    return gasnet.load(config)
+
+
+def _cmd_isolate(args) -> None:
+    net = _load(args)
+    close = valve_ids(args.close, set(net.valves["valve_id"].dropna().astype(str)))
+    lost = net.isolate(close)
     if args.out:
         _write_csv(lost, args.out)
     print(
-        f"closing {', '.join(map(clean_value, args.close))}: {len(lost)} customers "
+        f"closing {_shown_ids(close)}: {len(lost)} customers "
         f"({int(lost['households'].sum())} households) lose gas"
     )
     crit = _critical_lines(lost)
@@ -147,11 +241,11 @@ def _cmd_isolate(args) -> None:
 
 
 def _cmd_burst(args) -> None:
-    import gasnet
-
-    net = gasnet.load(args.config)
+    net = _load(args)
+    known = set(net.valves["valve_id"].dropna().astype(str))
+    fail = valve_ids(args.fail or (), known, "--fail")
     try:
-        res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=args.fail or ())
+        res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=fail)
     except LocationError as exc:  # the library speaks its API (at=...); here: --at
         raise GasnetError(exc.render(cli=True)) from None
     st = res.stats
@@ -208,7 +302,7 @@ def _cmd_burst(args) -> None:
             geometry=[res.outline],
             crs=net.edges.crs,
         ).to_crs("EPSG:4326")
-        with atomic_path(out.with_suffix(".area.geojson")) as tmp:
+        with atomic_path(out.with_suffix(".area.geojson"), setting="--out") as tmp:
             pyogrio.write_dataframe(area, tmp, driver="GeoJSON")
         print(
             f"  written: {out}, {out.with_suffix('.valves.csv')}, "
@@ -238,7 +332,15 @@ def _parser() -> argparse.ArgumentParser:
         "criticality", help="segments and the criticality of every segment and valve"
     ).set_defaults(func=_stage("criticality"))
     s = sub.add_parser("isolate", help="customers that lose gas when these valves close")
-    s.add_argument("--close", required=True, type=_ids, metavar="ID[,ID...]")
+    s.add_argument(
+        "--close",
+        required=True,
+        type=_ids,
+        action="append",
+        metavar="ID[,ID...]",
+        help="valves to close; may be repeated; an argument that is itself a valve id is "
+        "one id, even with a comma in it",
+    )
     s.add_argument("--out", metavar="F.csv", help="one row per customer losing gas")
     s.set_defaults(func=_cmd_isolate)
     s = sub.add_parser("burst", help="valves to close and customers affected by a burst")
@@ -246,7 +348,13 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--pipe", metavar="ID", help="the whole pipe is damaged")
     where.add_argument("--at", type=_xy, metavar="X,Y", help="the damaged point")
     s.add_argument("--crs", help="CRS of --at (default: the working CRS), e.g. EPSG:4326")
-    s.add_argument("--fail", type=_ids, metavar="ID[,ID...]", help="valves that fail to close")
+    s.add_argument(
+        "--fail",
+        type=_ids,
+        action="append",
+        metavar="ID[,ID...]",
+        help="valves that fail to close; may be repeated, like --close",
+    )
     s.add_argument(
         "--out", metavar="F.csv", help="customers affected; also F.valves.csv and F.area.geojson"
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._files import FileTooLarge, NotRegularFile, read_regular
 from .errors import ConfigError
 from .schema import LAYERS, value_labels_problem
 
@@ -17,6 +19,8 @@ _PROJECT = {"name", "crs"}
 _NETWORK = {"snap_tolerance_m", "customer_max_distance_m"}
 _OUTPUT = {"dir"}
 _LAYER = {"path", "id", "encoding", "crs", "fields", "x", "y", "layer"}
+#: A config is a few kilobytes; anything this large is the wrong file (a shapefile, a dump).
+MAX_CONFIG_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,13 @@ class Config:
 
     @property
     def gpkg(self) -> Path:
-        """The one-map GeoPackage."""
-        return self.gpkg_override or self.output_dir / "gasnet.gpkg"
+        """The one-map GeoPackage (a run's staging file while `gasnet run` works)."""
+        return self.gpkg_override or self.gpkg_target
+
+    @property
+    def gpkg_target(self) -> Path:
+        """The one-map GeoPackage itself, as messages name it."""
+        return self.output_dir / "gasnet.gpkg"
 
 
 def _unknown(keys, allowed, where, path) -> None:
@@ -86,9 +95,101 @@ def _crs(value, where: str, path: Path):
 
 def _number(table: dict, key: str, default: float, where: str, path: Path) -> float:
     value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{path}: {where}.{key} must be a number >= 0, got {_shown(value)}")
+    if not math.isfinite(value):
+        raise ConfigError(
+            f"{path}: {where}.{key} must be a number >= 0, got {value!r}: nan and inf are "
+            "not distances; give metres, e.g. 0.5"
+        )
+    if value < 0:
         raise ConfigError(f"{path}: {where}.{key} must be a number >= 0, got {value!r}")
     return float(value)
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _section(raw: dict, name: str, path: Path) -> dict:
+    """A top-level section; ``network = 5`` or ``layers = "x"`` is refused by name."""
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"{path}: {name} = {_shown(value)} is not a section; write [{name}] on a line of "
+            "its own with its keys below it (see README, 'Config')"
+        )
+    return value
+
+
+def _string(table: dict, key: str, where: str, path: Path, example: str) -> None:
+    if key in table and not isinstance(table[key], str):
+        raise ConfigError(
+            f"{path}: {where} {key} must be a string in quotes, e.g. {key} = {example}, "
+            f"got {_shown(table[key])}"
+        )
+
+
+def _read_text(path: Path) -> str:
+    """The config's text: a regular UTF-8 file (a UTF-8 byte-order mark is allowed)."""
+    try:
+        data = read_regular(path, MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found; pass --config FILE or create gasnet.toml "
+            "(see README, 'Config')"
+        ) from None
+    except NotRegularFile as exc:
+        raise ConfigError(
+            f"{path}: the config is {exc}, not a regular file; pass --config a gasnet.toml file"
+        ) from None
+    except FileTooLarge as exc:
+        raise ConfigError(
+            f"{path}: {exc.args[0]} bytes is far too large for a config file (is it the right "
+            "file?); pass --config the project's gasnet.toml"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot read the config file ({exc.strerror or exc}); check the path "
+            "and its permissions"
+        ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        try:
+            data.decode("gb18030")
+            guess, source = " (it looks like GBK)", "GBK"
+        except UnicodeDecodeError:
+            guess, source = "", "its encoding"
+        raise ConfigError(
+            f"{path}: not UTF-8 text{guess}: byte 0x{data[exc.start]:02x} on line {line}; "
+            f"TOML files must be UTF-8: save it as UTF-8 (e.g. iconv -f {source} -t UTF-8)"
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _check_output_dir(path: Path, out_dir: str, output_dir: Path, layers: dict) -> None:
+    """Outputs never go into an input's folder (or below it): raw data is only read."""
+    for srcs in layers.values():
+        for src in srcs:
+            where = src.path.resolve()
+            # The folder as written and where a symlinked input really lives: both are raw.
+            folders = dict.fromkeys((src.path.parent.resolve(), where.parent))
+            if output_dir == where or output_dir in folders:
+                raise ConfigError(
+                    f"{path}: [output] dir {out_dir!r} is the folder of input {src.path.name}; "
+                    'outputs must go elsewhere (e.g. dir = "data/processed") so raw data is '
+                    "never written"
+                )
+            folder = next((f for f in folders if output_dir.is_relative_to(f)), None)
+            if folder is not None:
+                raise ConfigError(
+                    f"{path}: [output] dir {out_dir!r} is inside {folder}, the folder of input "
+                    f"{src.path.name}; outputs must go beside the raw data, not into it "
+                    '(e.g. dir = "data/processed" next to data/raw) so raw data is never written'
+                )
 
 
 def read_config(path: str | Path = "gasnet.toml") -> Config:
@@ -100,17 +201,14 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
         The file is missing, is not valid TOML, or has unknown keys or wrong values.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            f"{path}: config file not found; pass --config FILE or create gasnet.toml "
-            "(see README, 'Config')"
-        )
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax at that line") from None
     _unknown(raw, _SECTIONS, "the top level", path)
+    for name in raw:  # in the file's order: the first wrong one is named
+        _section(raw, name, path)
     root = path.resolve().parent
     project = raw.get("project", {})
     network = raw.get("network", {})
@@ -118,6 +216,8 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
     _unknown(project, _PROJECT, "[project]", path)
     _unknown(network, _NETWORK, "[network]", path)
     _unknown(output, _OUTPUT, "[output]", path)
+    _string(project, "name", "[project]", path, '"Bazhong city gas network"')
+    _string(project, "crs", "[project]", path, '"EPSG:4545"')
     crs = project.get("crs")
     if not crs:
         raise ConfigError(
@@ -129,12 +229,25 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
             f"{path}: [project] crs {crs!r} is geographic; the working CRS must be projected "
             "in metres (e.g. EPSG:4545)"
         )
+    units = {a.unit_name for a in working.axis_info if a.unit_conversion_factor != 1.0}
+    if units or not working.axis_info:
+        unit = ", ".join(sorted(units)) or "no stated unit"
+        raise ConfigError(
+            f"{path}: [project] crs {crs!r} ({working.name}) measures in {unit}; the working "
+            "CRS must be projected in metres (tolerances and lengths are metres): use a metre "
+            "CRS of the area, e.g. EPSG:4545 or the UTM zone"
+        )
 
     layers: dict[str, list[LayerSource]] = {}
     for name, entry in raw.get("layers", {}).items():
         if name not in LAYERS:
             raise ConfigError(
                 f"{path}: unknown layer [layers.{name}]; valid layers are {', '.join(LAYERS)}"
+            )
+        if entry == []:
+            raise ConfigError(
+                f"{path}: layers.{name} is an empty list; give [layers.{name}] a path = ... "
+                "or remove it"
             )
         entries = entry if isinstance(entry, list) else [entry]
         sources = []
@@ -165,6 +278,12 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
             fields = dict(item.get("fields", {}))
             spec = LAYERS[name]
             _unknown(fields, spec.fields, f"[layers.{name}.fields]", path)
+            for canon, src in fields.items():
+                if not isinstance(src, str):
+                    raise ConfigError(
+                        f"{path}: [layers.{name}.fields] {canon} must be the source field's "
+                        f'name in quotes, e.g. {canon} = "FIELD", got {_shown(src)}'
+                    )
             sources.append(
                 LayerSource(
                     layer=name,
@@ -186,28 +305,21 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
             + ", ".join(f"[layers.{m}] path = ..." for m in missing)
         )
     values = raw.get("values", {})
-    for key in values:
+    for key, mapping in values.items():
         layer, _, fld = key.partition(".")
         if layer not in LAYERS or fld not in LAYERS[layer].fields:
             raise ConfigError(
                 f'{path}: [values."{key}"] names no canonical field; use '
                 '"layer.field", e.g. [values."pipes.pressure_class"]'
             )
-        problem = value_labels_problem(layer, fld, values[key])
+        problem = value_labels_problem(layer, fld, mapping)
         if problem:
             raise ConfigError(f'{path}: [values."{key}"] {problem}')
     out_dir = output.get("dir", "data/processed")
     if not isinstance(out_dir, str):
         raise ConfigError(f'{path}: [output] dir must be a string, e.g. dir = "data/processed"')
     output_dir = (root / out_dir).resolve()
-    for srcs in layers.values():
-        for src in srcs:
-            if src.path.resolve().parent == output_dir or src.path.resolve() == output_dir:
-                raise ConfigError(
-                    f"{path}: [output] dir {out_dir!r} is the folder of input {src.path.name}; "
-                    'outputs must go elsewhere (e.g. dir = "data/processed") so raw data is '
-                    "never written"
-                )
+    _check_output_dir(path, out_dir, output_dir, layers)
     return Config(
         path=path,
         text=text,

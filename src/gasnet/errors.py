@@ -10,6 +10,7 @@ __all__ = [
     "InputError",
     "LocationError",
     "OffNetworkError",
+    "OutputError",
     "StageOrderError",
     "UnknownAssetError",
     "ValidationError",
@@ -26,6 +27,15 @@ class ConfigError(GasnetError, ValueError):
 
 class InputError(GasnetError, ValueError):
     """An input file is missing or unreadable, or a layer cannot be used as configured."""
+
+
+class OutputError(InputError):
+    """An output cannot be written (disk full, read-only, a folder in the way), or the one-map
+    GeoPackage cannot be read back (damaged, truncated, not a file).
+
+    A subclass of :class:`InputError` because write failures were reported as ``InputError``
+    before this class existed; catching ``InputError`` still catches them.
+    """
 
 
 class ValidationError(GasnetError, ValueError):

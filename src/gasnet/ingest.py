@@ -19,6 +19,7 @@ import pyogrio
 import shapely
 
 from . import _progress
+from ._files import not_regular
 from .config import Config, LayerSource
 from .schema import (
     CRITICAL_KINDS,
@@ -49,6 +50,21 @@ def input_files(source: LayerSource) -> list[Path]:
             if p.stem == path.stem and p.suffix.lower() in {".shp", ".shx", ".dbf", ".prj", ".cpg"}
         )
     return [path] if path.exists() else []
+
+
+#: Files GDAL may open beside a shapefile (its parts, its encoding, spatial indexes).
+_SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj"}
+
+
+def _files_read(path: Path) -> list[Path]:
+    """Every file a reader may open for ``path``: a shapefile's parts, SQLite's side files."""
+    if path.suffix.lower() == ".shp":
+        return [path] + [
+            path.with_suffix(ext)
+            for ext in sorted(_SHAPEFILE_PARTS | {e.upper() for e in _SHAPEFILE_PARTS})
+            if ext != path.suffix
+        ]
+    return [path, *(Path(f"{path}{s}") for s in ("-journal", "-wal", "-shm"))]
 
 
 def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
@@ -169,6 +185,19 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
             source.layer,
             "file not found",
             f"check path = ... in [layers.{source.layer}] (relative to the config file)",
+            label=source.label,
+        )
+        return None
+    odd = [(f, what) for f in _files_read(source.path) if (what := not_regular(f))]
+    if odd:
+        f, what = odd[0]
+        report.add(
+            "not_a_file",
+            "error",
+            source.layer,
+            f"{f.name} is {what}, not a regular file (reading it would wait or never end)",
+            f"point path = ... in [layers.{source.layer}] at a regular file (copy the data "
+            "into one first)",
             label=source.label,
         )
         return None
@@ -494,6 +523,72 @@ def _blank_bad_coordinates(
     )
 
 
+def check_id_text(layers: dict[str, gpd.GeoDataFrame], report: Report) -> None:
+    """Warn, per feature, about ids that the command line or the output tables cannot keep apart.
+
+    - a valve id holding ``,``: ``--close A,B`` reads two ids (a whole argument that is a
+      known id is taken as one, see the README);
+    - an id holding ``;``: the separator of id lists in the outputs (``segments.valve_ids``,
+      ``source_ids``, the burst area's ``damaged``);
+    - ids that differ only in upper / lower case: tools that ignore case (spreadsheets,
+      joins in QGIS or a database, Windows file names) take them for one.
+    """
+    for name, gdf in layers.items():
+        if not gdf.empty and LAYERS[name].id_field in gdf:
+            _check_layer_id_text(name, gdf, report)
+
+
+def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> None:
+    ids = gdf[LAYERS[name].id_field]
+    text = ids.where(ids.notna(), "").astype(str)
+    files = gdf["source_file"] if "source_file" in gdf else pd.Series("", index=gdf.index)
+    label = f"{name} ({', '.join(sorted(set(files.dropna().astype(str))))})"
+
+    def warn(check, mask, message, fix, details=None):
+        if mask.any():
+            report.add(
+                check,
+                "warning",
+                name,
+                message,
+                fix,
+                ids=ids[mask],
+                geometries=geoms(gdf.loc[mask]),
+                label=label,
+                details=details,
+            )
+
+    if name == "valves":
+        warn(
+            "id_with_comma",
+            text.str.contains(",", regex=False).to_numpy(),
+            "valve id holds a comma, which --close and --fail read as a list separator",
+            "give it as one whole argument (--close 'A,B' takes a known id whole; "
+            "--close may be repeated), or rename the valve",
+        )
+    warn(
+        "id_with_semicolon",
+        text.str.contains(";", regex=False).to_numpy(),
+        "id holds ';', the separator of id lists in the outputs (segments.valve_ids, "
+        "source_ids), which then cannot be split back",
+        "rename the feature without ';'",
+    )
+    distinct = pd.DataFrame({"id": text, "key": text.str.casefold()})[text != ""]
+    clash = distinct.drop_duplicates().groupby("key")["id"].agg(list)
+    clash = clash[clash.map(len) > 1]
+    if len(clash):
+        others = {i: g for g in clash for i in g}
+        mask = text.isin(others).to_numpy()
+        warn(
+            "id_case_only",
+            mask,
+            "ids differ only in upper / lower case; spreadsheets, joins and Windows file "
+            "names take them for one",
+            "make the ids differ by more than case",
+            details=["also " + ", ".join(repr(o) for o in others[i] if o != i) for i in text[mask]],
+        )
+
+
 def _empty_layer(name: str, crs: str) -> gpd.GeoDataFrame:
     spec = LAYERS[name]
     return gpd.GeoDataFrame(
@@ -540,5 +635,6 @@ def load_layers(
         else:
             layers[name] = _empty_layer(name, config.crs)
     layers = validate_layers(layers, report, id_fields)
+    check_id_text(layers, report)
     log.info("Loaded %s.", ", ".join(f"{len(g)} {n}" for n, g in layers.items()))
     return layers, report

@@ -213,8 +213,22 @@ _LAYERS = (
 )
 
 
+#: Columns the incident answers rely on, checked when loading (a hand-edited or foreign file).
+_NEEDED = {
+    "nodes": ("node_id", "kind", "asset_id"),
+    "edges": ("edge_id", "pipe_id", "u", "v", "length_m", "status"),
+    "valves": ("valve_id", "node_id", "normally", "operable"),
+    "customers": ("customer_id", "node_id", "name", "kind", "critical", "households"),
+    "pipes": ("pipe_id",),
+}
+
+
 def load(config: str | Path | Config = "gasnet.toml") -> Network:
     """Load the built network from the config's GeoPackage (run ``gasnet run`` first).
+
+    Raises :class:`~gasnet.errors.StageOrderError` when a stage has not run yet, and
+    :class:`~gasnet.errors.OutputError` when the GeoPackage is damaged (rerun ``gasnet run``).
+    Whether the raw data changed since is :func:`gasnet.pipeline.changed_inputs`.
 
     Examples
     --------
@@ -229,6 +243,13 @@ def load(config: str | Path | Config = "gasnet.toml") -> Network:
         )
         for name in _LAYERS
     }
+    for name, columns in _NEEDED.items():
+        missing = [c for c in columns if c not in layers[name].columns]
+        if missing:
+            raise store.damaged(path, f"layer {name} lacks {', '.join(missing)}")
     meta = store.read_metadata(path)
-    attrs = json.loads(meta.get("graph_attrs", "{}"))
-    return Network(layers, config, attrs)
+    try:
+        attrs = json.loads(meta.get("graph_attrs", "{}"))
+    except (TypeError, ValueError):
+        raise store.damaged(path, "run_metadata graph_attrs is not JSON") from None
+    return Network(layers, config, attrs if isinstance(attrs, dict) else {})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -15,7 +18,16 @@ from .ingest import input_files, load_layers
 from .schema import LAYERS
 from .validate import Report
 
-__all__ = ["StageResult", "build", "criticality", "ingest", "run", "validate"]
+__all__ = [
+    "StageResult",
+    "build",
+    "changed_inputs",
+    "criticality",
+    "ingest",
+    "run",
+    "stale_warning",
+    "validate",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +67,12 @@ def ingest(config: Config) -> StageResult:
     out = dict(layers)
     out["quality_issues"] = report.to_frame()
     store.write_layers(
-        config.gpkg, out, fresh=True, stage="ingest", metadata=store.input_metadata(config, files)
+        config.gpkg,
+        out,
+        fresh=True,
+        stage="ingest",
+        metadata=store.input_metadata(config, files),
+        shown=config.gpkg_target,
     )
     log.info("Ingested %d layers into %s.", len(layers), config.gpkg)
     return StageResult("ingest", {n: len(g) for n, g in layers.items()}, report, config.gpkg)
@@ -96,7 +113,11 @@ def build(config: Config) -> StageResult:
         pd.concat([issues, built], ignore_index=True), geometry="geometry", crs=config.crs
     )
     store.write_layers(
-        config.gpkg, out, stage="build", metadata={"graph_attrs": json.dumps(net.graph_attrs)}
+        config.gpkg,
+        out,
+        stage="build",
+        metadata={"graph_attrs": json.dumps(net.graph_attrs)},
+        shown=config.gpkg_target,
     )
     counts = {
         "nodes": len(net.nodes),
@@ -123,6 +144,7 @@ def criticality(config: Config) -> StageResult:
         config.gpkg,
         {"segments": segs, "valve_criticality": valves, "customers": cust},
         stage="criticality",
+        shown=config.gpkg_target,
     )
     result = StageResult(
         "criticality",
@@ -144,9 +166,72 @@ def run(config: Config):
 
     from .store import atomic_path
 
-    with atomic_path(config.gpkg) as staging:
+    setting = "[output] dir in the config"
+    with atomic_path(config.gpkg, setting=setting, translate=False) as staging:
         staged = dataclasses.replace(config, gpkg_override=staging)
         for stage in (ingest, build, criticality):
             result = stage(staged)
             result.path = config.gpkg
             yield result
+
+
+def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[str]:
+    """Inputs (and the config) that changed since ingest wrote the GeoPackage's metadata.
+
+    Compares each input recorded in ``run_metadata`` (``input:<relpath>`` -> sha256) with the
+    file now, plus the files the config names now and the config's text. Cheap on big
+    inputs: a file whose size and modification time equal those recorded at ingest
+    (``inputstat:<relpath>``) is taken as unchanged without reading it; otherwise it is
+    hashed. (So an edit that keeps both size and time is not seen; a GeoPackage written
+    before ``inputstat`` existed has every input hashed.) Returns readable names, e.g.
+    ``raw/pipes.dbf``, ``raw/x.shp (removed)``, ``gasnet.toml (config)``; ``[]`` when the
+    GeoPackage has no record of its inputs.
+    """
+    if meta is None:
+        meta = store.read_metadata(config.gpkg, missing_ok=True)
+    recorded = {k[6:]: v for k, v in meta.items() if k.startswith("input:")}
+    if not recorded:
+        return []
+    root = config.path.resolve().parent
+    now = {
+        store.relative_input(config, f)
+        for srcs in config.layers.values()
+        for s in srcs
+        for f in input_files(s)
+    }
+    changed = []
+    for rel in sorted(set(recorded) | now):
+        if rel not in recorded:
+            changed.append(f"{rel} (new)")
+            continue
+        path = Path(rel) if os.path.isabs(rel) else root / rel
+        try:
+            st = os.stat(path)
+        except OSError:
+            changed.append(f"{rel} (removed)")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            changed.append(f"{rel} (not a regular file)")
+            continue
+        if meta.get(f"inputstat:{rel}") == f"{st.st_size}:{st.st_mtime_ns}":
+            continue
+        try:
+            if store.sha256(path) != recorded[rel]:
+                changed.append(rel)
+        except OSError:
+            changed.append(f"{rel} (unreadable)")
+    if "config_toml" in meta and meta["config_toml"] != config.text:
+        changed.append(f"{config.path.name} (config)")
+    return changed
+
+
+def stale_warning(config: Config, meta: dict[str, str] | None = None) -> str | None:
+    """One line for stderr when the GeoPackage is older than its inputs; else ``None``."""
+    changed = changed_inputs(config, meta)
+    if not changed:
+        return None
+    shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
+    return (
+        f"warning: {shown} changed since {config.gpkg} was built, so these answers come "
+        "from the old data; run `gasnet run` to rebuild it"
+    )

@@ -577,16 +577,19 @@ language = "zh"
 def write_sample(
     out: str | Path, n_pipes: int = DEFAULT_PIPES, seed: int = 7, with_config: bool = True
 ) -> dict[str, int]:
-    """Generate and write a sample into ``out`` (shapefiles, CSV, GeoJSON, gasnet.toml).
+    """Generate and write a sample into ``out``: ``out/raw/`` (shapefiles, CSV, GeoJSON)
+    and ``out/gasnet.toml``, whose outputs go to ``out/processed/`` (never into the raw
+    data's folder: the config refuses that).
 
     Returns the feature count of each layer. Files are written to a temporary folder inside
-    ``out`` and moved into place at the end.
+    ``out/raw`` and moved into place at the end.
     """
     import pyogrio
 
     from .store import atomic_path
 
-    out = Path(out)
+    root = Path(out)
+    out = root / "raw"
     out.mkdir(parents=True, exist_ok=True)
     sample = generate_sample(n_pipes, seed)
     _progress.step(f"sample: writing {len(sample.pipes)} pipes to {out}")
@@ -608,7 +611,7 @@ def write_sample(
     with atomic_path(out / "hazard_areas.geojson") as tmp:
         pyogrio.write_dataframe(sample.hazard_areas, tmp, driver="GeoJSON", layer="hazard_areas")
     if with_config:
-        (out / "gasnet.toml").write_text(sample_config(".", "processed"), encoding="utf-8")
+        (root / "gasnet.toml").write_text(sample_config("raw", "processed"), encoding="utf-8")
     counts = {
         n: len(getattr(sample, n))
         for n in ("pipes", "valves", "sources", "regulators", "customers")
