@@ -60,7 +60,8 @@ bench: install
 	$(PY) bench/run.py
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench tools
+	$(VENV)/bin/ruff format --check src tests bench tools
 
 clean:
 	rm -rf data/processed/gasnet.gpkg data/processed/maps data/processed/*.csv bench/out
