@@ -1,7 +1,7 @@
 """Isolation engine benchmark (issue 4), gasnet against WNTR in the same run.
 
-    python bench/engine.py                      # the default table (see main)
-    python bench/engine.py --one 16000 --wntr   # one size, JSON
+    python bench/engine.py                      # both shapes: WNTR at 1.6k, 16k; 100k, 1M
+    python bench/engine.py --one 16000 --wntr   # one size, JSON (--shape grid: bench/grid.py)
 
 "engine" is the whole-network criticality from the built network (node / edge tables) to
 every result: zones, segments, the dominator tree, the loss of every segment and the
@@ -25,14 +25,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import itertools
 
 from common import in_subprocess, peak_rss_mib, sample_dir
+from grid import grid_dir
 
 
-def _network(pipes: int):
+def _network(pipes: int, shape: str = "sample"):
     from gasnet.config import read_config
     from gasnet.ingest import load_layers
     from gasnet.network import build_network
 
-    config = read_config(sample_dir(pipes) / "gasnet.toml")
+    folder = grid_dir(pipes) if shape == "grid" else sample_dir(pipes)
+    config = read_config(folder / "gasnet.toml")
     layers, _ = load_layers(config)
     net, _ = build_network(
         layers,
@@ -70,12 +72,13 @@ def _wntr(net) -> dict:
     }
 
 
-def one(pipes: int, wntr: bool, bursts: int) -> dict:
+def one(pipes: int, wntr: bool, bursts: int, shape: str = "sample") -> dict:
     from gasnet.isolation import FlowGraph, IsolationEngine, customer_weights, segment_table
     from gasnet.network import closed_valve_nodes
 
-    net = _network(pipes)
+    net = _network(pipes, shape)
     res = {
+        "shape": shape,
         "pipes": len(net.pipes),
         "edges": len(net.edges),
         "valves": len(net.valves),
@@ -124,57 +127,62 @@ def one(pipes: int, wntr: bool, bursts: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--one", type=int)
+    ap.add_argument("--shape", choices=("sample", "grid"), default="sample")
     ap.add_argument("--wntr", action="store_true")
     ap.add_argument("--bursts", type=int, default=0)
     ap.add_argument("--wntr-sizes", default="1600,16000")
     ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--shapes", default="sample,grid")
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, args.wntr, args.bursts)))
+        print(json.dumps(one(args.one, args.wntr, args.bursts, args.shape)))
         return
     rows = []
-    for n in [int(s) for s in args.wntr_sizes.split(",") if s]:
-        sample_dir(n)
-        rows.append(in_subprocess(Path(__file__), "--one", n, "--wntr"))
-    for n in [int(s) for s in args.sizes.split(",") if s]:
-        sample_dir(n)
-        rows.append(
-            in_subprocess(Path(__file__), "--one", n, "--bursts", 30 if n <= 200_000 else 0)
-        )
+    for shape in args.shapes.split(","):
+        for n in [int(s) for s in args.wntr_sizes.split(",") if s]:
+            rows.append(in_subprocess(Path(__file__), "--one", n, "--shape", shape, "--wntr"))
+        for n in [int(s) for s in args.sizes.split(",") if s]:
+            bursts = 30 if n <= 200_000 else 0
+            rows.append(
+                in_subprocess(Path(__file__), "--one", n, "--shape", shape, "--bursts", bursts)
+            )
     print(
-        f"{'pipes':>9} {'edges':>9} {'valves':>7} {'segments':>9} {'engine s':>9} "
+        f"{'shape':>6} {'pipes':>9} {'edges':>9} {'valves':>7} {'segments':>9} {'engine s':>9} "
         f"{'+tables s':>9} {'peak MiB':>9} {'WNTR s':>8} {'WNTR/gasnet':>12}"
     )
     for r in rows:
         w = f"{r['wntr_s']:>8.1f} {r['wntr_s'] / r['engine_s']:>11.0f}x" if "wntr_s" in r else ""
         print(
-            f"{r['pipes']:>9} {r['edges']:>9} {r['valves']:>7} {r['segments']:>9} "
-            f"{r['engine_s']:>9.2f} {r['tables_s']:>9.2f} {r['peak_mib']:>9.0f} {w}"
+            f"{r['shape']:>6} {r['pipes']:>9} {r['edges']:>9} {r['valves']:>7} "
+            f"{r['segments']:>9} {r['engine_s']:>9.2f} {r['tables_s']:>9.2f} "
+            f"{r['peak_mib']:>9.0f} {w}"
         )
-    ws = [r for r in rows if "wntr_s" in r]
-    for a, b in itertools.pairwise(ws):
-        print(
-            f"scaling {a['pipes']} -> {b['pipes']} pipes ({b['pipes'] / a['pipes']:.1f}x data): "
-            f"gasnet {b['engine_s'] / a['engine_s']:.1f}x time, WNTR "
-            f"{b['wntr_s'] / a['wntr_s']:.1f}x time"
-        )
-    gs = [r for r in rows if "wntr_s" not in r]
-    for a, b in itertools.pairwise(gs):
-        print(
-            f"scaling {a['pipes']} -> {b['pipes']} pipes ({b['pipes'] / a['pipes']:.1f}x data): "
-            f"gasnet engine {b['engine_s'] / a['engine_s']:.1f}x time"
-        )
-    for r in rows:
-        if "burst_median_ms" in r:
+    for shape in args.shapes.split(","):
+        mine = [r for r in rows if r["shape"] == shape]
+        ws = [r for r in mine if "wntr_s" in r]
+        for a, b in itertools.pairwise(ws):
             print(
-                f"burst on {r['pipes']} pipes ({r['bursts']} random pipes): median "
-                f"{r['burst_median_ms']:.0f} ms, p90 {r['burst_p90_ms']:.0f} ms, max "
-                f"{r['burst_max_ms']:.0f} ms"
+                f"{shape}: {a['pipes']} -> {b['pipes']} pipes ({b['pipes'] / a['pipes']:.1f}x "
+                f"data): gasnet {b['engine_s'] / a['engine_s']:.1f}x time, WNTR "
+                f"{b['wntr_s'] / a['wntr_s']:.1f}x time"
             )
-    print(
-        "segment counts agree with WNTR where both ran: "
-        + ", ".join(f"{r['pipes']}: gasnet {r['segments']} / WNTR {r['wntr_segments']}" for r in ws)
-    )
+        gs = [r for r in mine if "wntr_s" not in r]
+        for a, b in itertools.pairwise(gs):
+            print(
+                f"{shape}: {a['pipes']} -> {b['pipes']} pipes ({b['pipes'] / a['pipes']:.1f}x "
+                f"data): gasnet engine {b['engine_s'] / a['engine_s']:.1f}x time"
+            )
+        for r in mine:
+            if "burst_median_ms" in r:
+                print(
+                    f"{shape}: burst on {r['pipes']} pipes ({r['bursts']} random pipes): "
+                    f"median {r['burst_median_ms']:.0f} ms, p90 {r['burst_p90_ms']:.0f} ms, "
+                    f"max {r['burst_max_ms']:.0f} ms"
+                )
+        print(
+            f"{shape}: segment counts agree with WNTR where both ran: "
+            + ", ".join(f"{r['pipes']}: {r['segments']} / {r['wntr_segments']}" for r in ws)
+        )
 
 
 if __name__ == "__main__":

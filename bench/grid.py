@@ -1,0 +1,102 @@
+"""A second network shape for the benchmarks: a looped street grid valved at the pipe ends.
+
+Many utilities valve their medium-pressure mains this way (WNTR calls it the "strategic"
+valve layer): an n x n grid of 100 m streets, each street a pipe, a valve 5 m from each end
+with probability 0.75, one customer per street, a city gate at two opposite corners. Unlike
+the bundled sample (tree-like blocks behind branch valves), every segment here is a short
+street in a mesh, so the dominator tree is deep and most valves join two segments that lie
+on a loop.
+
+    python bench/grid.py 16000      # writes (once) bench/out/grid-p16000-s7/, prints its path
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "out"
+
+CONFIG = """[project]
+name = "street grid, {n} x {n}"
+crs = "EPSG:4545"
+[output]
+dir = "processed"
+[layers.pipes]
+path = "raw/pipes.shp"
+[layers.valves]
+path = "raw/valves.shp"
+[layers.sources]
+path = "raw/sources.shp"
+[layers.customers]
+path = "raw/customers.shp"
+"""
+
+
+def write_grid(out: Path, pipes: int, seed: int = 7) -> Path:
+    """Write a grid of about ``pipes`` pipes into ``out`` (raw/ and gasnet.toml)."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    n = max(3, round(1 + math.sqrt(pipes / 2)))  # 2 n (n - 1) streets
+    x0, y0, d = 380_000.0, 3_526_000.0, 100.0
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    i, j = i.ravel(), j.ravel()
+    a = np.concatenate([np.column_stack([i, j])[i < n - 1], np.column_stack([i, j])[j < n - 1]])
+    b = a + np.concatenate(
+        [np.tile([1, 0], ((i < n - 1).sum(), 1)), np.tile([0, 1], ((j < n - 1).sum(), 1))]
+    )
+    pa, pb = np.array([x0, y0]) + a * d, np.array([x0, y0]) + b * d
+    m = len(pa)
+    ids = [f"P{k + 1}" for k in range(m)]
+    lines = shapely.linestrings(np.stack([pa, pb], axis=1))
+    # A valve 5 m from each end (three in four ends), a customer beside each street's middle.
+    ends = np.concatenate([pa + (pb - pa) * 0.05, pa + (pb - pa) * 0.95])
+    ends = ends[rng.random(len(ends)) < 0.75]
+    mid = (pa + pb) / 2 + 6.0
+    kind = np.where(rng.random(m) < 0.01, "hospital", "residential")
+    raw = out / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    crs = "EPSG:4545"
+    frames = {
+        "pipes": gpd.GeoDataFrame(
+            {"id": ids, "pressure_c": "MP-A", "diameter_m": 160.0}, geometry=lines, crs=crs
+        ),
+        "valves": gpd.GeoDataFrame(
+            {"id": [f"V{k + 1}" for k in range(len(ends))]}, geometry=shapely.points(ends), crs=crs
+        ),
+        "sources": gpd.GeoDataFrame(
+            {"id": ["S1", "S2"], "name": ["gate SW", "gate NE"]},
+            geometry=shapely.points([[x0, y0], [x0 + (n - 1) * d, y0 + (n - 1) * d]]),
+            crs=crs,
+        ),
+        "customers": gpd.GeoDataFrame(
+            {
+                "id": [f"C{k + 1}" for k in range(m)],
+                "kind": kind,
+                "households": rng.integers(1, 80, m),
+            },
+            geometry=shapely.points(mid),
+            crs=crs,
+        ),
+    }
+    for name, gdf in frames.items():
+        gdf.to_file(raw / f"{name}.shp", engine="pyogrio", encoding="UTF-8")
+    (out / "gasnet.toml").write_text(CONFIG.format(n=n), encoding="utf-8")
+    return out
+
+
+def grid_dir(pipes: int, seed: int = 7) -> Path:
+    """The grid of about ``pipes`` pipes, written once and cached in bench/out."""
+    d = OUT / f"grid-p{pipes}-s{seed}"
+    if not (d / "gasnet.toml").exists():
+        write_grid(d, pipes, seed)
+    return d
+
+
+if __name__ == "__main__":
+    print(grid_dir(int(sys.argv[1])))
