@@ -342,8 +342,8 @@ def test_valve_on_a_drawn_end_away_from_the_snapped_node():
 
 def test_customer_abreast_of_a_valve():
     # Regression (found on GasLib-4197, two assets on one spot): C projects onto A exactly at
-    # V (x=50). Expected: 0-50 (end..V), a zero-length edge V..C, 50-100 (C..end); C hangs
-    # behind V in the drawn direction, and nothing crashes.
+    # V (x=50). Expected: 0-50 (end..C), a zero-length edge C..V, 50-100 (V..end); C is put
+    # on V's western side by convention (issue 7) and reported, and nothing crashes.
     topo, _ = build(
         pipes=[("A", [(0, 0), (100, 0)])], valves=[("V", (50, 0))], customers=[("C", (50, 10))]
     )
@@ -352,3 +352,92 @@ def test_customer_abreast_of_a_valve():
         ("A", ("customer", "valve"), 0.0),
         ("A", ("end", "valve"), 50.0),
     ]
+
+
+def _side_of_valve(topo, customer, valve):
+    """The end node's x (local metres) that the customer reaches without passing the valve."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_edges_from(zip(topo.edges["u"], topo.edges["v"], strict=True))
+    g.remove_node(node_of(topo, valve))
+    c = int(topo.customers.set_index("customer_id").loc[customer, "node_id"])
+    ends = topo.nodes.loc[list(nx.node_connected_component(g, c))]
+    ends = ends[ends["kind"] == "end"]
+    return sorted(round(p.x - 380_000.0) for p in ends.geometry)
+
+
+@pytest.mark.parametrize("drawn", [[(0, 0), (100, 0)], [(100, 0), (0, 0)]])
+def test_a_customer_exactly_at_a_valve_is_on_the_same_side_whichever_way_the_pipe_is_drawn(
+    drawn,
+):
+    # S (0,0) ====== V + C (50,0) ====== (100,0). C projects exactly onto V: its side is a
+    # convention, the western one (issue 7: it used to follow the drawing direction), and
+    # the customer is reported so someone checks it.
+    topo, report = build(pipes=[("A", drawn)], valves=[("V", (50, 0))], customers=[("C", (50, 0))])
+    assert _side_of_valve(topo, "C", "V") == [0]
+    assert "customer_at_valve" in checks(report)
+
+
+def test_customers_closer_than_the_tolerance_never_share_a_node_across_a_valve():
+    # S (0,0) ===== C0 .. C9 at x = 40.0, 40.4, ..., 43.6 (3 m off the pipe) ===== (100,0),
+    # V at x = 42.1. Each customer within 0.5 m of the previous one used to chain all ten
+    # into one node at x = 40, west of V (issue 7). Expected: C0..C5 (x <= 42.0) on V's
+    # west side, C6..C9 on its east side; a node holds customers within 0.5 m of its first.
+    cust = [(f"C{i}", (40 + 0.4 * i, 3.0)) for i in range(10)]
+    topo, report = build(
+        pipes=[("A", [(0, 0), (100, 0)])], valves=[("V", (42.1, 0))], customers=cust
+    )
+    sides = {c: _side_of_valve(topo, c, "V") for c, _ in cust}
+    assert [c for c, side in sides.items() if side == [0]] == [f"C{i}" for i in range(6)]
+    assert [c for c, side in sides.items() if side == [100]] == [f"C{i}" for i in range(6, 10)]
+    nodes = topo.customers.set_index("customer_id")["node_id"]
+    assert nodes["C0"] == nodes["C1"] and nodes["C1"] != nodes["C2"]  # 0.4 m, then 0.8 m
+    assert "customer_at_valve" not in checks(report)
+
+
+@pytest.mark.parametrize("drawn", [[(0, 0), (100, 0)], [(100, 0), (0, 0)]])
+def test_a_station_drawn_on_a_valve_inside_a_pipe_takes_the_point_and_is_reported(drawn):
+    # (0,0) ====== S + V (50,0) ====== (100,0): a station and its outlet valve digitised on
+    # one spot. Within the tolerance they are one point, as at a node: the station takes it,
+    # the valve is reported (asset_conflict) -- whichever way the pipe is drawn (the station
+    # used to land on the start side of the valve).
+    topo, report = build(pipes=[("A", drawn)], valves=[("V", (50, 0))], sources=[("S", (50.3, 0))])
+    assert "asset_conflict" in checks(report)
+    kinds = topo.nodes.set_index("asset_id")["kind"]
+    assert kinds.get("S") == "source" and "V" not in kinds.index
+
+
+def test_a_valve_on_a_pipe_drawn_twice_closes_both_copies():
+    # S (0,0) -P1- J (100,0) =P2= and =P2dup= (the same line, digitised twice) to (200,0),
+    # V at (150,0), customer C at (180,5). Closing V must cut C off: the valve blocks every
+    # pipe drawn through it (issue 7: it used to split only P2, and P2dup bypassed it).
+    from gasnet.network import build_network
+
+    layers = canonical(
+        pipes=[
+            ("P1", [(0, 0), (100, 0)]),
+            ("P2", [(100, 0), (200, 0)]),
+            ("P2dup", [(100, 0), (200, 0)]),
+        ],
+        valves=[("V", (150, 0))],
+        sources=[("S", (0, 0))],
+        customers=[("C", (180, 5))],
+    )
+    net, report = build_network(layers)
+    assert sorted(net.isolate(["V"])["customer_id"]) == ["C"]
+    assert {"duplicate_pipe"} <= set(checks(report))
+
+
+def test_a_valve_where_two_pipes_cross_is_put_on_one_of_them_and_reported():
+    # P1 (0,0)-(100,0) and P2 (50,-50)-(50,50) cross at (50,0) without a junction; V is
+    # drawn on the crossing. Crossing pipes pass at different depths: the valve goes on one
+    # pipe only (the pipes stay unconnected) and is reported.
+    topo, report = build(
+        pipes=[("P1", [(0, 0), (100, 0)]), ("P2", [(50, -50), (50, 50)])],
+        valves=[("V", (50, 0))],
+    )
+    v = node_of(topo, "V")
+    at_v = topo.edges[(topo.edges["u"] == v) | (topo.edges["v"] == v)]
+    assert at_v["pipe_id"].nunique() == 1
+    assert "asset_at_crossing" in checks(report)

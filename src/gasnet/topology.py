@@ -272,6 +272,73 @@ def _cut_parts(coords, vidx, start_node, end_node, cut_part, cut_s, cut_node, no
     return piece_part, u, v, lines, shapely.length(lines)
 
 
+def _drawn_west_first(lines) -> np.ndarray:
+    """Per line: is its first point west of its last (south of it, on a tie)?"""
+    c0 = shapely.get_coordinates(shapely.get_point(lines, 0))
+    c1 = shapely.get_coordinates(shapely.get_point(lines, -1))
+    return (c0[:, 0] < c1[:, 0]) | ((c0[:, 0] == c1[:, 0]) & (c0[:, 1] <= c1[:, 1]))
+
+
+def _runs_within(part: np.ndarray, s: np.ndarray, tol: float) -> np.ndarray:
+    """Group ids for points at positions ``s`` along parts ``part``: a group starts at its
+    first point (in order along the part) and takes the points within ``tol`` of it.
+    Returns the group of each point, numbered in (part, s) order; the input must be sorted
+    by (part, s) — callers pass it so."""
+    group = np.zeros(len(s), np.int64)
+    g, start_p, start_s = -1, None, 0.0
+    for k, (p, x) in enumerate(zip(part.tolist(), s.tolist(), strict=True)):
+        if p != start_p or x - start_s > tol:
+            g, start_p, start_s = g + 1, p, x
+        group[k] = g
+    return group
+
+
+def _duplicate_cuts(tree, parts, gp, gs, xy, nodes, a, rows, report) -> np.ndarray:
+    """Cuts that put an asset node on every pipe part drawn through it.
+
+    A valve on a pipe digitised twice must block both copies (closing it blocks every pipe
+    at it); a pipe that merely crosses the other at the valve is left alone (it passes at
+    another depth) and the valve is reported, placed on its nearest pipe.
+    """
+    if not len(gp):
+        return np.empty((0, 3))
+    pts = shapely.points(xy)
+    gi, pk = tree.query(pts, predicate="dwithin", distance=1e-6)
+    other = pk != gp[gi]
+    gi, pk = gi[other], pk[other]
+    if not len(gi):
+        return np.empty((0, 3))
+    sk = shapely.line_locate_point(parts[pk], pts[gi])
+
+    def direction(lines, at):
+        length = shapely.length(lines)
+        d = np.minimum(0.5, length / 4)
+        p0 = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(at - d, 0)))
+        p1 = shapely.get_coordinates(
+            shapely.line_interpolate_point(lines, np.minimum(at + d, length))
+        )
+        v = p1 - p0
+        return v / np.maximum(np.hypot(*v.T), 1e-12)[:, None]
+
+    cos = np.abs((direction(parts[gp[gi]], gs[gi]) * direction(parts[pk], sk)).sum(1))
+    dup = cos > 0.999
+    cross = ~dup
+    for layer, _, kind in _ASSETS:
+        mine = cross & (a["layer"].to_numpy(object)[rows[gi]] == layer)
+        if mine.any():
+            report.add(
+                "asset_at_crossing",
+                "warning",
+                layer,
+                f"{kind} drawn where two pipes cross without a junction: it is put on one of "
+                "them only (crossing pipes pass at different depths)",
+                "move it onto the pipe it belongs to, or add the junction if the pipes meet",
+                ids=a["asset_id"].to_numpy(object)[rows[gi[mine]]],
+                geometries=pts[gi[mine]],
+            )
+    return np.column_stack([pk[dup], sk[dup], nodes[gi[dup]]]).astype(float).reshape(-1, 3)
+
+
 def _place_assets(layers, tree, parts, node_xy, tol, report):
     """Valves, sources, regulators: at a node, on a part (a cut), or reported off the network.
 
@@ -310,10 +377,21 @@ def _place_assets(layers, tree, parts, node_xy, tol, report):
     on_part = ~at_node & (part_of >= 0)
     pj = part_of[on_part]
     s = shapely.line_locate_point(parts[pj], pts[on_part])
-    new_ids = len(node_xy) + np.arange(len(pj))
-    node[idx[on_part]] = new_ids
-    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(parts[pj], s))
-    cut = np.column_stack([pj, s, new_ids]).astype(float).reshape(-1, 3)
+    # Assets closer than the tolerance along one pipe are one point, as at a node: one node
+    # (the clash rule below keeps the source over the regulator over the valve), so a
+    # station drawn on its outlet valve is reported, not put on a side by drawing direction.
+    order = np.lexsort((s, pj))
+    in_order = _runs_within(pj[order], s[order], tol)
+    first = order[np.r_[True, in_order[1:] != in_order[:-1]]] if len(order) else order
+    group = np.empty_like(in_order)
+    group[order] = in_order
+    node[idx[on_part]] = len(node_xy) + group
+    gp, gs = pj[first], s[first]
+    g_nodes = len(node_xy) + np.arange(len(first))
+    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(parts[gp], gs))
+    cut = np.column_stack([gp, gs, g_nodes]).astype(float).reshape(-1, 3)
+    rows = idx[np.flatnonzero(on_part)[first]]  # the asset (row of ``a``) of each group
+    cut = np.vstack([cut, _duplicate_cuts(tree, parts, gp, gs, new_xy, g_nodes, a, rows, report)])
     off = idx[~at_node & (part_of < 0)]
     for layer, _, kind in _ASSETS:
         mine = off[(a["layer"].to_numpy()[off] == layer)]
@@ -359,9 +437,14 @@ def _place_assets(layers, tree, parts, node_xy, tol, report):
 
 
 def _attach_customers(
-    customers, parts_gdf, node_xy, start_node, end_node, asset_nodes, tol, max_d, report
+    customers, parts_gdf, node_xy, start_node, end_node, asset_nodes, asset_cuts, tol, max_d, report
 ):
-    """Customers -> (part, s) cuts or existing nodes; unattached ones reported."""
+    """Customers -> (part, s) cuts or existing nodes; unattached ones reported.
+
+    ``asset_cuts`` (part, s, node) are the valves, regulators and stations cut into parts: a
+    customer is on its own side of them, and customers share a node only within the
+    tolerance and never across one.
+    """
     parts = geoms(parts_gdf)
     live_idx = np.flatnonzero((parts_gdf["status"] == "in_service").to_numpy())
     tree_live = shapely.STRtree(parts[live_idx])
@@ -454,10 +537,30 @@ def _attach_customers(
     eps = np.minimum(tol, L / 4)
     s_in = np.clip(s[inner], eps[inner], (L - eps)[inner])
     p_in = pj[inner]
-    order = np.lexsort((s_in, p_in))
-    p_o, s_o = p_in[order], s_in[order]
-    new_group = np.r_[True, (p_o[1:] != p_o[:-1]) | (np.diff(s_o) > tol)][: len(p_o)]
-    group = np.cumsum(new_group) - 1
+    # Which side of the valves (regulators, stations) cut into the part: the customer's own
+    # position along it. Exactly abreast of one (within a centimetre), the side is a
+    # convention that does not depend on the drawing direction -- towards the part's
+    # westernmost (then southernmost) end -- and the customer is reported.
+    ac_part, ac_s = asset_cuts[:, 0].astype(np.int64), asset_cuts[:, 1]
+    offset = np.concatenate([[0.0], np.cumsum(shapely.length(parts) + 1.0)])
+    akey = np.sort(offset[ac_part] + ac_s)
+    ckey = offset[p_in] + s_in
+    k = np.searchsorted(akey, ckey)
+    padded = np.r_[-np.inf, akey, np.inf]
+    prev, nxt = padded[k], padded[k + 1]
+    abreast = np.minimum(ckey - prev, nxt - ckey) <= 0.01
+    west_first = _drawn_west_first(parts[p_in])
+    tie = nxt - ckey <= 1e-9  # exactly at the cut: put it before or after, by the convention
+    nudge = 1e-6
+    s_in = np.where(tie & west_first, np.maximum(s_in - nudge, 0), s_in)
+    s_in = np.where(tie & ~west_first, s_in + nudge, s_in)
+    side = k + (tie & ~west_first)  # the stretch between two asset cuts
+    # Customers within the tolerance of each other (counted from the first) share a node,
+    # never across an asset cut.
+    order = np.lexsort((s_in, side, p_in))
+    p_o, s_o, side_o = p_in[order], s_in[order], side[order]
+    group = _runs_within(p_o * (len(akey) + 1) + side_o, s_o, tol)
+    new_group = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, bool)
     base = len(node_xy)
     gnode = base + group
     cust_rows = ci[inner][order]
@@ -467,6 +570,24 @@ def _attach_customers(
     cut = (
         np.column_stack([p_o[first], s_o[first], gnode[first]]) if len(first) else np.empty((0, 3))
     )
+    near_asset = ci[inner][abreast]
+    end_asset = ci[
+        ((s <= 0.01) & np.isin(start_node[pj], asset_nodes))
+        | ((L - s <= 0.01) & np.isin(end_node[pj], asset_nodes))
+    ]
+    flagged = np.union1d(near_asset, end_asset)
+    if len(flagged):
+        report.add(
+            "customer_at_valve",
+            "warning",
+            "customers",
+            "customer attaches exactly where a valve, regulator or station sits on its pipe: "
+            "which side of it the customer is on is a convention (towards the pipe's western "
+            "end), not known",
+            "set its pipe_id to its service pipe, or move it onto its own side",
+            ids=ids[flagged],
+            geometries=geom[flagged],
+        )
     node_xy = np.vstack([node_xy, new_xy.reshape(-1, 2)])
     table = pd.DataFrame({"customer_id": ids, "node_id": pd.array(np.where(node >= 0, node, -1))})
     table["attach_distance_m"] = np.where(np.isfinite(dist), dist, np.nan)
@@ -557,6 +678,7 @@ def build_topology(
         start_node,
         end_node,
         asset_nodes,
+        a_cut,
         tol,
         float(customer_max_distance_m),
         report,
