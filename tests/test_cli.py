@@ -127,3 +127,22 @@ def test_quality_report_finds_exactly_the_planted_faults(sample):
     off = issues.loc[issues["check"] == "valve_off_pipe", "message"].iloc[0]
     metres = float(off.rsplit("(", 1)[1].split(" m ")[0])
     assert 1.4 < metres < 1.6  # moved 1.5 m across a street main
+
+
+def test_isolate_notes_a_normally_closed_valve_and_customers_without_gas(project, cli):
+    # The project's V1 is normally closed (常閉) on P1, between S1 and everyone: C1 and C2
+    # have no gas in the base state. Closing V1 again changes nothing; both facts are said.
+    assert cli("--config", project.config, "run")[0] == 0
+    code, out, err = cli("--config", project.config, "isolate", "--close", "V1")
+    assert code == 0, err
+    assert "closing V1: 0 customers" in out
+    assert "note: V1 normally closed already: closing it changes nothing" in out
+    assert "note: 2 customers have no gas in the base state" in out
+
+
+def test_run_without_any_station_exits_2(project, cli):
+    from conftest import pt, write_shp
+
+    write_shp(project.raw / "sources.shp", [{"id": "S1"}], [pt(0, 500)])
+    code, _, err = cli("--config", project.config, "run")
+    assert code == 2 and "no station is on the network" in err and "Traceback" not in err

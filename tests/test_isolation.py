@@ -289,3 +289,44 @@ def test_a_valve_with_no_gas_on_either_side_adds_nothing_when_it_fails():
     res = net.burst(pipe="P4", fail=["V"])
     assert sorted(res.customers["customer_id"]) == ["C2", "C3"]
     assert res.sources_to_shut == ["S2"]
+
+
+def test_a_network_without_a_station_on_it_is_an_error():
+    # Without a source nobody has gas and every answer would say "0 customers lose gas"
+    # (issue 7 review: an empty sources layer used to pass).
+    from gasnet.errors import InputError
+
+    def layers(sources):
+        return canonical(pipes=PIPES, sources=sources, customers=CUSTOMERS)
+
+    with pytest.raises(InputError, match="no station is on the network: the sources layer is"):
+        build_network(layers([]))
+    with pytest.raises(InputError, match="none of the 1 stations in the sources layer lies on"):
+        build_network(layers([("S", (0, 300))]))
+
+
+def test_burst_counts_the_gas_to_vent_only_where_it_can():
+    # S -P1- V1 (100,0) -P2- (200,0), P2 of unknown pressure class, DN110, 100 m: its pipe
+    # volume is pi/4 * 0.110^2 * 100 = 0.950 m3, but its gas at operating pressure cannot be
+    # known: it is left out and counted (it used to be a silent 0).
+    net = net_of(
+        pipes=[("P1", [(0, 0), (100, 0)]), ("P2", [(100, 0), (200, 0)], None)],
+        valves=[("V1", (100, 0))],
+        customers=[("C", (150, 5))],
+    )
+    st = net.burst(pipe="P2").stats
+    assert st["pipe_volume_m3"] == pytest.approx(0.9503, rel=1e-3)
+    assert st["gas_volume_std_m3"] == 0 and st["pipes_without_pressure_class"] == 1
+    assert st["damaged_supplied"]
+
+
+def test_a_burst_on_a_pipe_no_source_reaches_says_so_and_vents_nothing():
+    # S -P1- (100,0); an island P9 (0,50)-(100,50) with no connection: nothing to lose or vent.
+    net = net_of(
+        pipes=[("P1", [(0, 0), (100, 0)]), ("P9", [(0, 50), (100, 50)])],
+        valves=[],
+        customers=[("C", (50, 55))],
+    )
+    res = net.burst(pipe="P9")
+    assert not res.stats["damaged_supplied"]
+    assert res.stats["gas_volume_std_m3"] == 0 and res.stats["customers"] == 0

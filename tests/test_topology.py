@@ -441,3 +441,56 @@ def test_a_valve_where_two_pipes_cross_is_put_on_one_of_them_and_reported():
     at_v = topo.edges[(topo.edges["u"] == v) | (topo.edges["v"] == v)]
     assert at_v["pipe_id"].nunique() == 1
     assert "asset_at_crossing" in checks(report)
+
+
+def test_the_regulator_check_counts_in_service_pipes_as_the_flow_model_does():
+    # R1 between two in-service MP-A pipes, with an abandoned LP stub: gas passes R1 both
+    # ways (only in-service pipes count), so it must be reported; it used to hide behind the
+    # stub's class. R2: SHP-B -> LP in service, plus an abandoned pipe of unknown class: it
+    # is directed, nothing to report.
+    _, report = build(
+        pipes=[
+            ("A", [(0, 0), (100, 0)], "MP-A"),
+            ("B", [(100, 0), (200, 0)], "MP-A"),
+            ("X", [(100, 0), (100, -50)], "LP", "abandoned"),
+            ("C", [(0, 100), (100, 100)], "SHP-B"),
+            ("D", [(100, 100), (200, 100)], "LP"),
+            ("Y", [(100, 100), (100, 150)], None, "abandoned"),
+        ],
+        regulators=[("R1", (100, 0)), ("R2", (100, 100))],
+    )
+    same = [r["feature_id"] for r in report.rows if r["check"] == "regulator_same_class"]
+    assert same == ["R1"]
+
+
+def test_a_customer_naming_a_pipe_out_of_service_is_reported():
+    # C names P2, which is abandoned: it hangs there without supply, and is reported.
+    _, report = build(
+        pipes=[("P1", [(0, 0), (100, 0)]), ("P2", [(100, 0), (200, 0)], "MP-A", "abandoned")],
+        customers=[("C", (150, 5), 1, True, "P2")],
+    )
+    rows = [r for r in report.rows if r["check"] == "customer_on_dead_pipe"]
+    assert [r["feature_id"] for r in rows] == ["C"] and "pipe P2 is abandoned" in rows[0]["message"]
+
+
+def test_zero_tolerances_mean_exactly_on():
+    # snap_tolerance_m = 0 and customer_max_distance_m = 0 are documented as valid (>= 0):
+    # they used to crash the nearest-pipe search. V lies exactly on P1; C is 5 m off: with a
+    # zero distance it is not attached (reported), nothing crashes.
+    topo, report = build(
+        pipes=[("P1", [(0, 0), (100, 0)])],
+        valves=[("V", (50, 0))],
+        customers=[("C", (30, 5))],
+        tol=0.0,
+        maxd=0.0,
+    )
+    assert node_of(topo, "V") >= 0
+    assert "customer_unattached" in checks(report)
+
+
+def test_customers_when_no_pipe_is_in_service_are_told_so():
+    _, report = build(
+        pipes=[("P1", [(0, 0), (100, 0)], "MP-A", "abandoned")], customers=[("C", (50, 5))]
+    )
+    messages = [r["message"] for r in report.rows if r["check"] == "customer_unattached"]
+    assert messages and messages[0].startswith("no pipe is in service")

@@ -222,6 +222,25 @@ def _load(args):
     return gasnet.load(config)
 
 
+def _base_state_notes(net, close=()) -> list[str]:
+    """What the answer leaves out: valves already closed, customers without gas before."""
+    notes = []
+    normally = net.valves.set_index("valve_id")["normally"]
+    shut = [v for v in close if normally.get(v) == "closed"]
+    if shut:
+        notes.append(
+            f"  note: {_shown_ids(shut)} normally closed already: closing "
+            f"{'it' if len(shut) == 1 else 'them'} changes nothing"
+        )
+    dry = int((~net.customers["has_supply"].astype(bool)).sum())
+    if dry:
+        notes.append(
+            f"  note: {dry} customers have no gas in the base state (has_supply false: islands, "
+            "unattached; see quality_issues) and are not counted"
+        )
+    return notes
+
+
 def _cmd_isolate(args) -> None:
     net = _load(args)
     close = valve_ids(args.close, set(net.valves["valve_id"].dropna().astype(str)))
@@ -232,6 +251,8 @@ def _cmd_isolate(args) -> None:
         f"closing {_shown_ids(close)}: {len(lost)} customers "
         f"({int(lost['households'].sum())} households) lose gas"
     )
+    for line in _base_state_notes(net, close):
+        print(line)
     crit = _critical_lines(lost)
     print(f"  critical customers: {len(crit)}")
     for line in crit:
@@ -254,6 +275,13 @@ def _cmd_burst(args) -> None:
         f"{st['segments_isolated']} segment(s), {st['isolated_pipes']} pipes, "
         f"{st['isolated_length_m']:.0f} m"
     )
+    if not st["damaged_supplied"]:
+        print(
+            "  warning: no source reaches this pipe in the base state (an island, or every way "
+            "in closed): it holds no gas to lose or to vent"
+        )
+    for line in _base_state_notes(net):
+        print(line)
     for action, title in (
         ("close", "close these valves"),
         ("skip_inoperable", "skipped: inoperable (isolation extended past)"),
@@ -273,10 +301,13 @@ def _cmd_burst(args) -> None:
     print(
         f"  to vent and purge: pipe volume {st['pipe_volume_m3']:.1f} m3, gas at operating "
         f"pressure {st['gas_volume_std_m3']:.0f} std m3"
-        + (
-            f" ({st['pipes_without_diameter']} pipes without diameter not counted)"
-            if st["pipes_without_diameter"]
-            else ""
+        + "".join(
+            f" ({st[key]} pipes without {what} not counted)"
+            for key, what in (
+                ("pipes_without_diameter", "diameter"),
+                ("pipes_without_pressure_class", "pressure class"),
+            )
+            if st[key]
         )
     )
     print(f"  customers losing gas: {st['customers']} ({st['households']} households)")

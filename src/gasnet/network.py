@@ -134,7 +134,7 @@ class Network:
         if len(off):
             raise UnknownAssetError(
                 f"valve(s) {', '.join(map(str, off.index))} are not on the network (see "
-                "quality_issues, check valve_off_pipe); fix their position and rebuild"
+                "quality_issues: valve_off_pipe, asset_conflict); fix their position and rebuild"
             )
         return nodes.to_numpy(np.int64)
 
@@ -164,6 +164,29 @@ def build_network(
         customer_max_distance_m=customer_max_distance_m,
         report=report,
     )
+    if not (topo.nodes["kind"] == "source").any():
+        from .errors import InputError
+
+        n = len(layers["sources"])
+        why = (
+            "the sources layer is empty"
+            if not n
+            else f"none of the {n} stations in the sources layer lies on a pipe (see "
+            "quality_issues, source_off_network and asset_conflict)"
+        )
+        raise InputError(
+            f"sources: no station is on the network: {why}; nobody could have gas, so every "
+            "isolation answer would be empty. Add the city gates and LNG / CNG stations to "
+            "[layers.sources], or move them onto their pipes"
+        )
+    if not len(layers["customers"]):
+        report.add(
+            "no_customers",
+            "warning",
+            "customers",
+            "the customers layer is empty: every segment and valve loses 0 customers",
+            "configure [layers.customers] with the meters or buildings",
+        )
     out = {name: layers[name] for name in layers}
     out["nodes"], out["edges"] = topo.nodes, topo.edges
     assets = topo.assets.set_index(["kind", "asset_id"])["node_id"]

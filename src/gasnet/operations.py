@@ -339,10 +339,14 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     pipes = net.edges.iloc[epos].copy()
     pipes["isolated"] = iso[dead]
     isolated = pipes[pipes["isolated"]]
-    d_m = isolated["diameter_mm"].astype(float).to_numpy() / 1000.0
-    vol = np.pi / 4 * d_m**2 * isolated["length_m"].to_numpy()
-    p = isolated["pressure_class"].map(MAX_PRESSURE_MPA).astype(float).to_numpy()
+    # Only what held gas in the base state is vented: an unsupplied stub inside the area
+    # holds none.
+    held = isolated[eng.reached[eng.edge_zone[dead][iso[dead]]]]
+    d_m = held["diameter_mm"].astype(float).to_numpy() / 1000.0
+    vol = np.pi / 4 * d_m**2 * held["length_m"].to_numpy()
+    p = held["pressure_class"].map(MAX_PRESSURE_MPA).astype(float).to_numpy()
     gas = vol * (p + ATM_MPA) / ATM_MPA
+    damaged_zone = eng.edge_zone[np.searchsorted(fg.live_edges, eid)]
     stats = {
         "damaged_pipes": damaged,
         "segments_isolated": len(region),
@@ -353,7 +357,12 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
         "deenergised_length_m": float(pipes["length_m"].sum()),
         "pipe_volume_m3": float(np.nansum(vol)),
         "gas_volume_std_m3": float(np.nansum(gas)),
-        "pipes_without_diameter": int(np.isnan(d_m).sum()),
+        # Pipes whose volume (no diameter) or gas (no pressure class) is not counted above.
+        "pipes_without_diameter": int(held.loc[np.isnan(d_m), "pipe_id"].nunique()),
+        "pipes_without_pressure_class": int(held.loc[np.isnan(p), "pipe_id"].nunique()),
+        # False: no source reached the damaged pipe before the burst (an island, or every
+        # way in closed): there was no gas to lose and none to vent.
+        "damaged_supplied": bool(eng.reached[damaged_zone].any()),
         "customers": len(customers),
         "households": int(customers["households"].sum()),
         "critical": customers.loc[customers["critical"], "name"].astype(str).tolist(),

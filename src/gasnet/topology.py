@@ -369,7 +369,8 @@ def _place_assets(layers, tree, parts, node_xy, tol, report):
     idx = np.flatnonzero(ok)
     pts = geom[idx]
     dn, nn = cKDTree(node_xy).query(shapely.get_coordinates(pts))
-    hit_pt, hit_part = tree.query_nearest(pts, max_distance=tol, all_matches=False)
+    # (a tolerance of 0 means "exactly on": STRtree wants a positive distance)
+    hit_pt, hit_part = tree.query_nearest(pts, max_distance=max(tol, 1e-9), all_matches=False)
     part_of = np.full(len(pts), -1)
     part_of[hit_pt] = hit_part
     at_node = dn <= tol
@@ -488,7 +489,7 @@ def _attach_customers(
     if rest.any() and len(live_idx):
         idx = np.flatnonzero(rest)
         (hit, hp), d = tree_live.query_nearest(
-            geom[idx], max_distance=max_d, all_matches=False, return_distance=True
+            geom[idx], max_distance=max(max_d, 1e-9), all_matches=False, return_distance=True
         )
         part[idx[hit]] = live_idx[hp]
         dist[idx[hit]] = d
@@ -501,7 +502,36 @@ def _attach_customers(
             dist[miss[mh]] = md
     far = ok & (dist > max_d)
     ids = customers["customer_id"].to_numpy(object)
-    if far.any():
+    status = parts_gdf["status"].to_numpy(object)
+    dead = ok & ~far & (part >= 0) & (status[np.maximum(part, 0)] != "in_service")
+    if dead.any():  # only a customer naming its pipe can hang on one that carries no gas
+        report.add(
+            "customer_on_dead_pipe",
+            "warning",
+            "customers",
+            "customer's pipe_id names a pipe that is not in service: it is attached there and "
+            "has no supply, so no isolation counts it",
+            "correct its pipe_id (or the pipe's status), or clear it to attach to the nearest "
+            "in-service pipe",
+            ids=ids[dead],
+            geometries=geom[dead],
+            details=[
+                f"pipe {pid} is {st}"
+                for pid, st in zip(pipe_ids[dead], status[part[dead]], strict=True)
+            ],
+        )
+    lone = ok & (part < 0) if not len(live_idx) else np.zeros(n, bool)
+    if lone.any():
+        report.add(
+            "customer_unattached",
+            "warning",
+            "customers",
+            "no pipe is in service: customer kept but not attached (no supply)",
+            "check the pipes' status values",
+            ids=ids[lone],
+            geometries=geom[lone],
+        )
+    if (far & ~lone).any():
         report.add(
             "customer_unattached",
             "warning",
@@ -509,9 +539,9 @@ def _attach_customers(
             f"customer farther than customer_max_distance_m ({max_d:g} m) from its pipe; "
             "kept but not attached (no supply)",
             "check its position or its pipe_id, or draw the missing service pipe",
-            ids=ids[far],
-            geometries=geom[far],
-            details=[f"{x:.1f} m away" for x in dist[far]],
+            ids=ids[far & ~lone],
+            geometries=geom[far & ~lone],
+            details=[f"{x:.1f} m away" for x in dist[far & ~lone]],
         )
     if (~ok).any():
         report.add(
@@ -910,15 +940,16 @@ def check_topology(
             geometries=on_j.geometry,
             details=[f"{d} pipes" for d in on_j["degree"]],
         )
-    # Regulators: direction needs a higher and a lower pressure class.
-    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
-    rank = pressure_rank(edges["pressure_class"])
+    # Regulators: direction needs a higher and a lower pressure class among the in-service
+    # pipes at it (the rule of isolation.FlowGraph: only in-service pipes carry gas).
+    u, v = edges["u"].to_numpy()[e_live], edges["v"].to_numpy()[e_live]
+    rank = pressure_rank(edges["pressure_class"].to_numpy(object)[e_live])
     regs = nodes[nodes["kind"] == "regulator"]
     if len(regs):
         inc = pd.DataFrame({"node": np.concatenate([u, v]), "rank": np.concatenate([rank, rank])})
         inc = inc[inc["node"].isin(regs.index)]
         span = inc.groupby("node")["rank"].agg(["min", "max"]).reindex(regs.index)
-        flat = (span["min"] == span["max"]) | span["min"].isna() | (span["min"] == 0)
+        flat = span["min"].notna() & ((span["min"] == span["max"]) | (span["min"] == 0))
         if flat.any():
             bad = regs[flat.to_numpy()]
             report.add(
