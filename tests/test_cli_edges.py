@@ -158,6 +158,13 @@ def test_an_empty_out_is_an_error(built, cli, command):
     assert "--out '': an empty path" in line
 
 
+def test_sample_with_an_empty_out_is_an_error(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = one_clear_error(*cli("sample", "--out", "", "--pipes", "300")[::2])
+    assert "--out '': an empty path" in line
+    assert list(tmp_path.iterdir()) == []
+
+
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
 
 

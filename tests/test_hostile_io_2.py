@@ -1,7 +1,7 @@
 """Hostile files and folders, second round (review A): answers read from one version of the
 GeoPackage, outputs through symbolic links, the three burst files as one, staging files of
 runs in other pid namespaces, full disks at realistic sizes, a damaged spatial reference
-table and symbolic link loops in the config.
+table, symbolic link loops in the config, and `gasnet sample` into an existing project.
 
 Same rules as test_hostile_io: real read-only mounts and small tmpfs in a private mount
 namespace (skipped where not permitted), file size limits in a child process, anything that
@@ -33,6 +33,7 @@ from test_hostile_io import (
 
 import gasnet
 from gasnet import pipeline, store
+from gasnet.errors import OutputError
 
 
 @pytest.fixture
@@ -493,3 +494,69 @@ def test_an_output_dir_that_loops_is_named(project, cli):
     (project.root / "out").symlink_to("out")
     line = one_clear_error(*cli("--config", project.config, "run")[::2])
     assert "[output] dir" in line and "is a symbolic link that loops" in line
+
+
+# -- A7, C11, B6: gasnet sample ------------------------------------------------------------------
+
+
+def test_sample_refuses_a_folder_holding_a_project(built, cli):
+    before = {p: _digest(p) for p in [built.config, *built.raw.iterdir()]}
+    line = one_clear_error(*cli("sample", "--out", built.root, "--pipes", "300")[::2])
+    assert f"{built.root}: already holds a project (gasnet.toml)" in line
+    built.config.unlink()  # raw data alone is refused too
+    del before[built.config]
+    line = one_clear_error(*cli("sample", "--out", built.root, "--pipes", "300")[::2])
+    assert f"{built.raw}: already holds data" in line
+    assert {p: _digest(p) for p in before} == before
+
+
+def test_sample_into_a_fresh_or_empty_folder(tmp_path, cli):
+    (tmp_path / "empty" / "raw").mkdir(parents=True)
+    for out in (tmp_path / "empty", tmp_path / "new"):
+        code, _, err = cli("sample", "--out", out, "--pipes", "300")
+        assert code == 0, err
+        assert sorted(os.listdir(out)) == ["gasnet.toml", "raw"]
+
+
+def test_sample_under_a_file_size_limit_leaves_nothing(tmp_path):
+    """GDAL cut customers.dbf at the limit and reported success: a sample silently short."""
+    out = tmp_path / "s"
+    line = one_clear_error(run_cli("sample", "--out", out, "--pipes", "3000", fsize=300_000))
+    assert f"{out}: cannot write the sample (File too large" in line
+    assert not out.exists()
+
+
+def test_sample_on_a_full_disk_leaves_nothing(tmp_path):
+    res = tmp_path / "res"
+    res.mkdir()
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    result = in_mount_namespace(
+        textwrap.dedent(
+            f"""\
+            mount -t tmpfs -o size=1m tmpfs {disk}
+            mkdir {disk}/s
+            {sys.executable} -c '{CLI}' sample --out {disk}/s --pipes 3000 2> {res}/err
+            echo $? > {res}/rc
+            ls -A {disk}/s > {res}/ls
+            """
+        )
+    )
+    assert result.returncode == 0, result.stderr
+    line = one_clear_error(int((res / "rc").read_text()), (res / "err").read_text())
+    assert "cannot write the sample (No space left on device" in line
+    assert (res / "ls").read_text().split() == []
+
+
+def test_sample_with_too_many_pipes_is_refused(tmp_path):
+    result = run_cli("sample", "--out", tmp_path / "s", "--pipes", "1000000000000", memory=2 << 30)
+    line = one_clear_error(result)
+    assert "--pipes 1000000000000: a sample has at most 20,000,000 pipes" in line
+    assert not (tmp_path / "s").exists()
+
+
+def test_write_sample_refuses_too(built):
+    from gasnet.sample import write_sample
+
+    with pytest.raises(OutputError, match="already holds a project"):
+        write_sample(built.root, 300)

@@ -73,26 +73,10 @@ def _summary(result) -> None:
 
 
 def _cmd_sample(args) -> None:
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    from . import store
-    from .errors import OutputError
     from .sample import write_sample
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out}: that is a file; give a folder to write the sample into")
-    try:
-        counts = write_sample(out, n_pipes=args.pipes, seed=args.seed)
-    except OSError as exc:
-        raise store.write_error(
-            out, exc.errno or 0, exc.strerror or str(exc), "--out", "the sample"
-        ) from None
-    except (DataSourceError, DataLayerError):
-        cause = store.diagnose(out / "raw")
-        if cause is None:
-            raise
-        raise store.write_error(out, *cause, "--out", "the sample") from None
+    out = Path(_out_arg(args.out))
+    counts = write_sample(out, n_pipes=args.pipes, seed=args.seed, setting="--out")
     print(
         f"sample: {', '.join(f'{n} {k}' for k, n in counts.items())} written to "
         f"{Path(args.out) / 'raw'}"
