@@ -406,6 +406,47 @@ def test_a_vanished_staging_copy_is_named_as_the_geopackage(built, cli, monkeypa
     assert _digest(built.gpkg) == before and _leftovers(built.gpkg.parent) == []
 
 
+def test_a_staging_copy_removed_before_the_last_write_is_never_committed(built, cli, monkeypatch):
+    """Removed between criticality's read and its write: the old code wrote the stage's
+    layers into a fresh file and renamed it over gasnet.gpkg (no pipes, no nodes)."""
+    from gasnet.network import Network
+
+    real = Network.criticality
+
+    def criticality(self):
+        os.unlink(self.config.gpkg)  # the run's staging copy, removed by another program
+        return real(self)
+
+    monkeypatch.setattr(Network, "criticality", criticality)
+    before = _digest(built.gpkg)
+    line = one_clear_error(*cli("--config", built.config, "run")[::2])
+    assert f"{built.gpkg}: was removed by another process while gasnet worked" in line
+    assert ".tmp-" not in line
+    assert _digest(built.gpkg) == before and _leftovers(built.gpkg.parent) == []
+
+
+def test_a_stage_never_writes_into_a_file_replaced_meanwhile(
+    built, other_version, cli, monkeypatch
+):
+    """`gasnet criticality` read one network; a `gasnet run` then renamed another into place:
+    writing this network's segments into that file would mix them."""
+    from gasnet.network import Network
+
+    real = Network.criticality
+    newer = built.gpkg.with_name("newer.gpkg")
+    shutil.copy2(other_version, newer)
+
+    def criticality(self):
+        os.replace(newer, built.gpkg)
+        return real(self)
+
+    monkeypatch.setattr(Network, "criticality", criticality)
+    expected = _digest(other_version)
+    line = one_clear_error(*cli("--config", built.config, "criticality")[::2])
+    assert f"{built.gpkg}: was replaced by another process while gasnet worked" in line
+    assert _digest(built.gpkg) == expected and _leftovers(built.gpkg.parent) == []
+
+
 # -- B1: full disks and file size limits at realistic sizes --------------------------------------
 
 

@@ -46,6 +46,7 @@ class Network:
         self.layers = layers
         self.graph_attrs = dict(graph_attrs or {})
         self.metadata: dict[str, str] = {}
+        self.stamp: tuple | None = None  # which file load() read (store.stamp)
         for name, gdf in layers.items():
             setattr(self, name, gdf)
 
@@ -242,7 +243,7 @@ def load(config: str | Path | Config = "gasnet.toml") -> Network:
     config = config if isinstance(config, Config) else read_config(config)
     path, shown = config.gpkg, config.gpkg_target  # (a run's staging file is never named)
     stages = {name: "build" if name in ("nodes", "edges") else "ingest" for name in _LAYERS}
-    layers, meta = store.read_snapshot(path, stages, shown=shown)
+    layers, meta, stamp = store.read_snapshot(path, stages, shown=shown)
     for name, layer in layers.items():
         # GDAL reads a layer whose CRS it cannot look up (a damaged gpkg_spatial_ref_sys) as
         # one without a CRS; gasnet always writes the working CRS.
@@ -257,5 +258,5 @@ def load(config: str | Path | Config = "gasnet.toml") -> Network:
     except (TypeError, ValueError):
         raise store.damaged(shown, "run_metadata graph_attrs is not JSON") from None
     net = Network(layers, config, attrs if isinstance(attrs, dict) else {})
-    net.metadata = meta
+    net.metadata, net.stamp = meta, stamp
     return net

@@ -82,7 +82,7 @@ def ingest(config: Config) -> StageResult:
 
 def read_canonical(config: Config) -> dict[str, gpd.GeoDataFrame]:
     """The canonical layers as ingest wrote them (one version of the file)."""
-    layers, _ = store.read_snapshot(
+    layers, _, _ = store.read_snapshot(
         config.gpkg, dict.fromkeys(LAYERS, "ingest"), shown=config.gpkg_target
     )
     return layers
@@ -97,7 +97,7 @@ def build(config: Config) -> StageResult:
     """
     from .network import build_network
 
-    layers, _ = store.read_snapshot(
+    layers, _, read = store.read_snapshot(
         config.gpkg, dict.fromkeys([*LAYERS, "quality_issues"], "ingest"), shown=config.gpkg_target
     )
     issues = layers.pop("quality_issues")
@@ -125,6 +125,7 @@ def build(config: Config) -> StageResult:
         stage="build",
         metadata={"graph_attrs": json.dumps(net.graph_attrs)},
         shown=config.gpkg_target,
+        expect=read,  # into the file read, never one a concurrent run put there meanwhile
     )
     counts = {
         "nodes": len(net.nodes),
@@ -152,6 +153,7 @@ def criticality(config: Config) -> StageResult:
         {"segments": segs, "valve_criticality": valves, "customers": cust},
         stage="criticality",
         shown=config.gpkg_target,
+        expect=net.stamp,
     )
     result = StageResult(
         "criticality",

@@ -373,7 +373,10 @@ class atomic_path:
     :func:`gasnet.pipeline.run`'s staging and reads inputs there too). ``shown`` is the path
     messages name when ``target`` is itself a staging file (the GeoPackage the user knows).
     ``need`` (bytes, or a function giving them) estimates how large the file would grow, to
-    tell a full disk from a bug when GDAL fails without saying why.
+    tell a full disk from a bug when GDAL fails without saying why. ``expect`` (with
+    ``copy``) is the identity (:func:`stamp`) of the file the caller read: the copy is made
+    only from that very file -- not from one a concurrent run renamed into place meanwhile,
+    nor from nothing when it was removed (a run's staging copy).
     """
 
     def __init__(
@@ -383,10 +386,12 @@ class atomic_path:
         setting: str = "the output path",
         translate: bool = True,
         shown: Path | None = None,
+        expect: tuple | None = None,
     ):
         self.target = Path(target)
         self.shown = Path(shown) if shown is not None else self.target
         self.copy = copy
+        self.expect = expect
         self.setting = setting
         self.translate = translate
         self.need = None
@@ -488,17 +493,41 @@ class atomic_path:
             self._cleanup()  # our own name's leftovers: its lock says nobody else uses it
             fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             os.close(fd)
-            if self.copy and st is not None:
+            if self.copy and self.expect is not None:
+                self._copy_expected()
+            elif self.copy and st is not None:
                 shutil.copy2(self.target, self.tmp)
             else:
                 os.unlink(self.tmp)  # the writer creates it in its own format
         except OSError as exc:
             self._abort()
             raise self._error(exc.errno or 0, exc.strerror or str(exc)) from None
-        except BaseException:
+        except BaseException:  # (an OutputError of _copy_expected, Ctrl-C)
             self._abort()
             raise
         return self.tmp
+
+    def _copy_expected(self) -> None:
+        """Copy the target into the staging file, if it is still the file :attr:`expect`
+        names; else an :class:`OutputError` (this stage's work would mix two versions)."""
+        try:
+            src = open(self.target, "rb")  # (closed below)
+        except FileNotFoundError:
+            src = None
+        try:
+            if src is None or stamp(os.fstat(src.fileno())) != self.expect:
+                what = "was removed" if src is None else "was replaced"
+                raise OutputError(
+                    f"{self.shown}: {what} by another process while gasnet worked on it (a "
+                    f"`gasnet run` finishing, or a program cleaning the folder); "
+                    f"{self.shown.name} is as that process left it: run the command again"
+                )
+            with open(self.tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            shutil.copymode(self.target, self.tmp)
+        finally:
+            if src is not None:
+                src.close()
 
     def _cleanup(self) -> None:
         for suffix in ("", *_SQLITE_SIDECARS, _BACKUP):
@@ -684,6 +713,7 @@ def write_layers(
     metadata: dict[str, str] | None = None,
     stage: str | None = None,
     shown: Path | None = None,
+    expect: tuple | None = None,
 ) -> None:
     """Write (or replace) ``layers`` in the GeoPackage ``path``, atomically.
 
@@ -699,6 +729,9 @@ def write_layers(
         ``gasnet_version``.
     shown
         The path error messages name when ``path`` is a run's staging file.
+    expect
+        The :func:`stamp` of the file the stage read (:func:`read_snapshot`): the update is
+        made to that very file, or refused when another process replaced or removed it.
     """
     path = Path(path)
     old = {} if fresh else read_metadata(path, missing_ok=True)
@@ -707,7 +740,9 @@ def write_layers(
         meta[f"stage:{stage}"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         meta["gasnet_version"] = __version__
     setting = "[output] dir in the config"
-    staging = atomic_path(path, copy=not fresh, setting=setting, shown=shown)
+    staging = atomic_path(
+        path, copy=not fresh, setting=setting, shown=shown, expect=None if fresh else expect
+    )
     frames = [*layers.values(), _metadata_frame(old, meta)]
     try:
         with staging as tmp:
@@ -863,13 +898,14 @@ def read_metadata(
 SNAPSHOT_ATTEMPTS = 3
 
 
-def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+def stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+    """Which file, in which state: device, inode, size, modification time."""
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def read_snapshot(
     path: Path, layers: dict[str, str], *, shown: Path | None = None
-) -> tuple[dict[str, gpd.GeoDataFrame | pd.DataFrame], dict[str, str]]:
+) -> tuple[dict[str, gpd.GeoDataFrame | pd.DataFrame], dict[str, str], tuple]:
     """Several layers and ``run_metadata`` from one and the same version of the GeoPackage.
 
     GDAL opens the file once per layer, and a ``gasnet run`` finishing meanwhile renames a
@@ -882,7 +918,8 @@ def read_snapshot(
 
     A GDAL warning while reading (``unable to read srs_id … from gpkg_spatial_ref_sys``: a
     damaged page) means a damaged file. ``layers`` maps each layer to the stage that
-    writes it (named when it is missing).
+    writes it (named when it is missing). Returns the layers, the metadata and the file's
+    :func:`stamp` (for :func:`write_layers` ``expect``).
     """
     path = Path(path)
     shown = Path(shown or path)
@@ -912,7 +949,7 @@ def read_snapshot(
                 except (OutputError, StageOrderError) as exc:
                     failure = exc  # perhaps only because the file changed: see below
             try:
-                same = _identity(os.stat(path)) == _identity(os.fstat(fd)) == _identity(before)
+                same = stamp(os.stat(path)) == stamp(os.fstat(fd)) == stamp(before)
             except OSError:
                 same = False
         finally:
@@ -928,7 +965,7 @@ def read_snapshot(
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if gdal:
             raise damaged(shown, f"GDAL: {_gdal_detail(gdal[0].message)}")
-        return out, meta
+        return out, meta, stamp(before)
     raise OutputError(
         f"{shown}: the GeoPackage was replaced {SNAPSHOT_ATTEMPTS} times while being read "
         "(is `gasnet run` running again and again?); run the command again once it is done"
