@@ -631,13 +631,13 @@ class atomic_paths:
 
     def _commit(self) -> None:
         parts = self.parts
-        try:
-            for p in parts:
+        for p in parts:
+            try:
                 p._sync()
-        except OSError as err:
-            for p in parts:
-                p._abort()
-            raise parts[0]._error(err.errno or 0, err.strerror or str(err)) from None
+            except OSError as err:
+                for q in parts:
+                    q._abort()
+                raise p._error(err.errno or 0, err.strerror or str(err)) from None
         # Keep a hard link of each old file to put it back; an old file that refuses one (no
         # hard links here, or locked) is renamed first, before anything else has changed.
         backups: dict[int, str] = {}
