@@ -2,7 +2,8 @@
 
 Names and ids come from the utility's data and may hold anything. On a terminal, control
 characters (ESC sequences that recolour or retitle it, ``\\r`` that overwrites a line, other
-C0 / C1 controls) are stripped; in a CSV opened in Excel, a cell starting with ``=``, ``+``,
+C0 / C1 controls, and the Unicode bidi controls that reorder what is shown, "Trojan Source")
+are stripped; in a CSV opened in Excel, a cell starting with ``=``, ``+``,
 ``-`` or ``@`` would run as a formula, so it gets a leading ``'`` (OWASP, "CSV Injection").
 The data itself (GeoPackage, quality_issues) keeps every value as given.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import io
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["CleanStream", "clean_text", "clean_value", "csv_safe"]
+__all__ = ["CleanStream", "clean_text", "clean_value", "csv_safe", "shown_list"]
 
 # ESC sequences first (CSI "ESC [ ... final", OSC "ESC ] ... BEL / ESC \\", two-character
 # ones), and their 8-bit C1 forms, so that no "[31m" debris is left behind.
@@ -25,8 +28,12 @@ _ESCAPES = re.compile(
     r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c\n]*(?:\x1b\\|\x9c)?"  # DCS, SOS, PM, APC
     r"|\x1b[ -/]*[0-~]?"  # any other ESC sequence (or a lone ESC)
 )
-_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # C0 but \n, DEL, C1
-_VALUE_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a value keeps no line break either
+#: Unicode bidi controls: embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069),
+#: the left-to-right / right-to-left / Arabic letter marks. They make text display in another
+#: order than it is ("C2" shown as "2C"; CVE-2021-42574), so a terminal line could lie.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROLS = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")  # C0 but newline, DEL, C1
+_VALUE_CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")  # no line break either
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -44,6 +51,14 @@ def clean_value(value) -> str:
     return _VALUE_CONTROLS.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
 
 
+def shown_list(items, limit: int = 8, sep: str = ", ") -> str:
+    """Items for one message line: each cleaned (:func:`clean_value`), at most ``limit`` of
+    them, then "and N more" -- 8000 unknown ids make a readable line, not an 80 kB one."""
+    items = list(items)
+    shown = sep.join(clean_value(i) for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def _cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
@@ -57,6 +72,8 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     leading ``'`` (Excel then shows it as text). Numbers are not text: a negative longitude
     stays a number.
     """
+    import pandas as pd  # here: the CLI imports this module before any heavy library
+
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):

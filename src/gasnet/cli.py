@@ -10,7 +10,9 @@ import traceback
 import warnings
 from pathlib import Path
 
-from ._output import CleanStream, clean_value, csv_safe
+# Only light modules here: geopandas, GDAL and the stages load inside the commands, after
+# main() has set up Ctrl-C handling (exit 130) and the warning lines.
+from ._output import CleanStream, clean_value, shown_list
 from ._version import __version__
 from .errors import GasnetError, LocationError
 
@@ -56,7 +58,8 @@ def _top(result, n: int = 10) -> None:
 
 def _summary(result) -> None:
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
-    where = f" into {result.path}" if result.path else ""
+    # Within `gasnet run` nothing reaches gasnet.gpkg until every stage is done: no "into".
+    where = f" into {result.path}" if result.path and not result.staged else ""
     print(f"{result.stage}: {counts}{where}")
     c = result.report.counts()
     print(
@@ -70,26 +73,10 @@ def _summary(result) -> None:
 
 
 def _cmd_sample(args) -> None:
-    from pyogrio.errors import DataLayerError, DataSourceError
-
-    from . import store
-    from .errors import OutputError
     from .sample import write_sample
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out}: that is a file; give a folder to write the sample into")
-    try:
-        counts = write_sample(out, n_pipes=args.pipes, seed=args.seed)
-    except OSError as exc:
-        raise store.write_error(
-            out, exc.errno or 0, exc.strerror or str(exc), "--out", "the sample"
-        ) from None
-    except (DataSourceError, DataLayerError):
-        cause = store.diagnose(out / "raw")
-        if cause is None:
-            raise
-        raise store.write_error(out, *cause, "--out", "the sample") from None
+    out = Path(_out_arg(args.out))
+    counts = write_sample(out, n_pipes=args.pipes, seed=args.seed, setting="--out")
     print(
         f"sample: {', '.join(f'{n} {k}' for k, n in counts.items())} written to "
         f"{Path(args.out) / 'raw'}"
@@ -97,11 +84,18 @@ def _cmd_sample(args) -> None:
     print(f"config: {Path(args.out) / 'gasnet.toml'}")
 
 
-def _warn_if_stale(config) -> None:
+def _out_arg(out: str) -> str:
+    """``--out ''`` is a mistake, never "no output"."""
+    if not out.strip():
+        raise GasnetError(f"--out {out!r}: an empty path; give a file or folder name")
+    return out
+
+
+def _warn_if_stale(config, meta=None) -> None:
     """One line on stderr when the raw data or the config changed since the last ingest."""
     from .pipeline import stale_warning
 
-    line = stale_warning(config)
+    line = stale_warning(config, meta)
     if line:
         print(f"gasnet: {line}", file=sys.stderr)
 
@@ -119,6 +113,8 @@ def _stage(name):
         for result in stage(config) if name == "run" else [stage(config)]:
             _summary(result)
             notices += result.report.notices
+        if name == "run":  # the generator is exhausted: the staging copy has replaced it
+            print(f"written to {config.gpkg_target}")
         for text in notices:  # what the user must not miss, however long the report above
             print(f"gasnet: note: {text}", file=sys.stderr)
 
@@ -142,10 +138,14 @@ def valve_ids(arguments, known, option: str = "--close") -> list[str]:
     for arg in arguments:
         split = [t.strip() for t in arg.split(",") if t.strip()]
         if arg in known and len(split) > 1 and all(t in known for t in split):
+            how = (
+                f"{option} {f' {option} '.join(map(clean_value, split))}"
+                if len(split) <= 8
+                else f"each with its own {option}"
+            )
             print(
-                f"gasnet: note: {arg!r} is taken as one valve id; valves "
-                f"{', '.join(split)} exist too: give {option} {f' {option} '.join(split)} "
-                "for those",
+                f"gasnet: note: {clean_value(arg)!r} is taken as one valve id; valves "
+                f"{shown_list(split)} exist too: give {how} for those",
                 file=sys.stderr,
             )
         parts = [arg] if arg in known else split
@@ -153,9 +153,13 @@ def valve_ids(arguments, known, option: str = "--close") -> list[str]:
     return out
 
 
-def _shown_ids(ids) -> str:
-    """Ids for a message; one holding a comma is quoted so the list stays readable."""
-    return ", ".join(repr(clean_value(i)) if "," in i else clean_value(i) for i in ids)
+def _shown_ids(ids, limit: int = 8) -> str:
+    """Ids for a message (the first ``limit``, then "and N more"); one holding a comma is
+    quoted so the list stays readable."""
+    ids = list(ids)
+    shown = [repr(clean_value(i)) if "," in i else clean_value(i) for i in ids[:limit]]
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(shown) + more
 
 
 def _xy(text: str) -> tuple[float, float]:
@@ -168,22 +172,34 @@ def _xy(text: str) -> tuple[float, float]:
     return x, y
 
 
-def _check_out(config, out) -> None:
-    """``--out`` must not land in an input's folder nor on the GeoPackage or the config."""
+def _check_out(config, out, given=None) -> None:
+    """``--out`` must not land in an input's folder nor on the GeoPackage or the config.
+
+    ``out`` is a file ``--out`` writes; ``given`` the ``--out`` it derives from (a burst's
+    ``F.valves.csv`` from ``F.csv``), when they differ.
+    """
     from .errors import OutputError
 
-    target = Path(out).resolve()
+    # os.path.realpath, not Path.resolve: a link that loops is refused by name when written
+    # (store.atomic_path), not here with RuntimeError.
+    target = Path(os.path.realpath(out))
     if target.is_dir():
+        if given is not None and Path(given) != Path(out):
+            raise OutputError(
+                f"--out {given}: {out}, written with it, is a folder; choose another --out, "
+                "or move that folder away"
+            )
         raise OutputError(
             f"--out {out}: that is a folder; give a file name, e.g. --out {Path(out) / 'out.csv'}"
         )
-    if target in (config.gpkg.resolve(), config.path.resolve()):
+    own = {Path(os.path.realpath(p)) for p in (config.gpkg_target, config.path)}
+    if target in own:
         raise OutputError(
             f"--out {out}: that is the project's {target.name}; write the table elsewhere "
             "(e.g. --out data/processed/isolate.csv)"
         )
     for src in (s for srcs in config.layers.values() for s in srcs):
-        folders = (src.path.parent.resolve(), src.path.resolve().parent)
+        folders = (Path(os.path.realpath(src.path.parent)), Path(os.path.realpath(src.path)).parent)
         folder = next((f for f in folders if target.parent.is_relative_to(f)), None)
         if folder is not None:
             raise OutputError(
@@ -193,12 +209,19 @@ def _check_out(config, out) -> None:
             )
 
 
-def _write_csv(df, path: Path) -> None:
+def _csv_bytes(df) -> bytes:
     """Every CSV gasnet writes: text cells that would run as Excel formulas get a ' first."""
+    from ._output import csv_safe
+
+    return csv_safe(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def _write_csv(df, path: Path) -> None:
     from .store import atomic_path
 
-    with atomic_path(Path(path), setting="--out") as tmp:
-        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig")
+    data = _csv_bytes(df)
+    with atomic_path(Path(path), setting="--out") as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 def _critical_lines(customers) -> list[str]:
@@ -216,10 +239,20 @@ def _load(args):
     from .config import read_config
 
     config = read_config(args.config)
-    if args.out:
-        _check_out(config, args.out)
-    _warn_if_stale(config)
-    return gasnet.load(config)
+    if args.out is not None:
+        for out in _outputs(args):
+            _check_out(config, out, args.out)
+    net = gasnet.load(config)
+    _warn_if_stale(config, net.metadata)  # from the same file the answers come from
+    return net
+
+
+def _outputs(args) -> list[Path]:
+    """The files ``--out`` writes: the table, and for a burst its valves and area."""
+    out = Path(_out_arg(args.out))
+    if args.command == "burst":
+        return [out, out.with_suffix(".valves.csv"), out.with_suffix(".area.geojson")]
+    return [out]
 
 
 def _base_state_notes(net, close=()) -> list[str]:
@@ -245,7 +278,7 @@ def _cmd_isolate(args) -> None:
     net = _load(args)
     close = valve_ids(args.close, set(net.valves["valve_id"].dropna().astype(str)))
     lost = net.isolate(close)
-    if args.out:
+    if args.out is not None:
         _write_csv(lost, args.out)
     print(
         f"closing {_shown_ids(close)}: {len(lost)} customers "
@@ -257,7 +290,7 @@ def _cmd_isolate(args) -> None:
     print(f"  critical customers: {len(crit)}")
     for line in crit:
         print(line)
-    if args.out:
+    if args.out is not None:
         print(f"  written to {args.out}")
 
 
@@ -315,30 +348,40 @@ def _cmd_burst(args) -> None:
     print(f"  critical customers: {len(crit)}")
     for line in crit:
         print(line)
-    if args.out:
-        import geopandas as gpd
-        import pyogrio
+    if args.out is not None:
+        _write_burst(net, res, _outputs(args))
 
-        from .store import atomic_path
 
-        out = Path(args.out)
-        _write_csv(res.customers, out)
-        _write_csv(res.valves, out.with_suffix(".valves.csv"))
-        area = gpd.GeoDataFrame(
-            {
-                "damaged": [";".join(res.damaged)],
-                "customers": [st["customers"]],
-                "households": [st["households"]],
-            },
-            geometry=[res.outline],
-            crs=net.edges.crs,
-        ).to_crs("EPSG:4326")
-        with atomic_path(out.with_suffix(".area.geojson"), setting="--out") as tmp:
-            pyogrio.write_dataframe(area, tmp, driver="GeoJSON")
-        print(
-            f"  written: {out}, {out.with_suffix('.valves.csv')}, "
-            f"{out.with_suffix('.area.geojson')}"
-        )
+def _write_burst(net, res, outputs) -> None:
+    """The three files of a burst, as one: every staging file is prepared (a target that is
+    a folder or cannot be written fails) before any is written, and all replace their
+    targets only when all are written (store.atomic_paths)."""
+    import geopandas as gpd
+    import pyogrio
+
+    from .store import atomic_paths, estimate_bytes
+
+    st = res.stats
+    area = gpd.GeoDataFrame(
+        {
+            "damaged": [";".join(res.damaged)],
+            "customers": [st["customers"]],
+            "households": [st["households"]],
+        },
+        geometry=[res.outline],
+        crs=net.edges.crs,
+    ).to_crs("EPSG:4326")
+    tables = [_csv_bytes(res.customers), _csv_bytes(res.valves)]
+    group = atomic_paths(outputs, setting="--out")
+    group.parts[2].need = lambda: int(1.25 * estimate_bytes([area]))
+    with group as (customers, valves, outline):
+        for i, (tmp, data) in enumerate(zip((customers, valves), tables, strict=True)):
+            group.current = i  # (an error names the file being written)
+            with open(tmp, "wb") as f:
+                f.write(data)
+        group.current = 2
+        pyogrio.write_dataframe(area, outline, driver="GeoJSON")
+    print(f"  written: {', '.join(map(str, outputs))}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -398,17 +441,69 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Library warnings known to be harmless here: numpy / shapely on NaN coordinates (gasnet
+#: reports them itself, bad_coordinates, by feature id); GDAL shortening the sample's field
+#: names (the config maps what it writes).
+_HARMLESS = (
+    ("invalid value encountered", RuntimeWarning),
+    ("Column names longer than 10", UserWarning),
+    ("Normalized/laundered field name", RuntimeWarning),
+)
+#: Longest error line: the start names the file, the end the fix; the middle may go.
+MAX_LINE = 4000
+
+
+def _one_line_warnings():
+    """``warnings.showwarning`` for the CLI: one line each, ``gasnet: warning: <its first
+    line>``, each text once -- never a library's multi-line dump."""
+    seen: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        lines = [ln.strip() for ln in str(message).splitlines() if ln.strip()]
+        text = clean_value(lines[0] if lines else category.__name__)
+        text = text if len(text) <= 300 else text[:297] + "..."
+        if text not in seen:
+            seen.add(text)
+            print(f"gasnet: warning: {text}", file=sys.stderr)
+
+    return show
+
+
+def _error_line(exc: GasnetError) -> str:
+    """A user error as gasnet prints it: its lines (validation has one per kind of problem)
+    each without control characters and at most :data:`MAX_LINE` long."""
+    from .errors import ValidationError
+
+    lines = str(exc).splitlines() if isinstance(exc, ValidationError) else [str(exc)]
+    out = []
+    for line in lines:
+        line = clean_value(line)
+        if len(line) > MAX_LINE:
+            cut = len(line) - MAX_LINE + 40
+            line = (
+                f"{line[: MAX_LINE // 2]} ... ({cut} characters left out) ... "
+                + line[-(MAX_LINE // 2 - 40) :]
+            )
+        out.append(line)
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``gasnet`` command. Ctrl-C anywhere -- even while the libraries load -- exits 130
+    with one line; atomic writes leave the previous outputs as they were."""
     # Names and ids come from the data: nothing written to the terminal may carry control
-    # characters (ESC sequences, \r, ...); see gasnet._output.
+    # characters (ESC sequences, \r, bidi controls ...); see gasnet._output.
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = CleanStream(sys.stdout), CleanStream(sys.stderr)
     try:
         with warnings.catch_warnings():
-            # numpy / shapely on NaN coordinates: gasnet reports them itself (bad_coordinates),
-            # by feature id, in one message; the library's line would only be noise.
-            warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+            for text, category in _HARMLESS:
+                warnings.filterwarnings("ignore", text, category)
+            warnings.showwarning = _one_line_warnings()
             return _main(argv)
+    except KeyboardInterrupt:
+        print("gasnet: interrupted; the previous outputs are intact", file=sys.stderr)
+        return 130
     finally:
         sys.stdout, sys.stderr = streams
 
@@ -422,14 +517,11 @@ def _main(argv: list[str] | None) -> int:
     try:
         args.func(args)
     except GasnetError as exc:
-        print(f"gasnet: {exc}", file=sys.stderr)
+        print(f"gasnet: {_error_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `gasnet ... | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print("gasnet: interrupted; the previous outputs are intact", file=sys.stderr)
-        return 1
     except Exception:
         print("gasnet: internal error (please report it with the lines below)", file=sys.stderr)
         traceback.print_exc()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -170,13 +171,29 @@ def _read_text(path: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _resolved(p: Path, config: Path, what: str) -> Path:
+    """``p`` with its symbolic links followed; a link that loops is a ConfigError naming it
+    (``Path.resolve`` raises RuntimeError "Symlink loop" on Python 3.11)."""
+    try:
+        return p.resolve()
+    except (RuntimeError, OSError) as exc:
+        cause = "is a symbolic link that loops (it leads back to itself)"
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            cause = f"cannot be followed ({exc.strerror or exc})"
+        raise ConfigError(
+            f"{config}: {what} {p} {cause}; point it at a real file or folder"
+        ) from None
+
+
 def _check_output_dir(path: Path, out_dir: str, output_dir: Path, layers: dict) -> None:
     """Outputs never go into an input's folder (or below it): raw data is only read."""
     for srcs in layers.values():
         for src in srcs:
-            where = src.path.resolve()
+            what = f"[layers.{src.layer}] path"
+            where = _resolved(src.path, path, what)
             # The folder as written and where a symlinked input really lives: both are raw.
-            folders = dict.fromkeys((src.path.parent.resolve(), where.parent))
+            folder = _resolved(src.path.parent, path, f"the folder of {what}")
+            folders = dict.fromkeys((folder, where.parent))
             if output_dir == where or output_dir in folders:
                 raise ConfigError(
                     f"{path}: [output] dir {out_dir!r} is the folder of input {src.path.name}; "
@@ -318,7 +335,7 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
     out_dir = output.get("dir", "data/processed")
     if not isinstance(out_dir, str):
         raise ConfigError(f'{path}: [output] dir must be a string, e.g. dir = "data/processed"')
-    output_dir = (root / out_dir).resolve()
+    output_dir = _resolved(root / out_dir, path, "[output] dir")
     _check_output_dir(path, out_dir, output_dir, layers)
     return Config(
         path=path,

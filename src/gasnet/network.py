@@ -32,6 +32,8 @@ class Network:
         The networkx MultiGraph (built on first use; see :mod:`gasnet.graph`).
     quality_issues
         The quality report.
+    metadata
+        ``run_metadata`` as read with the layers (after :func:`load`; else empty).
     """
 
     def __init__(
@@ -43,6 +45,8 @@ class Network:
         self.config = config
         self.layers = layers
         self.graph_attrs = dict(graph_attrs or {})
+        self.metadata: dict[str, str] = {}
+        self.stamp: tuple | None = None  # which file load() read (store.stamp)
         for name, gdf in layers.items():
             setattr(self, name, gdf)
 
@@ -119,21 +123,22 @@ class Network:
 
     def valve_nodes(self, valve_ids) -> np.ndarray:
         """Node ids of valves, with a clear error for unknown or unplaced ids."""
+        from ._output import shown_list
         from .errors import UnknownAssetError
 
         table = self.valves.set_index("valve_id")["node_id"]
         ids = list(valve_ids)
         unknown = [v for v in ids if v not in table.index]
-        if unknown:
+        if unknown:  # (ids from the command line: the first 8, on one line)
             raise UnknownAssetError(
-                f"unknown valve id(s): {', '.join(map(str, unknown))}; valve ids look like "
-                f"{', '.join(map(str, table.index[:3]))} (see the valves layer)"
+                f"unknown valve id(s): {shown_list(unknown)}; valve ids look like "
+                f"{shown_list(table.index[:3])} (see the valves layer)"
             )
         nodes = table.loc[ids]
         off = nodes[nodes.isna() | (nodes < 0)]
         if len(off):
             raise UnknownAssetError(
-                f"valve(s) {', '.join(map(str, off.index))} are not on the network (see "
+                f"valve(s) {shown_list(off.index)} are not on the network (see "
                 "quality_issues: valve_off_pipe, asset_conflict); fix their position and rebuild"
             )
         return nodes.to_numpy(np.int64)
@@ -259,20 +264,22 @@ def load(config: str | Path | Config = "gasnet.toml") -> Network:
     >>> net.customers.groupby("has_supply").size()  # doctest: +SKIP
     """
     config = config if isinstance(config, Config) else read_config(config)
-    path = config.gpkg
-    layers = {
-        name: store.read_layer(
-            path, name, stage="build" if name in ("nodes", "edges") else "ingest"
-        )
-        for name in _LAYERS
-    }
+    path, shown = config.gpkg, config.gpkg_target  # (a run's staging file is never named)
+    stages = {name: "build" if name in ("nodes", "edges") else "ingest" for name in _LAYERS}
+    layers, meta, stamp = store.read_snapshot(path, stages, shown=shown)
+    for name, layer in layers.items():
+        # GDAL reads a layer whose CRS it cannot look up (a damaged gpkg_spatial_ref_sys) as
+        # one without a CRS; gasnet always writes the working CRS.
+        if isinstance(layer, gpd.GeoDataFrame) and layer.crs is None:
+            raise store.damaged(shown, f"layer {name} has lost its CRS")
     for name, columns in _NEEDED.items():
         missing = [c for c in columns if c not in layers[name].columns]
         if missing:
-            raise store.damaged(path, f"layer {name} lacks {', '.join(missing)}")
-    meta = store.read_metadata(path)
+            raise store.damaged(shown, f"layer {name} lacks {', '.join(missing)}")
     try:
         attrs = json.loads(meta.get("graph_attrs", "{}"))
     except (TypeError, ValueError):
-        raise store.damaged(path, "run_metadata graph_attrs is not JSON") from None
-    return Network(layers, config, attrs if isinstance(attrs, dict) else {})
+        raise store.damaged(shown, "run_metadata graph_attrs is not JSON") from None
+    net = Network(layers, config, attrs if isinstance(attrs, dict) else {})
+    net.metadata, net.stamp = meta, stamp
+    return net

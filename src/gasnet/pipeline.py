@@ -41,6 +41,8 @@ class StageResult:
     report: Report
     path: object = None
     tables: dict | None = None
+    #: Written only into a run's staging copy: gasnet.gpkg changes when the whole run is done.
+    staged: bool = False
 
 
 def validate(config: Config) -> StageResult:
@@ -79,8 +81,11 @@ def ingest(config: Config) -> StageResult:
 
 
 def read_canonical(config: Config) -> dict[str, gpd.GeoDataFrame]:
-    """The canonical layers as ingest wrote them."""
-    return {name: store.read_layer(config.gpkg, name) for name in LAYERS}
+    """The canonical layers as ingest wrote them (one version of the file)."""
+    layers, _, _ = store.read_snapshot(
+        config.gpkg, dict.fromkeys(LAYERS, "ingest"), shown=config.gpkg_target
+    )
+    return layers
 
 
 def build(config: Config) -> StageResult:
@@ -92,8 +97,10 @@ def build(config: Config) -> StageResult:
     """
     from .network import build_network
 
-    layers = read_canonical(config)
-    issues = store.read_layer(config.gpkg, "quality_issues")
+    layers, _, read = store.read_snapshot(
+        config.gpkg, dict.fromkeys([*LAYERS, "quality_issues"], "ingest"), shown=config.gpkg_target
+    )
+    issues = layers.pop("quality_issues")
     net, report = build_network(
         layers,
         snap_tolerance_m=config.snap_tolerance_m,
@@ -118,6 +125,7 @@ def build(config: Config) -> StageResult:
         stage="build",
         metadata={"graph_attrs": json.dumps(net.graph_attrs)},
         shown=config.gpkg_target,
+        expect=read,  # into the file read, never one a concurrent run put there meanwhile
     )
     counts = {
         "nodes": len(net.nodes),
@@ -145,6 +153,7 @@ def criticality(config: Config) -> StageResult:
         {"segments": segs, "valve_criticality": valves, "customers": cust},
         stage="criticality",
         shown=config.gpkg_target,
+        expect=net.stamp,
     )
     result = StageResult(
         "criticality",
@@ -161,6 +170,8 @@ def run(config: Config):
 
     The stages work on a staging copy beside the GeoPackage, which replaces it only when the
     last stage is done: a run that fails at any stage leaves the previous results intact.
+    The results say so (``staged``); ``gasnet.gpkg`` is written once the generator is
+    exhausted.
     """
     import dataclasses
 
@@ -171,7 +182,7 @@ def run(config: Config):
         staged = dataclasses.replace(config, gpkg_override=staging)
         for stage in (ingest, build, criticality):
             result = stage(staged)
-            result.path = config.gpkg
+            result.path, result.staged = config.gpkg, True
             yield result
 
 
@@ -188,7 +199,7 @@ def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[s
     GeoPackage has no record of its inputs.
     """
     if meta is None:
-        meta = store.read_metadata(config.gpkg, missing_ok=True)
+        meta = store.read_metadata(config.gpkg, missing_ok=True, shown=config.gpkg_target)
     recorded = {k[6:]: v for k, v in meta.items() if k.startswith("input:")}
     if not recorded:
         return []

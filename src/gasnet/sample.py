@@ -39,11 +39,20 @@ import shapely
 
 from . import _progress
 
-__all__ = ["CENTER_LONLAT", "DEFAULT_PIPES", "generate_sample", "sample_config", "write_sample"]
+__all__ = [
+    "CENTER_LONLAT",
+    "DEFAULT_PIPES",
+    "MAX_PIPES",
+    "generate_sample",
+    "sample_config",
+    "write_sample",
+]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PIPES = 4500
+#: The largest sample: memory grows with it (about 3 GB to build 1M pipes).
+MAX_PIPES = 20_000_000
 CENTER_LONLAT = (106.75, 31.86)
 WORKING_CRS = "EPSG:4545"
 BLOCK_W, BLOCK_H = 150.0, 120.0
@@ -166,10 +175,15 @@ def _toward(a, b, d):
 
 def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
     """Generate a network of about ``n_pipes`` pipes. Deterministic in (n_pipes, seed)."""
-    if n_pipes < 100:
+    if n_pipes < 100 or n_pipes > MAX_PIPES:
         from .errors import GasnetError
 
-        raise GasnetError(f"--pipes {n_pipes}: a sample needs at least 100 pipes")
+        if n_pipes < 100:
+            raise GasnetError(f"--pipes {n_pipes}: a sample needs at least 100 pipes")
+        raise GasnetError(
+            f"--pipes {n_pipes}: a sample has at most {MAX_PIPES:,} pipes (1,000,000 take "
+            "about 3 GB of memory to build); give a smaller number"
+        )
     rng = np.random.default_rng(seed)
     net = _Network(rng)
     to_proj = pyproj.Transformer.from_crs("EPSG:4326", WORKING_CRS, always_xy=True)
@@ -575,46 +589,168 @@ language = "zh"
 
 
 def write_sample(
-    out: str | Path, n_pipes: int = DEFAULT_PIPES, seed: int = 7, with_config: bool = True
+    out: str | Path,
+    n_pipes: int = DEFAULT_PIPES,
+    seed: int = 7,
+    with_config: bool = True,
+    setting: str = "the sample folder",
 ) -> dict[str, int]:
     """Generate and write a sample into ``out``: ``out/raw/`` (shapefiles, CSV, GeoJSON)
     and ``out/gasnet.toml``, whose outputs go to ``out/processed/`` (never into the raw
     data's folder: the config refuses that).
 
-    Returns the feature count of each layer. Files are written to a temporary folder inside
-    ``out/raw`` and moved into place at the end.
-    """
-    import pyogrio
+    ``out`` must be new or hold no project: a ``gasnet.toml`` there (with ``with_config``)
+    or a non-empty ``raw/`` is refused (:class:`~gasnet.errors.OutputError`), never
+    overwritten. Everything is written into a staging folder ``out/.raw.tmp-<pid>/`` and
+    moved into place at the end; a write that fails (a full disk, a file size limit) removes
+    it and raises :class:`~gasnet.errors.OutputError` naming the cause and the fix
+    (``setting`` names what the user changes).
 
-    from .store import atomic_path
+    Returns the feature count of each layer.
+    """
+    import errno
+    import os
+
+    from .errors import GasnetError, OutputError
+    from .store import _WRITE_ERRORS, diagnose, estimate_bytes, write_error
 
     root = Path(out)
-    out = root / "raw"
-    out.mkdir(parents=True, exist_ok=True)
-    sample = generate_sample(n_pipes, seed)
-    _progress.step(f"sample: writing {len(sample.pipes)} pipes to {out}")
-    for name in ("pipes", "valves", "sources", "regulators", "customers"):
-        gdf = getattr(sample, name)
-        tmpdir = out / f".{name}.tmp"
-        tmpdir.mkdir(exist_ok=True)
-        pyogrio.write_dataframe(gdf, tmpdir / f"{name}.shp", encoding="GBK")
-        if name == "valves":
-            (tmpdir / "valves.prj").unlink()
-        for old in out.glob(f"{name}.*"):
-            if old.suffix in {".shp", ".shx", ".dbf", ".prj", ".cpg"}:
-                old.unlink()
-        for f in tmpdir.iterdir():
-            f.replace(out / f.name)
-        tmpdir.rmdir()
-    with atomic_path(out / "hazards.csv") as tmp:
-        sample.hazard_points.to_csv(tmp, index=False, encoding="utf-8-sig")
-    with atomic_path(out / "hazard_areas.geojson") as tmp:
-        pyogrio.write_dataframe(sample.hazard_areas, tmp, driver="GeoJSON", layer="hazard_areas")
-    if with_config:
-        (root / "gasnet.toml").write_text(sample_config("raw", "processed"), encoding="utf-8")
-    counts = {
-        n: len(getattr(sample, n))
-        for n in ("pipes", "valves", "sources", "regulators", "customers")
-    }
+    raw = root / "raw"
+    if root.exists() and not root.is_dir():
+        raise OutputError(
+            f"{setting} {root}: that is a file; give a folder to write the sample into"
+        )
+    if with_config and os.path.lexists(root / "gasnet.toml"):
+        raise OutputError(
+            f"{root}: already holds a project (gasnet.toml); gasnet sample writes a new one "
+            f"and never overwrites: set {setting} to a new or empty folder"
+        )
+    if os.path.lexists(raw) and (os.path.islink(raw) or not raw.is_dir() or any(raw.iterdir())):
+        raise OutputError(
+            f"{raw}: already holds data; gasnet sample never overwrites raw data: set "
+            f"{setting} to a new or empty folder"
+        )
+    try:
+        sample = generate_sample(n_pipes, seed)
+    except MemoryError:
+        raise GasnetError(
+            f"--pipes {n_pipes}: not enough memory to generate a sample that large; give a "
+            "smaller number"
+        ) from None
+    created = not root.exists()
+    staging = root / f".raw.tmp-{os.getpid()}"
+
+    def fail(code: int, cause: str) -> OutputError:
+        return write_error(
+            root, code, cause, setting, "the sample", f"nothing was written into {root}"
+        )
+
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_stale_sample_staging(root)
+        staging.mkdir()
+        _write_sample_files(sample, staging / "raw", with_config)
+        if with_config:
+            text = sample_config("raw", "processed")
+            (staging / "gasnet.toml").write_text(text, encoding="utf-8")
+        if raw.is_dir():
+            raw.rmdir()  # empty (checked above)
+        os.rename(staging / "raw", raw)
+        if with_config:
+            os.rename(staging / "gasnet.toml", root / "gasnet.toml")
+        staging.rmdir()
+    except _WRITE_ERRORS as exc:
+        if isinstance(exc, OSError) and exc.errno:
+            cause = (exc.errno, exc.strerror or str(exc))
+        else:  # GDAL's, or a file cut short: why, while the partial files still fill the disk
+            frames = [getattr(sample, n) for n in (*_SHAPEFILES, "hazard_points", "hazard_areas")]
+            need = getattr(exc, "expected", None) or int(1.25 * estimate_bytes(frames))
+            cause = diagnose(root if root.is_dir() else root.parent, need=need, error=exc)
+            if cause is None and isinstance(exc, CutShort):
+                cause = (errno.EIO, str(exc))
+        _undo(staging, root if created else None)
+        if cause is None:
+            raise
+        if cause[0] == errno.ENOTDIR and not root.is_dir():
+            blocker = next((p for p in root.parents if p.exists() and not p.is_dir()), None)
+            cause = (cause[0], f"{blocker} is a file, not a folder" if blocker else cause[1])
+        raise fail(*cause) from None
+    except BaseException:
+        _undo(staging, root if created else None)
+        raise
+    counts = {n: len(getattr(sample, n)) for n in _SHAPEFILES}
     counts["hazards"] = len(sample.hazard_points) + len(sample.hazard_areas)
     return counts
+
+
+_SHAPEFILES = ("pipes", "valves", "sources", "regulators", "customers")
+
+
+def _write_sample_files(sample: Sample, raw: Path, with_config: bool) -> None:
+    """The sample's files, written into ``raw`` (a fresh staging folder)."""
+    import pyogrio
+
+    raw.mkdir()
+    _progress.step(f"sample: writing {len(sample.pipes)} pipes")
+    for name in _SHAPEFILES:
+        gdf = getattr(sample, name)
+        pyogrio.write_dataframe(gdf, raw / f"{name}.shp", encoding="GBK")
+        _check_shapefile(raw / f"{name}.shp", len(gdf))
+        if name == "valves":
+            (raw / "valves.prj").unlink()
+    sample.hazard_points.to_csv(raw / "hazards.csv", index=False, encoding="utf-8-sig")
+    pyogrio.write_dataframe(
+        sample.hazard_areas, raw / "hazard_areas.geojson", driver="GeoJSON", layer="hazard_areas"
+    )
+
+
+class CutShort(OSError):
+    """A file GDAL wrote is shorter than its own header says; ``expected`` is its size."""
+
+    def __init__(self, text: str, expected: int):
+        super().__init__(text)
+        self.expected = expected
+
+
+def _check_shapefile(shp: Path, n: int) -> None:
+    """Raise :class:`CutShort` unless ``shp``, its ``.shx`` and ``.dbf`` are as long as their
+    headers say for ``n`` features. GDAL does not always notice a failed write: under a file
+    size limit it has been seen to leave a ``.dbf`` cut at the limit and report success."""
+    shx, dbf = shp.with_suffix(".shx"), shp.with_suffix(".dbf")
+    with open(shp, "rb") as f:
+        shp_len = int.from_bytes(f.read(28)[24:28], "big") * 2  # in 16-bit words
+    with open(dbf, "rb") as f:
+        head = f.read(12)
+    records = int.from_bytes(head[4:8], "little")
+    dbf_len = int.from_bytes(head[8:10], "little") + records * int.from_bytes(head[10:12], "little")
+    for path, expected in ((shp, shp_len), (shx, 100 + 8 * n), (dbf, dbf_len)):
+        size = path.stat().st_size
+        if size < expected or (path is dbf and records != n):
+            raise CutShort(
+                f"{path.name} was cut short while written: {size} of {expected} bytes", expected
+            )
+
+
+def _undo(staging: Path, created: Path | None) -> None:
+    """Remove a failed sample's staging folder (and ``created``, the folder made for it)."""
+    import shutil
+
+    shutil.rmtree(staging, ignore_errors=True)
+    if created is not None:
+        try:
+            created.rmdir()  # only if empty
+        except OSError:
+            pass
+
+
+def _remove_stale_sample_staging(root: Path) -> None:
+    """Staging folders of killed ``gasnet sample`` runs (``.raw.tmp-<pid>``, pid gone)."""
+    import re
+    import shutil
+
+    from .store import _pid_gone
+
+    for entry in root.iterdir():
+        m = re.fullmatch(r"\.raw\.tmp-(\d+)", entry.name)
+        if m and entry.is_dir() and _pid_gone(int(m[1])):
+            shutil.rmtree(entry, ignore_errors=True)
