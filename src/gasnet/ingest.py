@@ -8,8 +8,10 @@ several sources of one layer are merged into one.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
+import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -337,6 +339,53 @@ def _label_text(value):
     return value
 
 
+def _mapping_example(kind: str) -> str:
+    """How a ``[values."layer.field"]`` line looks for an enum or a yes / no field."""
+    if kind == "bool":
+        return 'a line "label" = "true" or "label" = "false"'
+    return 'a line "label" = "canonical value"'
+
+
+#: The date forms ingest accepts, for messages.
+DATE_FORMS = (
+    "YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYYMMDD or YYYY年M月D日 (an ISO date-time such as "
+    "2024-03-05T10:00:00+08:00 gives the date as written)"
+)
+_TIME = (
+    r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?"
+)
+_DATE = re.compile(
+    rf"(?P<y1>\d{{4}})-(?P<m1>\d{{1,2}})-(?P<d1>\d{{1,2}}){_TIME}"
+    r"|(?P<y2>\d{4})/(?P<m2>\d{1,2})/(?P<d2>\d{1,2})"
+    r"|(?P<y3>\d{4})\.(?P<m3>\d{1,2})\.(?P<d3>\d{1,2})"
+    r"|(?P<y4>\d{4})(?P<m4>\d{2})(?P<d4>\d{2})"
+    r"|(?P<y5>\d{4})年(?P<m5>\d{1,2})月(?P<d5>\d{1,2})[日号]"
+)
+
+
+def parse_date(value) -> str | None:
+    """``YYYY-MM-DD`` for a date in one of :data:`DATE_FORMS`, else ``None`` (blank or not a
+    date). A date-time (a date field read by GDAL, or ISO text with or without a zone) gives
+    its calendar date as written, never shifted to another zone. Forms that read two ways
+    (05/03/2024: 5 March or May 3?) and dates without a year are not dates here.
+    """
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, datetime.datetime | datetime.date | np.datetime64):
+        stamp = pd.Timestamp(value)
+        return None if stamp is pd.NaT else stamp.strftime("%Y-%m-%d")
+    text = unicodedata.normalize("NFKC", str(_label_text(value))).strip()
+    match = _DATE.fullmatch(text)
+    if match is None:
+        return None
+    y, m, d = (int(g) for g in match.groups() if g is not None)
+    try:
+        return datetime.date(y, m, d).isoformat()
+    except ValueError:  # 2025-13-45, 2023-02-29
+        return None
+
+
 def _per_value(col: pd.Series, fn) -> pd.Series:
     """``fn`` applied once per distinct value (a column repeats a few labels many times)."""
     codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
@@ -436,7 +485,8 @@ def normalise_layer(
                     name,
                     f"unknown {canon} values {_counted(_text(col[bad]))}; "
                     f"accepted: {describe_accepted(name, canon)}",
-                    f'correct them or map them under [values."{name}.{canon}"]',
+                    f'correct them or map them under [values."{name}.{canon}"] '
+                    f"({_mapping_example(kind)})",
                     ids=out.loc[bad, spec.id_field],
                     label=source.label,
                     geometries=geoms(raw.loc[bad]),
@@ -456,8 +506,10 @@ def normalise_layer(
             else:
                 warn(
                     "unknown_value",
-                    f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
-                    f'correct the value, or map it under [values."{name}.{canon}"]',
+                    f"{canon} is not yes/no (是/否, true/false, 1/0); default "
+                    f"{str(spec.defaults.get(canon, 'blank')).lower()} used",
+                    f'correct the value, or map it under [values."{name}.{canon}"] '
+                    f"({_mapping_example(kind)})",
                     bad,
                     col,
                 )
@@ -465,29 +517,43 @@ def normalise_layer(
                 values = values.map({"true": True, "false": False}).astype(object)
         elif kind in ("int", "float"):
             text = _text(col)
-            values = pd.to_numeric(text, errors="coerce")
+            values = pd.to_numeric(text, errors="coerce").astype(float)
             if kind == "int":  # counts and years: finite, not negative, not absurd
                 values = values.where(np.isfinite(values) & (values >= 0) & (values < 1e9))
+            default = spec.defaults.get(canon)
             warn(
                 "bad_number",
-                f"{canon} is not a usable number; left blank",
+                f"{canon} is not a usable number; "
+                + ("left blank" if default is None else f"default {default} used"),
                 "correct the value",
                 values.isna() & text.notna(),
                 col,
             )
             if kind == "int":
-                values = values.round().astype("Int64")
+                whole = np.floor(values + 0.5)  # 2.5 -> 3, as people round
+                frac = (values != whole) & values.notna()
+                warn(
+                    "bad_number",
+                    f"{canon} is not a whole number; rounded to the nearest one",
+                    "correct the value",
+                    frac,
+                    col,
+                    details=[
+                        f"{v!r} -> {w:.0f}" for v, w in zip(text[frac], whole[frac], strict=True)
+                    ],
+                )
+                values = whole.astype("Int64")
         elif kind == "date":
-            text = _text(col)
-            values = pd.to_datetime(text, errors="coerce", format="mixed")
+            values = _per_value(col, parse_date)
+            text = _text(col) if not pd.api.types.is_datetime64_any_dtype(col) else col
             warn(
                 "bad_date",
                 f"{canon} is not a date; left blank",
-                "write dates as YYYY-MM-DD",
+                f"write it as {DATE_FORMS}; DD/MM/YYYY, MM/DD/YYYY and dates without a year "
+                "are not accepted (they read more than one way)",
                 values.isna() & text.notna(),
                 col,
             )
-            values = values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), None)
         else:
             values = _text(col)
         if canon in spec.defaults:
