@@ -176,3 +176,75 @@ def test_date_fields_read_as_dates_keep_their_day(project, cli):
     assert "bad_date" not in out and "not a date" not in out
     hazards = pyogrio.read_dataframe(project.gpkg, layer="hazards")
     assert hazards.loc[0, "found_on"] == "2024-03-05" and pd.isna(hazards.loc[1, "found_on"])
+
+
+# -- C2 / A2: a shapefile's parts must be there and belong together --------------------------
+
+
+def _other_export(project, name, rows, geoms):
+    """A shapefile of another export, in a folder of its own (not the raw folder)."""
+    other = project.root / "other"
+    other.mkdir(exist_ok=True)
+    return write_shp(other / name, rows, geoms)
+
+
+@pytest.mark.parametrize("part", [".dbf", ".shx"])
+def test_a_missing_dbf_or_shx_is_named(project, cli, part):
+    (project.raw / "pipes").with_suffix(part).unlink()
+    before = _digests(project.raw)
+    err = _stops(
+        project,
+        cli,
+        "error: pipes (",
+        f"pipes{part} not found beside pipes.shp: a shapefile is the .shp, .shx and .dbf of "
+        "one export",
+        f"fix: copy pipes{part} from the same export into {project.raw}",
+    )
+    assert "fields: )" not in err and len(err.strip().splitlines()) == 1
+    assert _digests(project.raw) == before
+
+
+TWO_PIPES = (
+    [{"id": "Q1"}, {"id": "Q2"}],
+    [line((0, 0), (10, 0)), line((10, 0), (20, 0))],
+)
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ((".dbf",), "pipes.shx indexes 3 shapes but pipes.dbf holds 2 records"),
+        ((".shx",), "pipes.shx indexes 2 shapes but pipes.dbf holds 3 records"),
+        ((".shx", ".dbf"), "pipes.shp holds 88 bytes of shapes after the last of the 2 that"),
+    ],
+)
+def test_parts_of_another_export_are_an_error(project, cli, parts, message):
+    # pipes.shp has 3 two-point lines (88 bytes each with the record header); the other export
+    # has 2: GDAL read 2 features and dropped the third without a word.
+    other = _other_export(project, "pipes.shp", *TWO_PIPES)
+    for part in parts:
+        (project.raw / "pipes").with_suffix(part).write_bytes(other.with_suffix(part).read_bytes())
+    before = _digests(project.raw)
+    err = _stops(
+        project, cli, "error: pipes (", message, "they come from", "fix: export the layer again"
+    )
+    assert len(err.strip().splitlines()) == 1 and _digests(project.raw) == before
+
+
+def test_an_index_of_another_export_with_as_many_records_is_an_error(project, cli):
+    other = _other_export(
+        project,
+        "pipes.shp",
+        [{"id": "Q1"}, {"id": "Q2"}, {"id": "Q3"}],
+        [line((0, 0), (10, 0), (20, 5)), line((10, 0), (20, 0)), line((0, 0), (1, 1))],
+    )
+    (project.raw / "pipes.shx").write_bytes(other.with_suffix(".shx").read_bytes())
+    _stops(
+        project, cli, "pipes.shx does not index pipes.shp: its entry for record 1 does not match"
+    )
+
+
+def test_a_dbf_cut_short_is_an_error(project, cli):
+    dbf = project.raw / "customers.dbf"
+    dbf.write_bytes(dbf.read_bytes()[:-30])
+    _stops(project, cli, "error: customers (", "customers.dbf looks truncated")

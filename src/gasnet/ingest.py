@@ -21,6 +21,7 @@ import pyogrio
 import shapely
 
 from . import _progress
+from . import _rawfiles as _raw
 from ._files import not_regular
 from .config import Config, LayerSource
 from .schema import (
@@ -126,7 +127,76 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame(df.drop(columns=[xf, yf]), geometry=list(geom), crs=source.crs)
 
 
-def _truncated_shapefile(source: LayerSource, raw: gpd.GeoDataFrame, report: Report) -> bool:
+def _shapefile_parts(source: LayerSource, report: Report) -> _raw.ShapefileLayout | bool | None:
+    """Check that a shapefile's .shx and .dbf are there and belong to its .shp.
+
+    Returns the layout (for the truncation check once the ids are read), ``None`` when it
+    cannot be looked at (GDAL reports it), or ``False`` after a reported error. Parts from
+    different exports lose features without a word from GDAL: it reads as many features as
+    the .shx indexes, with the attributes of the .dbf's records in that order.
+    """
+    shp, layer = source.path, source.layer
+    shx, dbf = _raw.sibling(shp, ".shx"), _raw.sibling(shp, ".dbf")
+    missing = [f"{shp.stem}{ext}" for ext, p in ((".shx", shx), (".dbf", dbf)) if p is None]
+    if missing:
+        report.add(
+            "missing_file",
+            "error",
+            layer,
+            f"{' and '.join(missing)} not found beside {shp.name}: a shapefile is the .shp, "
+            ".shx and .dbf of one export (the .shx indexes the shapes, the .dbf holds every "
+            "attribute, the ids too)",
+            f"copy {' and '.join(missing)} from the same export into {shp.parent}, or export "
+            "the layer again",
+            label=source.label,
+        )
+        return False
+    header = _raw.read_dbf_header(dbf)
+    layout = _raw.shapefile_layout(shp, shx)
+    if header is None or layout is None:
+        return None
+    again = f"export the layer again, or copy {shp.stem}.shp, .shx and .dbf of one export together"
+    if header.size < header.expected_size:
+        report.add(
+            "truncated_file",
+            "error",
+            layer,
+            f"{dbf.name} looks truncated: it is {header.size:,} bytes, but its header says "
+            f"{header.n_records:,} records of {header.record_len} bytes "
+            f"({header.expected_size:,} bytes)",
+            again,
+            label=source.label,
+        )
+        return False
+    problem = None
+    if header.n_records != layout.n_index:
+        problem = (
+            f"{shx.name} indexes {layout.n_index:,} shapes but {dbf.name} holds "
+            f"{header.n_records:,} records: they come from different exports (GDAL would read "
+            f"{min(header.n_records, layout.n_index):,} features, some with another's "
+            "attributes, and drop the rest)"
+        )
+    elif layout.first_misfit is not None:
+        problem = (
+            f"{shx.name} does not index {shp.name}: its entry for record "
+            f"{layout.first_misfit + 1} does not match the shape {shp.name} holds there (the "
+            ".shx comes from another export)"
+        )
+    elif layout.extra_bytes:
+        problem = (
+            f"{shp.name} holds {layout.extra_bytes:,} bytes of shapes after the last of the "
+            f"{layout.n_index:,} that {shx.name} and {dbf.name} list: they come from another, "
+            "shorter export (those features would be dropped)"
+        )
+    if problem:
+        report.add("mismatched_files", "error", layer, problem, again, label=source.label)
+        return False
+    return layout
+
+
+def _truncated_shapefile(
+    source: LayerSource, raw: gpd.GeoDataFrame, report: Report, layout: _raw.ShapefileLayout
+) -> bool:
     """Is the .shp shorter than its .shx index says (a copy cut short)? Reported as an error.
 
     GDAL reads the records past the end of a truncated .shp as features without geometry,
@@ -134,20 +204,7 @@ def _truncated_shapefile(source: LayerSource, raw: gpd.GeoDataFrame, report: Rep
     each record's offset and length (16-bit words, big-endian, after a 100-byte header).
     """
     shp = source.path
-    if shp.suffix.lower() != ".shp":
-        return False
-    shx = next((p for p in (shp.with_suffix(".shx"), shp.with_suffix(".SHX")) if p.is_file()), None)
-    if shx is None:
-        return False
-    try:
-        index = shx.read_bytes()
-        size = shp.stat().st_size
-    except OSError:
-        return False
-    n = max((len(index) - 100) // 8, 0)
-    words = np.frombuffer(index, dtype=">i4", count=2 * n, offset=100).reshape(n, 2)
-    end = (words[:, 0].astype(np.int64) + 4 + words[:, 1]) * 2  # 8-byte record header
-    short = np.flatnonzero(end > size)
+    short, n = layout.beyond_end, layout.n_index
     if not len(short):
         return False
     if source.id_field in raw.columns and len(raw) == n:
@@ -159,8 +216,9 @@ def _truncated_shapefile(source: LayerSource, raw: gpd.GeoDataFrame, report: Rep
         "truncated_file",
         "error",
         source.layer,
-        f"{shp.name} looks truncated: it is {size:,} bytes, but its index {shx.name} places "
-        f"{len(short)} of {n} features beyond its end (they would be read without geometry)",
+        f"{shp.name} looks truncated: it is {layout.shp_size:,} bytes, but its index "
+        f"{shp.stem}.shx places {len(short)} of {n} features beyond its end (they would be "
+        "read without geometry)",
         f"export the layer again, or copy {shp.name} again in full with its .shx and .dbf",
         ids=ids,
         label=source.label,
@@ -205,6 +263,11 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         return None
     if source.path.suffix.lower() == ".csv":
         return _read_csv(source, report)
+    layout = None
+    if source.path.suffix.lower() == ".shp":
+        layout = _shapefile_parts(source, report)
+        if layout is False:
+            return None
     if source.sublayer is None:
         try:
             names = [str(n) for n, _ in pyogrio.list_layers(source.path)]
@@ -232,7 +295,7 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
             label=source.label,
         )
         return None
-    if _truncated_shapefile(source, gdf, report):
+    if layout and _truncated_shapefile(source, gdf, report, layout):
         return None
     if gdf.crs is None:
         if not source.crs:
