@@ -248,3 +248,235 @@ def test_a_dbf_cut_short_is_an_error(project, cli):
     dbf = project.raw / "customers.dbf"
     dbf.write_bytes(dbf.read_bytes()[:-30])
     _stops(project, cli, "error: customers (", "customers.dbf looks truncated")
+
+
+# -- A3 / C1 / C6: a .dbf's text is read in the encoding it is in, or the run stops ----------
+
+HOSPITAL = "\u533b\u9662"  # 医院
+RESIDENTS = "\u5c45\u6c11"  # 居民
+
+
+def _customers(project, encoding, cpg=True):
+    write_shp(
+        project.raw / "customers.shp",
+        [{"id": "C1", "kind": HOSPITAL}, {"id": "C2", "kind": RESIDENTS}],
+        [pt(150, 10), pt(110, 60)],
+        encoding=encoding,
+        cpg=cpg,
+    )
+
+
+def _critical(project):
+    cust = pyogrio.read_dataframe(project.gpkg, layer="customers").set_index("customer_id")
+    return cust.loc["C1", "kind"], bool(cust.loc["C1", "critical"])
+
+
+def test_gbk_values_without_cpg_stop_the_run_naming_the_encoding(project, cli):
+    # ASCII field names, GBK values, no .cpg: GDAL read '医院' as Latin-1 'Ò½Ôº', an unknown
+    # kind, and the hospital was not critical (exit 0).
+    _customers(project, "GBK", cpg=False)
+    before = _digests(project.raw)
+    err = _stops(
+        project,
+        cli,
+        "error: customers (",
+        "customers.dbf has no .cpg saying its encoding, and its text is not UTF-8 (record 2, "
+        "field kind: would be read as '\u00be\u00d3\u00c3\u00f1'; it reads as GBK: "
+        f"'{RESIDENTS}')",
+        'fix: set encoding = "GBK" in [layers.customers]',
+    )
+    assert len(err.strip().splitlines()) == 1 and _digests(project.raw) == before
+    project.replace_config(
+        'path = "raw/customers.shp"', 'path = "raw/customers.shp"\nencoding = "GBK"'
+    )
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert _critical(project) == ("hospital", True)
+
+
+def test_gbk_text_that_is_also_valid_utf8_is_ambiguous_without_cpg(project, cli):
+    # GBK's 医院 (d2 bd d4 ba) is valid UTF-8 too, as 'ҽԺ': read as UTF-8, the hospital
+    # would be an unknown kind, not critical. Two readings: the run stops and shows both.
+    write_shp(
+        project.raw / "customers.shp",
+        [{"id": "C1", "kind": HOSPITAL}, {"id": "C2", "kind": "residential"}],
+        [pt(150, 10), pt(110, 60)],
+        encoding="GBK",
+        cpg=False,
+    )
+    _stops(
+        project,
+        cli,
+        "customers.dbf has no .cpg saying its encoding, and its text reads two ways (record 1, "
+        f"field kind: '{HOSPITAL}' as GBK, '\u04bd\u053a' as UTF-8)",
+        'fix: set encoding = "GBK" (or "UTF-8", whichever reads your data) in [layers.customers]',
+    )
+
+
+def test_utf8_values_without_cpg_are_read_as_utf8(project, cli):
+    _customers(project, "UTF-8", cpg=False)
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert _critical(project) == ("hospital", True) and "unknown" not in out
+
+
+def test_a_config_encoding_contradicting_a_right_cpg_is_an_error(project, cli):
+    # UTF-8 text, a .cpg saying UTF-8, encoding = "GBK" in the config: it read '鍖婚櫌'.
+    _customers(project, "UTF-8")
+    project.replace_config(
+        'path = "raw/customers.shp"', 'path = "raw/customers.shp"\nencoding = "GBK"'
+    )
+    _stops(
+        project,
+        cli,
+        "encoding = 'GBK' in [layers.customers] overrides customers.cpg ('UTF-8'), but the "
+        f"text is UTF-8 (record 1, field kind reads '{HOSPITAL}' as UTF-8, "
+        "'\u9356\u5a5a\u6acc' as GBK)",
+        'fix: remove encoding = "GBK" from [layers.customers]',
+    )
+
+
+def test_a_cpg_saying_utf8_on_gbk_text_names_the_encoding(project, cli):
+    _customers(project, "GBK")
+    (project.raw / "customers.cpg").write_text("UTF-8")
+    err = _stops(
+        project,
+        cli,
+        "customers.dbf's text is not UTF-8 as customers.cpg ('UTF-8') says (record 2, field "
+        f"kind: bytes b'\\xbe\\xd3\\xc3\\xf1'; it reads as GBK: '{RESIDENTS}')",
+        'fix: set encoding = "GBK" in [layers.customers]',
+    )
+    assert "check that the file is complete" not in err and "codec can't decode" not in err
+    # The config mends the wrong .cpg: the text agrees with it.
+    project.replace_config(
+        'path = "raw/customers.shp"', 'path = "raw/customers.shp"\nencoding = "GBK"'
+    )
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert _critical(project) == ("hospital", True) and "encoding_override" not in out
+
+
+def test_a_config_encoding_the_text_does_not_decode_in_is_an_error(project, cli):
+    _customers(project, "GBK", cpg=False)
+    project.replace_config(
+        'path = "raw/customers.shp"', 'path = "raw/customers.shp"\nencoding = "UTF-8"'
+    )
+    _stops(
+        project,
+        cli,
+        "customers.dbf's text is not UTF-8 as encoding = 'UTF-8' in [layers.customers] says",
+        'fix: set encoding = "GBK" in [layers.customers]',
+    )
+
+
+def test_a_cpg_and_a_config_the_text_reads_either_way_warn(project, cli):
+    _customers(project, "GBK")  # customers.cpg says GBK; GBK bytes also decode as Big5
+    project.replace_config(
+        'path = "raw/customers.shp"', 'path = "raw/customers.shp"\nencoding = "Big5"'
+    )
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert "encoding = 'Big5' in [layers.customers] overrides customers.cpg ('GBK')" in out
+    assert f"reads '{HOSPITAL}' as GBK" in out and "read as Big5, as the config says" in out
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64"])
+def test_an_encoding_that_is_not_a_character_encoding_is_refused(project, cli, codec):
+    project.replace_config(
+        'path = "raw/customers.shp"', f'path = "raw/customers.shp"\nencoding = "{codec}"'
+    )
+    _stops(project, cli, f"encoding '{codec}' is not a character encoding", '"GBK", "UTF-8"')
+
+
+def test_latin_field_names_with_a_cpg_get_no_gbk_hint(project, cli):
+    write_shp(project.raw / "sources.shp", [{"nr": "S1", "gr\u00f6\u00dfe": "x"}], [pt(0, 0)])
+    err = _stops(project, cli, "id field 'id' not found (fields: nr, gr\u00f6\u00dfe)")
+    assert "GBK" not in err
+
+
+# -- A6 / C8: a GeoPackage is read without writing a byte beside it ---------------------------
+
+_PENDING_WRITE = """
+import os, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.execute("PRAGMA wal_autocheckpoint=0")
+for f in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):  # GeoPackage triggers
+    con.create_function(f, 1, lambda g: 0)
+con.execute("INSERT INTO valves (geom, id) VALUES (?, 'V2')", (bytes.fromhex(sys.argv[2]),))
+con.commit()
+os._exit(0)  # no checkpoint: the new valve is only in valves.gpkg-wal
+"""
+
+
+def _folder_state(folder):
+    """The files, their bytes, and the folder's own modification time (a file created and
+    deleted again while reading leaves the list the same but changes the folder's time)."""
+    return _digests(folder), folder.stat().st_mtime_ns
+
+
+def _wal_geopackage(project, pending: bool):
+    import sqlite3
+    import struct
+    import subprocess
+    import sys
+
+    import geopandas as gpd
+    import shapely
+
+    gpkg = project.raw / "valves.gpkg"
+    gpd.GeoDataFrame({"id": ["V1"]}, geometry=[pt(50, 0)], crs="EPSG:4545").to_file(
+        gpkg, layer="valves"
+    )
+    con = sqlite3.connect(gpkg)
+    assert con.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+    con.close()
+    if pending:
+        blob = b"GP\x00\x01" + struct.pack("<i", 4545) + shapely.to_wkb(pt(150, 0), byte_order=1)
+        subprocess.run([sys.executable, "-c", _PENDING_WRITE, str(gpkg), blob.hex()], check=True)
+        assert (project.raw / "valves.gpkg-wal").stat().st_size > 0
+    for part in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+        (project.raw / "valves").with_suffix(part).unlink()
+    project.replace_config('path = "raw/valves.shp"', 'path = "raw/valves.gpkg"')
+    return gpkg
+
+
+@pytest.mark.parametrize("pending", [False, True], ids=["wal-mode", "uncheckpointed-wal"])
+def test_a_geopackage_is_read_without_writing_beside_it(project, cli, pending):
+    # SQLite opens a WAL-mode GeoPackage read-write: it created -wal and -shm in raw/ and, with
+    # a -wal there, wrote the pending changes into valves.gpkg and deleted the -wal.
+    _wal_geopackage(project, pending)
+    before = _folder_state(project.raw)
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert _folder_state(project.raw) == before
+    valves = pyogrio.read_dataframe(project.gpkg, layer="valves")
+    # The valve written into the -wal only is read too: nothing is lost.
+    assert sorted(valves["valve_id"]) == (["V1", "V2"] if pending else ["V1"])
+    # The -wal is an input: a change written into it later makes the answers stale.
+    from gasnet.config import read_config
+    from gasnet.pipeline import changed_inputs
+
+    config = read_config(project.config)
+    assert changed_inputs(config) == []
+    if pending:
+        wal = project.raw / "valves.gpkg-wal"
+        wal.write_bytes(wal.read_bytes() + b"\0")
+        assert changed_inputs(config) == ["raw/valves.gpkg-wal"]
+
+
+def test_a_geopackage_layer_that_is_not_there_lists_the_layers(project, cli):
+    import geopandas as gpd
+
+    for name, x in (("sources", 0), ("valves", 50)):
+        gpd.GeoDataFrame(
+            {"id": [name[0].upper() + "1"]}, geometry=[pt(x, 0)], crs="EPSG:4545"
+        ).to_file(project.raw / "all.gpkg", layer=name)
+    project.replace_config('path = "raw/valves.shp"', 'path = "raw/all.gpkg"\nlayer = "nope"')
+    err = _stops(
+        project,
+        cli,
+        "error: valves (",
+        "the file has no layer 'nope'; its layers: sources, valves",
+        'fix: set layer = "..." in [layers.valves] to one of them',
+    )
+    assert "a shapefile needs" not in err

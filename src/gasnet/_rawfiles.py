@@ -16,6 +16,7 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,6 +24,7 @@ __all__ = [
     "DbfField",
     "DbfHeader",
     "ShapefileLayout",
+    "TextSample",
     "codec_name",
     "cpg_encoding",
     "csv_text",
@@ -94,12 +96,23 @@ def read_dbf_header(path: Path) -> DbfHeader | None:
     return DbfHeader(n, header_len, record_len, head[29], tuple(fields), size)
 
 
-def dbf_text_samples(path: Path, header: DbfHeader, limit: int = 2000) -> list[tuple[bytes, str]]:
-    """Non-ASCII byte strings of the .dbf, each with where it is (``"field name"`` or
-    ``"record 12, field NAME"``): the field names, then up to ``limit`` distinct values of each
-    character field (the first ones in the file). Used to tell the text's encoding."""
-    out: list[tuple[bytes, str]] = [
-        (f.name, "a field name") for f in header.fields if max(f.name, default=0) >= 0x80
+class TextSample(NamedTuple):
+    """A non-ASCII byte string of a .dbf: where it is, and whether it fills its field (then a
+    multi-byte character may have been cut at the field's width by the export)."""
+
+    data: bytes
+    where: str  # "a field name", "record 12, field NAME"
+    full: bool
+
+
+def dbf_text_samples(path: Path, header: DbfHeader, limit: int = 2000) -> list[TextSample]:
+    """Non-ASCII byte strings of the .dbf: the field names, then up to ``limit`` distinct
+    values of each character field (the first ones in the file). Used to tell the text's
+    encoding."""
+    out = [
+        TextSample(f.name, "a field name", False)
+        for f in header.fields
+        if max(f.name, default=0) >= 0x80
     ]
     text_fields = [f for f in header.fields if f.type in "CM" and f.length]
     n = min(header.n_records, max(header.size - header.header_len, 0) // max(header.record_len, 1))
@@ -117,11 +130,18 @@ def dbf_text_samples(path: Path, header: DbfHeader, limit: int = 2000) -> list[t
         for start in range(0, n, chunk):
             cells = np.asarray(records[start : start + chunk, fld.offset : fld.offset + fld.length])
             rows = np.flatnonzero((cells >= 0x80).any(axis=1))
-            for r in rows:
-                value = cells[r].tobytes().rstrip(b" \x00")
+            if not len(rows):
+                continue
+            # Distinct cells in this chunk, in file order (a column repeats a few labels).
+            voids = np.ascontiguousarray(cells[rows]).view(f"V{fld.length}").ravel()
+            _, first = np.unique(voids, return_index=True)
+            for r in rows[np.sort(first)]:
+                cell = cells[r].tobytes()
+                value = cell.rstrip(b" \x00")
                 if value not in seen:
                     seen.add(value)
-                    out.append((value, f"record {start + r + 1}, field {label}"))
+                    where = f"record {start + r + 1}, field {label}"
+                    out.append(TextSample(value, where, len(value) == len(cell)))
                     if len(seen) >= limit:
                         break
             if len(seen) >= limit:
@@ -221,19 +241,25 @@ def sqlite_readable(path: Path):
     - a ``-wal`` or ``-journal`` beside it (changes not yet in the file): the file and those
       are copied to a temporary folder and read there, so the pending changes are read and
       nothing in the raw folder changes;
-    - otherwise: opened ``IMMUTABLE=YES`` (a GeoPackage; SQLite then creates no side files).
+    - otherwise a GeoPackage is opened ``IMMUTABLE=YES`` (SQLite then creates no side files);
+      another SQLite file (SpatiaLite) is read as is in rollback mode (a read creates no
+      file then) and from a temporary copy in WAL mode (GDAL's SQLite driver has no such
+      option).
     """
     try:
         with open(path, "rb") as f:
-            magic = f.read(len(_SQLITE_MAGIC))
+            head = f.read(20)
     except OSError:
-        magic = b""
-    if magic != _SQLITE_MAGIC:
+        head = b""
+    if not head.startswith(_SQLITE_MAGIC):
         yield path, {}
         return
     pending = [side for s in ("-wal", "-journal") if (side := Path(f"{path}{s}")).is_file()]
-    if not pending:
-        yield path, ({"IMMUTABLE": "YES"} if path.suffix.lower() == ".gpkg" else {})
+    if not pending and path.suffix.lower() == ".gpkg":
+        yield path, {"IMMUTABLE": "YES"}
+        return
+    if not pending and head[18:20] != b"\x02\x02":  # not WAL mode: a read creates no file
+        yield path, {}
         return
     with tempfile.TemporaryDirectory(prefix="gasnet-read-") as tmp:
         copy = Path(tmp) / path.name

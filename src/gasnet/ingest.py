@@ -8,6 +8,7 @@ several sources of one layer are merged into one.
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import logging
 import re
@@ -44,7 +45,8 @@ _MOJIBAKE = re.compile(r"[\x80-\xff]")
 
 
 def input_files(source: LayerSource) -> list[Path]:
-    """The files a source consists of (a shapefile's .shp, .dbf, .shx, .prj, .cpg ...)."""
+    """The files a source consists of (a shapefile's .shp, .dbf, .shx, .prj, .cpg ...; a
+    GeoPackage's -wal or -journal, which hold changes not yet written into it)."""
     path = source.path
     if path.suffix.lower() == ".shp":
         return sorted(
@@ -52,7 +54,9 @@ def input_files(source: LayerSource) -> list[Path]:
             for p in path.parent.glob(path.stem + ".*")
             if p.stem == path.stem and p.suffix.lower() in {".shp", ".shx", ".dbf", ".prj", ".cpg"}
         )
-    return [path] if path.exists() else []
+    if not path.exists():
+        return []
+    return [path, *(p for s in ("-wal", "-journal") if (p := Path(f"{path}{s}")).is_file())]
 
 
 #: Files GDAL may open beside a shapefile (its parts, its encoding, spatial indexes).
@@ -127,11 +131,12 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame(df.drop(columns=[xf, yf]), geometry=list(geom), crs=source.crs)
 
 
-def _shapefile_parts(source: LayerSource, report: Report) -> _raw.ShapefileLayout | bool | None:
+def _shapefile_parts(source: LayerSource, report: Report) -> tuple | None:
     """Check that a shapefile's .shx and .dbf are there and belong to its .shp.
 
-    Returns the layout (for the truncation check once the ids are read), ``None`` when it
-    cannot be looked at (GDAL reports it), or ``False`` after a reported error. Parts from
+    Returns ``(layout, header)``: the .shx layout (for the truncation check once the ids are
+    read) and the .dbf header, each ``None`` when it cannot be looked at (GDAL then reports
+    it); ``None`` after a reported error. Parts from
     different exports lose features without a word from GDAL: it reads as many features as
     the .shx indexes, with the attributes of the .dbf's records in that order.
     """
@@ -150,11 +155,11 @@ def _shapefile_parts(source: LayerSource, report: Report) -> _raw.ShapefileLayou
             "the layer again",
             label=source.label,
         )
-        return False
+        return None
     header = _raw.read_dbf_header(dbf)
     layout = _raw.shapefile_layout(shp, shx)
     if header is None or layout is None:
-        return None
+        return layout, header
     again = f"export the layer again, or copy {shp.stem}.shp, .shx and .dbf of one export together"
     if header.size < header.expected_size:
         report.add(
@@ -167,7 +172,7 @@ def _shapefile_parts(source: LayerSource, report: Report) -> _raw.ShapefileLayou
             again,
             label=source.label,
         )
-        return False
+        return None
     problem = None
     if header.n_records != layout.n_index:
         problem = (
@@ -190,8 +195,225 @@ def _shapefile_parts(source: LayerSource, report: Report) -> _raw.ShapefileLayou
         )
     if problem:
         report.add("mismatched_files", "error", layer, problem, again, label=source.label)
-        return False
-    return layout
+        return None
+    return layout, header
+
+
+#: Encodings tried, in this order, to suggest the one a .dbf's text is in.
+_SUGGESTED = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030", "big5": "Big5"}
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _decode(sample: _raw.TextSample, codec: str, errors: str = "strict") -> str:
+    """``sample`` decoded as ``codec``; a character cut at the end of a value that fills its
+    field (an export that cut it at the field's width) is not held against it."""
+    decoder = codecs.getincrementaldecoder(codec)(errors)
+    return decoder.decode(sample.data, final=not sample.full)
+
+
+def _decoded(samples, codec: str) -> list[str] | None:
+    """Each sample decoded as ``codec``, or ``None`` when one does not decode."""
+    try:
+        return [_decode(x, codec) for x in samples]
+    except UnicodeDecodeError:
+        return None
+
+
+def _first_undecodable(samples, codec: str) -> int:
+    for i, x in enumerate(samples):
+        try:
+            _decode(x, codec)
+        except UnicodeDecodeError:
+            return i
+    return 0
+
+
+def _cjk(texts) -> int:
+    return sum(len(_CJK.findall(t)) for t in texts)
+
+
+def _suggest(samples) -> tuple[str, list[str]] | None:
+    """The encoding the text reads as Chinese in (``("GBK", decoded)``), or ``None``."""
+    for codec, shown in _SUGGESTED.items():
+        text = _decoded(samples, codec)
+        if text is not None and _cjk(text):
+            return shown, text
+    return None
+
+
+def _is_utf8(samples) -> bool:
+    """Is the text UTF-8 beyond reasonable doubt: every sample decodes as UTF-8 and they hold
+    Chinese characters (3-byte sequences, which text in another encoding almost never forms
+    throughout; GBK's 医院 is valid UTF-8 too, but as 'ҽԺ')."""
+    text = _decoded(samples, "utf-8")
+    return text is not None and _cjk(text) >= 2
+
+
+def _codec_shown(codec: str) -> str:
+    return _SUGGESTED.get(codec, codec)
+
+
+def _shapefile_encoding(
+    source: LayerSource, header: _raw.DbfHeader, report: Report
+) -> tuple[bool, str | None, list]:
+    """Which encoding to read a shapefile's .dbf with: ``(ok, encoding, samples)``.
+
+    The config's ``encoding``, else the .cpg (or the .dbf's code page mark), else UTF-8 —
+    checked against the .dbf's own bytes (its field names and the non-ASCII values of its text
+    fields; see README, "Validation"):
+
+    - text that does not decode as the encoding it would be read with is an error naming the
+      encoding it reads as Chinese in (``set encoding = "GBK"``);
+    - without a .cpg or a config encoding, text must be UTF-8 and only UTF-8: text that also
+      reads as GBK is ambiguous, an error showing both readings (never guessed);
+    - Chinese UTF-8 text with a .cpg or a config saying another encoding is an error (it would
+      be read as other characters, '医院' as '鍖婚櫌');
+    - a config encoding that contradicts the .cpg is taken when only it decodes the text (it
+      mends a wrong .cpg), refused when only the .cpg's does or the text is UTF-8 as the .cpg
+      says, and taken with an ``encoding_override`` warning when the text reads either way.
+    """
+    layer, shp = source.layer, source.path
+    dbf = _raw.sibling(shp, ".dbf")
+    samples = _raw.dbf_text_samples(dbf, header)
+    configured = _raw.codec_name(source.encoding) if source.encoding else None
+    cpg = _raw.sibling(shp, ".cpg")
+    declared, said_by = None, None
+    if cpg is not None:
+        try:
+            text = cpg.read_text(encoding="ascii", errors="replace")[:100]
+        except OSError:
+            text = ""
+        declared, said_by = _raw.cpg_encoding(text), f"{cpg.name} ({text.strip()!r})"
+    elif header.ldid and _raw.ldid_encoding(header.ldid):
+        declared = _raw.ldid_encoding(header.ldid)
+        said_by = f"the code page mark of {dbf.name} (0x{header.ldid:02X})"
+    if not samples:
+        return True, source.encoding, samples
+    where = f"[layers.{layer}]"
+    cfg = f"encoding = {source.encoding!r} in {where}"
+    remove = f'remove encoding = "{source.encoding}" from {where}'
+
+    def fail(message: str, fix: str) -> tuple[bool, None, list]:
+        report.add("bad_encoding", "error", layer, message, fix, label=source.label)
+        return False, None, samples
+
+    def set_it(guess) -> str:
+        if guess:
+            return f'set encoding = "{guess[0]}" in {where}'
+        return (
+            f'set encoding = "..." in {where} to the encoding the file was exported in '
+            '(e.g. "GBK", "GB18030", "Big5")'
+        )
+
+    def not_as_said(codec: str, who: str) -> tuple[bool, None, list]:
+        i = _first_undecodable(samples, codec)
+        guess = _suggest(samples)
+        reads = f"; it reads as {guess[0]}: {guess[1][i]!r}" if guess else ""
+        return fail(
+            f"{dbf.name}'s text is not {_codec_shown(codec)} as {who} says "
+            f"({samples[i].where}: bytes {samples[i].data[:24]!r}{reads})",
+            set_it(guess),
+        )
+
+    if configured is None and declared is None:  # GDAL would read it as Latin-1
+        utf8 = _decoded(samples, "utf-8")
+        guess = _suggest(samples)
+        if utf8 is not None and (guess is None or guess[0] == "UTF-8"):
+            return True, "UTF-8", samples  # the documented default, and only it reads the text
+        if utf8 is not None:  # reads as UTF-8 and as Chinese in GBK (or Big5): ambiguous
+            i = next(k for k, (a, b) in enumerate(zip(utf8, guess[1], strict=True)) if a != b)
+            return fail(
+                f"{dbf.name} has no .cpg saying its encoding, and its text reads two ways "
+                f"({samples[i].where}: {guess[1][i]!r} as {guess[0]}, {utf8[i]!r} as UTF-8)",
+                f'set encoding = "{guess[0]}" (or "UTF-8", whichever reads your data) in {where}',
+            )
+        i = _first_undecodable(samples, "utf-8")
+        latin = codecs.decode(samples[i].data, "latin-1")
+        reads = f"; it reads as {guess[0]}: {guess[1][i]!r}" if guess else ""
+        return fail(
+            f"{dbf.name} has no .cpg saying its encoding, and its text is not UTF-8 "
+            f"({samples[i].where}: would be read as {latin!r}{reads})",
+            set_it(guess),
+        )
+    if configured is not None and declared is not None and configured != declared:
+        cfg_text, dec_text = _decoded(samples, configured), _decoded(samples, declared)
+        if cfg_text is None and dec_text is None:
+            return not_as_said(configured, f"{cfg} (nor {_codec_shown(declared)}, {said_by})")
+        if cfg_text is None:
+            i = _first_undecodable(samples, configured)
+            return fail(
+                f"{cfg} contradicts {said_by}, and the text is {_codec_shown(declared)}, not "
+                f"{_codec_shown(configured)} ({samples[i].where} reads {dec_text[i]!r} as "
+                f"{_codec_shown(declared)})",
+                remove,
+            )
+        if dec_text is None:
+            return True, source.encoding, samples  # the config mends a wrong .cpg
+        if cfg_text == dec_text:
+            return True, source.encoding, samples
+        i = next(k for k, (a, b) in enumerate(zip(cfg_text, dec_text, strict=True)) if a != b)
+        both = (
+            f"{samples[i].where} reads {dec_text[i]!r} as {_codec_shown(declared)}, "
+            f"{cfg_text[i]!r} as {_codec_shown(configured)}"
+        )
+        utf8 = _is_utf8(samples)
+        if utf8 and declared == "utf-8":
+            return fail(f"{cfg} overrides {said_by}, but the text is UTF-8 ({both})", remove)
+        if not (utf8 and configured == "utf-8"):
+            report.add(
+                "encoding_override",
+                "warning",
+                layer,
+                f"{cfg} overrides {said_by}; the text reads either way ({both}); read as "
+                f"{_codec_shown(configured)}, as the config says",
+                f"check the text in the one map: if {said_by} is right, {remove}",
+                label=source.label,
+            )
+        return True, source.encoding, samples
+    codec, who = (configured, cfg) if configured is not None else (declared, said_by)
+    if _decoded(samples, codec) is None:
+        return not_as_said(codec, who)
+    if codec != "utf-8" and _is_utf8(samples):
+        utf8 = _decoded(samples, "utf-8")
+        i = next(k for k, t in enumerate(utf8) if _CJK.search(t))
+        other = _decode(samples[i], codec, "replace")
+        return fail(
+            f"{dbf.name}'s text is UTF-8, but {who} says {_codec_shown(codec)} "
+            f"({samples[i].where} reads {utf8[i]!r} as UTF-8, {other!r} as "
+            f"{_codec_shown(codec)})",
+            remove
+            if configured is not None and declared is None
+            else f'set encoding = "UTF-8" in {where}',
+        )
+    return True, source.encoding, samples
+
+
+def _gdal_misread(gdf: gpd.GeoDataFrame, samples, encoding: str | None, n_records: int):
+    """A text value GDAL read otherwise than Python decodes it as ``encoding`` — GDAL does not
+    know every encoding name Python does, and then passes the bytes through — as
+    ``(expected, where)``; ``None`` when the readings agree (or cannot be compared)."""
+    codec = _raw.codec_name(encoding)
+    if codec is None or len(gdf) != n_records:  # deleted records shift the rows: not compared
+        return None
+    checked = 0
+    for sample in samples:
+        if not sample.where.startswith("record ") or checked >= 5:
+            continue
+        checked += 1
+        row = int(sample.where.split(",", 1)[0].removeprefix("record ")) - 1
+        want = _decode(sample, codec, "replace").strip()
+        values = {str(v).strip() for v in gdf.iloc[row].to_numpy(object) if isinstance(v, str)}
+        if want not in values:
+            return want, sample.where
+    return None
+
+
+def _gdal_encoding(encoding: str | None) -> str | None:
+    """``encoding`` by the name GDAL's iconv knows (Python's ``euc_kr`` is iconv's EUC-KR)."""
+    codec = _raw.codec_name(encoding)
+    if codec == "utf-8-sig":
+        return "UTF-8"
+    return codec.replace("_", "-").upper() if codec else encoding
 
 
 def _truncated_shapefile(
@@ -224,6 +446,98 @@ def _truncated_shapefile(
         label=source.label,
     )
     return True
+
+
+def _layer_names(path: Path, options: dict) -> list[str]:
+    """The layers of ``path``. ``list_layers`` takes no open options: a GeoPackage opened
+    ``IMMUTABLE`` is asked layer by layer, so that listing it writes nothing either."""
+    if "IMMUTABLE" not in options:
+        return [str(n) for n, _ in pyogrio.list_layers(path)]
+    names = []
+    for i in range(10_000):
+        try:
+            names.append(str(pyogrio.read_info(path, layer=i, **options)["layer_name"]))
+        except pyogrio.errors.DataLayerError:
+            break
+    return names
+
+
+def _read_layer(
+    source: LayerSource, path: Path, encoding: str | None, options: dict, report: Report, samples=()
+) -> gpd.GeoDataFrame | None:
+    """Read the configured layer of ``path`` (the source itself, or a temporary copy of a
+    GeoPackage) with GDAL; ``None`` after a reported error."""
+    try:
+        names = _layer_names(path, options)
+    except Exception:  # unreadable: reported just below, in GDAL's own words
+        names = []
+    if source.sublayer is None and len(names) > 1:
+        report.add(
+            "ambiguous_layer",
+            "error",
+            source.layer,
+            f"the file holds {len(names)} layers ({', '.join(names)})",
+            f'choose one with layer = "..." in [layers.{source.layer}]',
+            label=source.label,
+        )
+        return None
+    if source.sublayer is not None and names and source.sublayer not in names:
+        report.add(
+            "missing_layer",
+            "error",
+            source.layer,
+            f"the file has no layer {source.sublayer!r}; its layers: {', '.join(names)}",
+            f'set layer = "..." in [layers.{source.layer}] to one of them',
+            label=source.label,
+        )
+        return None
+    try:
+        return pyogrio.read_dataframe(
+            path, layer=source.sublayer, encoding=_gdal_encoding(encoding), **options
+        )
+    except UnicodeDecodeError as exc:
+        codec = _raw.codec_name(encoding)
+        if samples and codec and codec != "utf-8" and _decoded(samples, codec) is not None:
+            report.add(
+                "bad_encoding",
+                "error",
+                source.layer,
+                f"GDAL cannot read the encoding {encoding!r} (it does not know it by that "
+                "name), though the text decodes as it",
+                f"give the encoding by its usual name in [layers.{source.layer}], e.g. "
+                'encoding = "GBK" (GBK, GB18030, Big5, UTF-8, CP1252 ...)',
+                label=source.label,
+            )
+            return None
+        said = (
+            f"encoding = {source.encoding!r} in [layers.{source.layer}]"
+            if source.encoding
+            else "its .cpg"
+            if source.path.suffix.lower() == ".shp"
+            else "UTF-8, the default"
+        )
+        report.add(
+            "bad_encoding",
+            "error",
+            source.layer,
+            f"cannot read the text as {exc.encoding.upper()} ({exc.reason} at byte "
+            f"{exc.object[exc.start : exc.start + 4]!r}): the file's encoding is not what "
+            f"{said} says",
+            f'set encoding = "GBK" (or the file\'s encoding) in [layers.{source.layer}]',
+            label=source.label,
+        )
+        return None
+    except Exception as exc:  # GDAL's own words are the most precise here
+        report.add(
+            "unreadable",
+            "error",
+            source.layer,
+            f"cannot read the file: {exc}",
+            "check that the file is complete (a shapefile needs .shp, .shx and .dbf), or "
+            "export it again",
+            label=source.label,
+        )
+        return None
 
 
 def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
@@ -263,35 +577,50 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         return None
     if source.path.suffix.lower() == ".csv":
         return _read_csv(source, report)
-    layout = None
+    layout = header = None
+    encoding, samples, options = source.encoding, [], {}
     if source.path.suffix.lower() == ".shp":
-        layout = _shapefile_parts(source, report)
-        if layout is False:
+        parts = _shapefile_parts(source, report)
+        if parts is None:
             return None
-    if source.sublayer is None:
-        try:
-            names = [str(n) for n, _ in pyogrio.list_layers(source.path)]
-        except Exception:  # unreadable: reported just below, in GDAL's own words
-            names = []
-        if len(names) > 1:
-            report.add(
-                "ambiguous_layer",
-                "error",
-                source.layer,
-                f"the file holds {len(names)} layers ({', '.join(names)})",
-                f'choose one with layer = "..." in [layers.{source.layer}]',
-                label=source.label,
-            )
-            return None
+        layout, header = parts
+        if header is not None:
+            ok, encoding, samples = _shapefile_encoding(source, header, report)
+            if not ok:
+                return None
+            if any(f.type in "NF" and f.decimals == 0 and f.length > 18 for f in header.fields):
+                # N(19+, 0) is read as floating point, which keeps 15-17 digits: GDAL reads the
+                # whole .dbf first to give such fields an exact 64-bit integer type.
+                options["ADJUST_TYPE"] = "YES"
     try:
-        gdf = pyogrio.read_dataframe(source.path, layer=source.sublayer, encoding=source.encoding)
-    except Exception as exc:  # GDAL's own words are the most precise here
+        with _raw.sqlite_readable(source.path) as (path, sqlite_options):
+            gdf = _read_layer(
+                source, path, encoding, {**options, **sqlite_options}, report, samples
+            )
+    except OSError as exc:  # the temporary copy of a GeoPackage with pending changes
         report.add(
             "unreadable",
             "error",
             source.layer,
-            f"cannot read the file: {exc}",
-            "check that the file is complete (a shapefile needs .shp, .shx and .dbf)",
+            f"cannot copy {source.path.name} and its -wal to a temporary folder to read it "
+            f"without writing beside it ({exc.strerror or exc})",
+            "free some space in the temporary folder (TMPDIR), or open the GeoPackage once in "
+            "QGIS or sqlite3 so that its -wal is written into it",
+            label=source.label,
+        )
+        return None
+    if gdf is None:
+        return None
+    if header is not None and (misread := _gdal_misread(gdf, samples, encoding, header.n_records)):
+        want, place = misread
+        report.add(
+            "bad_encoding",
+            "error",
+            source.layer,
+            f"GDAL does not read the encoding {encoding!r} as Python does ({place} should read "
+            f"{want!r}): it does not know that name",
+            f"give the encoding by its usual name in [layers.{source.layer}], e.g. encoding = "
+            '"GBK" (GBK, GB18030, Big5, UTF-8, CP1252 ...)',
             label=source.label,
         )
         return None
@@ -466,7 +795,12 @@ def normalise_layer(
     id_field = _column(columns, source.id_field)
     if id_field is None:
         hint = ""
-        if any(_MOJIBAKE.search(c) for c in raw.columns):
+        undeclared = (
+            source.encoding is None
+            and source.path.suffix.lower() == ".shp"
+            and _raw.sibling(source.path, ".cpg") is None
+        )
+        if undeclared and any(_MOJIBAKE.search(c) for c in raw.columns):
             hint = (
                 f" — the field names look garbled: the .dbf is probably GBK without a .cpg; "
                 f'set encoding = "GBK" in [layers.{name}]'
