@@ -480,3 +480,70 @@ def test_a_geopackage_layer_that_is_not_there_lists_the_layers(project, cli):
         'fix: set layer = "..." in [layers.valves] to one of them',
     )
     assert "a shapefile needs" not in err
+
+
+# -- A4: long numeric ids are read exactly, or the run stops ----------------------------------
+
+
+def _write_dbf(path, fields, rows):
+    """A dBASE III file: ``fields`` are (name, type, width, decimals); ``rows`` tuples of text
+    (numbers right-aligned, as exporters write them; ``None`` is blank)."""
+    import struct
+
+    record_len = 1 + sum(f[2] for f in fields)
+    header_len = 32 + 32 * len(fields) + 1
+    out = bytearray(struct.pack("<BBBBIHH20x", 3, 124, 1, 1, len(rows), header_len, record_len))
+    for name, kind, width, decimals in fields:
+        out += struct.pack("<11sc4xBB14x", name.encode(), kind.encode(), width, decimals)
+    out += b"\r"
+    for row in rows:
+        out += b" "
+        for (_, kind, width, _), value in zip(fields, row, strict=True):
+            text = (value or "").encode()
+            out += text.rjust(width) if kind == "N" else text.ljust(width)
+    out += b"\x1a"
+    path.write_bytes(bytes(out))
+
+
+def _valves_with_ids(project, ids, width=20):
+    write_shp(
+        project.raw / "valves.shp", [{"x": 1}] * len(ids), [pt(50, 0), pt(150, 0)][: len(ids)]
+    )
+    _write_dbf(project.raw / "valves.dbf", [("id", "N", width, 0)], [(i,) for i in ids])
+
+
+def test_seventeen_digit_ids_in_a_wide_numeric_field_are_read_exactly(project, cli):
+    # N(20,0) was read as float64: ...1233 became ...1232, and the two valves collided.
+    _valves_with_ids(project, ["51130200000001233", "51130200000001232"])
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    valves = pyogrio.read_dataframe(project.gpkg, layer="valves")
+    assert sorted(valves["valve_id"]) == ["51130200000001232", "51130200000001233"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "width", "shown"),
+    [
+        (
+            ["51130200000001233000", "51130200000001232000"],
+            20,
+            "2 numbers beyond 2^53 as "
+            "floating point, which cannot keep their last digits (e.g. 51130200000001236992",
+        ),
+        (
+            ["51130200000001233", None],
+            18,
+            "1 number beyond 2^53 as floating point, which "
+            "cannot keep their last digits (e.g. 51130200000001232",
+        ),  # a blank makes it float
+    ],
+)
+def test_ids_that_floating_point_cannot_keep_stop_the_run(project, cli, ids, width, shown):
+    _valves_with_ids(project, ids, width)
+    _stops(
+        project,
+        cli,
+        "error: valves (",
+        f"field id holds {shown} as read)",
+        "fix: export id as a text (character) field",
+    )

@@ -785,6 +785,42 @@ def _per_value(col: pd.Series, fn) -> pd.Series:
     return pd.Series(mapped[codes], index=col.index, dtype=object)
 
 
+#: Floating point keeps every integer up to 2**53 exactly; beyond, neighbours merge.
+_EXACT = 2**53
+
+
+def _inexact_ids(source: LayerSource, raw: gpd.GeoDataFrame, columns, report: Report) -> bool:
+    """Report id-like fields (the id, and text fields such as ``pipe_id``) that GDAL read as
+    floating point holding whole numbers beyond 2**53: their last digits are lost
+    (51130200000001233 reads as 51130200000001232), so distinct ids would merge and
+    messages would name ids that exist nowhere. GDAL reads a numeric field of more than 18
+    digits as floating point (wider than 64-bit integers when its values do not fit) and
+    pyogrio an integer field with a blank as floating point too. Never rounded: an error."""
+    bad = []
+    for col in dict.fromkeys(c for c in columns if c in raw.columns):
+        values = raw[col]
+        if not pd.api.types.is_float_dtype(values.dtype):
+            continue
+        v = values.to_numpy(float)
+        big = np.isfinite(v) & (np.abs(v) > _EXACT)
+        if big.any():
+            bad.append((col, v[big], int(big.sum())))
+    for col, v, n in bad:
+        report.add(
+            "inexact_id",
+            "error",
+            source.layer,
+            f"field {col} holds {n} number{'s' if n > 1 else ''} beyond 2^53 as floating point, "
+            "which cannot keep "
+            f"their last digits (e.g. {v[0]:.0f} as read): ids differing only there would "
+            "merge",
+            f"export {col} as a text (character) field, or fill its blanks (an integer field "
+            "with a blank is read as floating point)",
+            label=source.label,
+        )
+    return bool(bad)
+
+
 def normalise_layer(
     source: LayerSource, raw: gpd.GeoDataFrame, config: Config, report: Report
 ) -> gpd.GeoDataFrame | None:
@@ -843,6 +879,13 @@ def normalise_layer(
         )
         return None
 
+    if _inexact_ids(
+        source,
+        raw,
+        [id_field, *(fields[c] for c, k in spec.fields.items() if k == "str" and fields.get(c))],
+        report,
+    ):
+        return None
     ids = _text(raw[id_field])
     out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
     lookup = build_lookup(config.values)
