@@ -547,3 +547,63 @@ def test_ids_that_floating_point_cannot_keep_stop_the_run(project, cli, ids, wid
         f"field id holds {shown} as read)",
         "fix: export id as a text (character) field",
     )
+
+
+# -- C7: a CSV's delimiter and byte-order mark ------------------------------------------------
+
+HAZARDS = [
+    ("H1", "\u5360\u538b", "380010", "3526010"),  # 占压
+    ("H2", "\u6cc4\u6f0f", "380020", "3526020"),  # 泄漏
+]
+
+
+def _hazards_csv(project, data: bytes, config_extra=""):
+    (project.raw / "h.csv").write_bytes(data)
+    project.add_config(
+        f'[layers.hazards]\npath = "raw/h.csv"\ncrs = "EPSG:4545"\n{config_extra}'
+        '[layers.hazards.fields]\ncategory = "cat"\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("sep", "encoding"),
+    [
+        (";", "utf-8"),
+        ("\t", "utf-8"),
+        ("|", "utf-8"),
+        (",", "utf-16"),  # with its byte-order mark
+        (";", "utf-32"),
+        (",", "utf-8-sig"),
+    ],
+)
+def test_csv_delimiters_and_byte_order_marks_are_read(project, cli, sep, encoding):
+    rows = [sep.join(("id", "cat", "x", "y")), *(sep.join(r) for r in HAZARDS)]
+    _hazards_csv(project, ("\r\n".join(rows) + "\r\n").encode(encoding))
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    hazards = pyogrio.read_dataframe(project.gpkg, layer="hazards")
+    assert list(hazards["category"]) == ["encroachment", "leak"]
+    assert hazards.geometry.x.tolist() == [380010.0, 380020.0]
+
+
+def test_csv_coordinates_that_are_not_numbers_are_named(project, cli):
+    rows = "id;cat;x;y\nH1;\u5360\u538b;380010,5;3526010,5\nH2;\u6cc4\u6f0f;;\n"
+    _hazards_csv(project, rows.encode())
+    code, out, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    assert "h.csv): feature has coordinates that are not numbers; kept without a location" in out
+    issues = _issues(project)
+    bad = issues[issues["check"] == "bad_coordinates"]
+    assert list(bad["feature_id"]) == ["H1"] and "x = '380010,5'" in bad["message"].iloc[0]
+    assert list(issues.loc[issues["check"] == "no_coordinates", "feature_id"]) == ["H2"]
+
+
+def test_a_configured_encoding_contradicting_a_byte_order_mark_is_named(project, cli):
+    _hazards_csv(project, "id,cat,x,y\nH1,a,1,2\n".encode("utf-16"), 'encoding = "GBK"\n')
+    _stops(
+        project,
+        cli,
+        "h.csv starts with a UTF-16 byte-order mark, but encoding = 'GBK' in [layers.hazards] "
+        "says otherwise",
+        "fix: remove encoding from [layers.hazards]",
+    )

@@ -9,7 +9,9 @@ several sources of one layer are merged into one.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime
+import io
 import logging
 import re
 import unicodedata
@@ -35,7 +37,13 @@ from .schema import (
     normalise_value,
     to_simplified,
 )
-from .validate import Report, blank_bad_coordinates, geoms, validate_layers
+from .validate import (
+    BAD_COORDINATES_SEVERITY,
+    Report,
+    blank_bad_coordinates,
+    geoms,
+    validate_layers,
+)
 
 __all__ = ["input_files", "load_layers", "normalise_layer", "read_source"]
 
@@ -75,28 +83,65 @@ def _files_read(path: Path) -> list[Path]:
 
 
 def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
+    """A CSV with x / y columns. Its delimiter (``,`` ``;`` tab ``|``) is the one its header
+    line uses; without a configured encoding, a byte-order mark says UTF-8, UTF-16 or UTF-32,
+    else UTF-8 is expected."""
     xf, yf = source.x or "x", source.y or "y"
+    layer, name = source.layer, source.path.name
     try:
-        df = pd.read_csv(
-            source.path, encoding=source.encoding or "utf-8-sig", dtype=str, keep_default_na=False
+        data = source.path.read_bytes()
+    except OSError as exc:
+        report.add(
+            "unreadable",
+            "error",
+            layer,
+            f"cannot read the CSV ({exc.strerror or exc})",
+            "check the file and its permissions",
+            label=source.label,
         )
+        return None
+    bom = _raw.bom_encoding(data)
+    configured = _raw.codec_name(source.encoding)
+    if bom and configured and not configured.startswith(bom.removesuffix("-sig")):
+        report.add(
+            "bad_encoding",
+            "error",
+            layer,
+            f"{name} starts with a {bom.removesuffix('-sig').upper()} byte-order mark, but "
+            "encoding = "
+            f"{source.encoding!r} in [layers.{layer}] says otherwise",
+            f"remove encoding from [layers.{layer}] (the mark says it)",
+            label=source.label,
+        )
+        return None
+    encoding = source.encoding or bom or "utf-8-sig"
+    try:
+        text, sep = _raw.csv_text(data, encoding)
+    except UnicodeDecodeError as exc:
+        guess = ""
+        if not source.encoding:
+            with contextlib.suppress(UnicodeDecodeError):
+                data.decode("gbk")
+                guess = " (it reads as GBK)"
+        report.add(
+            "bad_encoding",
+            "error",
+            layer,
+            f"cannot decode {name} as {source.encoding or 'UTF-8'}{guess}: byte "
+            f"{exc.object[exc.start : exc.start + 4]!r} at offset {exc.start}",
+            f'set encoding = "GBK" (or the file\'s encoding) in [layers.{layer}]',
+            label=source.label,
+        )
+        return None
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
         report.add(
             "unreadable",
             "error",
-            source.layer,
+            layer,
             f"cannot read the CSV: {exc}",
             "export it again with a header row (and the x / y columns)",
-            label=source.label,
-        )
-        return None
-    except UnicodeDecodeError:
-        report.add(
-            "bad_encoding",
-            "error",
-            source.layer,
-            f"cannot decode {source.path.name} as {source.encoding or 'UTF-8'}",
-            f'set encoding = "GBK" (or the file\'s encoding) in [layers.{source.layer}]',
             label=source.label,
         )
         return None
@@ -106,10 +151,10 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         report.add(
             "missing_field",
             "error",
-            source.layer,
+            layer,
             f"coordinate field(s) {', '.join(missing)} not in the CSV (columns: "
             f"{', '.join(df.columns)})",
-            f"set x = ... and y = ... in [layers.{source.layer}]",
+            f"set x = ... and y = ... in [layers.{layer}]",
             label=source.label,
         )
         return None
@@ -117,15 +162,33 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         report.add(
             "no_crs",
             "error",
-            source.layer,
+            layer,
             "a CSV carries no CRS",
-            f'set crs = "EPSG:4326" (for lon/lat) in [layers.{source.layer}]',
+            f'set crs = "EPSG:4326" (for lon/lat) in [layers.{layer}]',
             label=source.label,
         )
         return None
-    x = pd.to_numeric(df[xf].str.strip(), errors="coerce").to_numpy(float)
-    y = pd.to_numeric(df[yf].str.strip(), errors="coerce").to_numpy(float)
+    xs, ys = df[xf].str.strip(), df[yf].str.strip()
+    x = pd.to_numeric(xs, errors="coerce").to_numpy(float)
+    y = pd.to_numeric(ys, errors="coerce").to_numpy(float)
     ok = np.isfinite(x) & np.isfinite(y)
+    # Text where a number should be is no blank location: named, as bad coordinates are.
+    text = ((xs != "") & np.isnan(x)) | ((ys != "") & np.isnan(y))
+    if text.any():
+        idf = _column(df.columns, source.id_field)
+        ids = _text(df.loc[text, idf]) if idf else [f"{name} row {i}" for i in np.flatnonzero(text)]
+        severity = BAD_COORDINATES_SEVERITY.get(layer, "warning")
+        report.add(
+            "bad_coordinates",
+            severity,
+            layer,
+            "feature has coordinates that are not numbers"
+            + ("" if severity == "error" else "; kept without a location"),
+            "write x and y as plain numbers with a decimal point (e.g. 380180.5)",
+            ids=ids,
+            label=source.label,
+            details=[f"x = {a!r}, y = {b!r}" for a, b in zip(xs[text], ys[text], strict=True)],
+        )
     geom = np.full(len(df), None, dtype=object)
     geom[ok] = shapely.points(x[ok], y[ok])
     return gpd.GeoDataFrame(df.drop(columns=[xf, yf]), geometry=list(geom), crs=source.crs)
