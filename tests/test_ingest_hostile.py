@@ -607,3 +607,37 @@ def test_a_configured_encoding_contradicting_a_byte_order_mark_is_named(project,
         "says otherwise",
         "fix: remove encoding from [layers.hazards]",
     )
+
+
+# -- C3: a .prj in degrees on data in metres is one error naming the .prj ---------------------
+
+
+@pytest.mark.parametrize(("name", "x"), [("pipes", 380000), ("customers", 380150)])
+def test_a_prj_in_degrees_on_metres_names_the_prj(project, cli, name, x):
+    shp = project.raw / f"{name}.shp"
+    gdf = pyogrio.read_dataframe(shp)
+    write_shp(shp, gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, crs="EPSG:4326")
+    err = _stops(
+        project,
+        cli,
+        f"error: {name} (",
+        f"features lie outside \u00b1180\u00b0 / \u00b190\u00b0 (e.g. x = {x}, y = 352",
+        f"though the layer's CRS, from {name}.prj, is geographic (WGS 84, degrees): the numbers "
+        "look projected (metres), so that CRS is wrong",
+        f'fix: correct or delete {name}.prj and set crs = "EPSG:4545" in [layers.{name}]: the '
+        "config's crs is used only when the file has no CRS",
+    )
+    assert "bad_coordinates" not in err and "correct its coordinates" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_csv_crs_in_degrees_on_metres_names_the_config(project, cli):
+    (project.raw / "h.csv").write_text("id,x,y\nH1,380010,3526010\nH2,380020,3526020\n")
+    project.add_config('[layers.hazards]\npath = "raw/h.csv"\ncrs = "EPSG:4326"\n')
+    _stops(
+        project,
+        cli,
+        "2 of 2 features lie outside",
+        "the layer's CRS, crs = 'EPSG:4326' in [layers.hazards], is geographic",
+        'fix: set crs = "EPSG:4545" in [layers.hazards]',
+    )

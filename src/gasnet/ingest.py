@@ -42,6 +42,7 @@ from .validate import (
     Report,
     blank_bad_coordinates,
     geoms,
+    projected_in_geographic,
     validate_layers,
 )
 
@@ -1078,15 +1079,76 @@ def normalise_layer(
     return gdf
 
 
+def _crs_origin(source: LayerSource) -> tuple[str, str]:
+    """Where a source's CRS came from, and how to change it: ``(origin, fix)``."""
+    where = f"[layers.{source.layer}]"
+    prj = _raw.sibling(source.path, ".prj") if source.path.suffix.lower() == ".shp" else None
+    if prj is not None:
+        return (
+            f"from {prj.name}",
+            f"correct or delete {prj.name} and set crs = {{crs}} in {where}: the config's crs "
+            "is used only when the file has no CRS",
+        )
+    if source.path.suffix.lower() in (".shp", ".csv"):
+        return f"crs = {source.crs!r} in {where}", f"set crs = {{crs}} in {where}"
+    return (
+        f"stored in {source.path.name}",
+        f"export {source.path.name} again with its CRS ({{crs}}): the config's crs is used only "
+        "when the file has no CRS",
+    )
+
+
+def _wrong_geographic_crs(
+    source: LayerSource, raw: gpd.GeoDataFrame, ids, config: Config, report: Report
+) -> bool:
+    """A geographic CRS on projected numbers (a .prj in degrees on data in metres): one error
+    for the layer, naming where the CRS came from, instead of a bad coordinate per feature."""
+    found = projected_in_geographic(geoms(raw), raw.crs)
+    if found is None:
+        return False
+    mask, x, y = found
+    import pyproj
+
+    crs = pyproj.CRS.from_user_input(raw.crs)
+    working = pyproj.CRS.from_user_input(config.crs)
+    # The working CRS is the likely one when the numbers fall in its area of use there.
+    lon, lat = pyproj.Transformer.from_crs(working, 4326, always_xy=True).transform(x, y)
+    area = working.area_of_use
+    likely = (
+        area is not None
+        and np.isfinite(lon)
+        and area.west - 1 <= lon <= area.east + 1
+        and area.south - 1 <= lat <= area.north + 1
+    )
+    suggestion = f'"{config.crs}"' if likely else '"EPSG:..." (the projected CRS of the data)'
+    origin, fix = _crs_origin(source)
+    n, total = int(mask.sum()), int((~(shapely.is_missing(geoms(raw)))).sum())
+    report.add(
+        "wrong_crs",
+        "error",
+        source.layer,
+        f"{n} of {total} features lie outside ±180° / ±90° (e.g. x = {x:.10g}, y = {y:.10g}), "
+        f"though the layer's CRS, {origin}, is geographic ({crs.name}, degrees): the numbers "
+        "look projected (metres), so that CRS is wrong",
+        fix.format(crs=suggestion),
+        ids=np.asarray(ids, dtype=object)[mask][:1000],
+        label=source.label,
+    )
+    return True
+
+
 def _blank_bad_coordinates(
     source: LayerSource, raw: gpd.GeoDataFrame, config: Config, report: Report
-) -> gpd.GeoDataFrame:
+) -> gpd.GeoDataFrame | None:
     """NaN, infinite, out-of-range or unprojectable coordinates, checked as read (the message
-    shows the values in the file): reported per feature, the geometry blanked in memory."""
+    shows the values in the file): reported per feature, the geometry blanked in memory.
+    ``None`` when the layer's CRS itself is wrong (reported once)."""
     if source.id_field in raw.columns:
         ids = _text(raw[source.id_field])
     else:  # reported by normalise_layer; the rows still need a name
         ids = pd.Series([f"{source.path.name} row {i}" for i in range(len(raw))], dtype=object)
+    if _wrong_geographic_crs(source, raw, ids.to_numpy(object), config, report):
+        return None
     return blank_bad_coordinates(
         source.layer, raw, report, ids.to_numpy(object), label=source.label, to_crs=config.crs
     )
@@ -1187,6 +1249,8 @@ def load_layers(
             if raw is None:
                 continue
             raw = _blank_bad_coordinates(source, raw, config, report)
+            if raw is None:
+                continue
             gdf = normalise_layer(source, raw, config, report)
             if gdf is not None:
                 parts.append(gdf)

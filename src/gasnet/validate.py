@@ -24,6 +24,7 @@ __all__ = [
     "Report",
     "blank_bad_coordinates",
     "coordinate_problems",
+    "projected_in_geographic",
     "validate_layers",
 ]
 
@@ -299,6 +300,30 @@ def coordinate_problems(geom, crs, to_crs=None) -> np.ndarray:
         where = f"vertex {vertex[k] + 1}: " if n_vertices[which[k]] > 1 else ""
         out[present[which[k]]] = f"{where}x = {x[k]:.10g}, y = {y[k]:.10g}: {why[k]}"
     return out
+
+
+def projected_in_geographic(geom, crs) -> tuple[np.ndarray, float, float] | None:
+    """Do most features hold projected numbers under a geographic CRS (a .prj in degrees on
+    data in metres)? ``(mask of those features, x, y of the first)`` when more than half of
+    the features with coordinates have a finite vertex beyond ±180 in x or y; else ``None``."""
+    import pyproj
+
+    if crs is None or not pyproj.CRS.from_user_input(crs).is_geographic:
+        return None
+    geom = np.asarray(geom, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geom) | shapely.is_empty(geom)))
+    if not len(present):
+        return None
+    xy, which = shapely.get_coordinates(geom[present], return_index=True)
+    big = np.isfinite(xy).all(axis=1) & (np.abs(xy) > 180).any(axis=1)
+    hit = np.zeros(len(present), dtype=bool)
+    hit[which[big]] = True
+    if hit.sum() * 2 <= len(present):
+        return None
+    mask = np.zeros(len(geom), dtype=bool)
+    mask[present[hit]] = True
+    x, y = xy[np.flatnonzero(big)[0]]
+    return mask, float(x), float(y)
 
 
 def blank_bad_coordinates(
