@@ -641,3 +641,47 @@ def test_a_csv_crs_in_degrees_on_metres_names_the_config(project, cli):
         "the layer's CRS, crs = 'EPSG:4326' in [layers.hazards], is geographic",
         'fix: set crs = "EPSG:4545" in [layers.hazards]',
     )
+
+
+# -- A9: the working CRS must be fit for lengths where the network lies -----------------------
+
+
+@pytest.mark.parametrize(
+    ("crs", "message"),
+    [
+        (
+            "EPSG:3857",
+            "[project] crs EPSG:3857 (WGS 84 / Pseudo-Mercator) does not fit the pipe network "
+            "at 106.73\u00b0E 31.85\u00b0N: it stretches lengths there by 17.7 %;",
+        ),
+        (
+            "EPSG:27700",
+            "[project] crs EPSG:27700 (OSGB36 / British National Grid) does not fit the pipe "
+            "network at 106.73\u00b0E 31.85\u00b0N: it is made for United Kingdom (UK) - "
+            "offshore to boundary of UKCS within \u2026 (9.01\u00b0W "
+            "49.75\u00b0N to 2.01\u00b0E 61.01\u00b0N); it stretches lengths there by 68.0 %;",
+        ),
+    ],
+)
+def test_a_working_crs_that_distorts_lengths_is_an_error(project, cli, crs, message):
+    project.replace_config('crs = "EPSG:4545"', f'crs = "{crs}"')
+    err = _stops(
+        project,
+        cli,
+        f"error: {project.config}: ",
+        message,
+        "; pipe lengths, volumes and every metre tolerance (snap_tolerance_m, "
+        "customer_max_distance_m) would be wrong",
+        "fix: set [project] crs to a projected CRS in metres made for the area, e.g. crs = "
+        '"EPSG:4545" (CGCS2000 / 3-degree Gauss-Kruger CM 108E)',
+    )
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4545", "EPSG:32648", "EPSG:4544"])
+def test_a_working_crs_made_for_the_area_is_accepted(project, cli, crs):
+    # 4545 (CM 108E) is the sample's; UTM 48N and the neighbouring zone (CM 105E, 1.7 deg
+    # away, within the margin) are fine too.
+    project.replace_config('crs = "EPSG:4545"', f'crs = "{crs}"')
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err

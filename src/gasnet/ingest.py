@@ -41,6 +41,7 @@ from .validate import (
     BAD_COORDINATES_SEVERITY,
     Report,
     blank_bad_coordinates,
+    check_working_crs,
     geoms,
     projected_in_geographic,
     validate_layers,
@@ -1229,6 +1230,19 @@ def _empty_layer(name: str, crs: str) -> gpd.GeoDataFrame:
     )
 
 
+def _same_crs(crs, working) -> bool:
+    """Is ``crs`` the working CRS (an ESRI .prj naming it in its own words included)?"""
+    import pyproj
+
+    if crs is None:
+        return True
+    crs, working = pyproj.CRS.from_user_input(crs), pyproj.CRS.from_user_input(working)
+    if crs.equals(working, ignore_axis_order=True):
+        return True
+    code = crs.to_epsg()
+    return code is not None and code == working.to_epsg()
+
+
 def load_layers(
     config: Config, report: Report | None = None
 ) -> tuple[dict[str, gpd.GeoDataFrame], Report]:
@@ -1241,6 +1255,7 @@ def load_layers(
     report = report or Report(crs=config.crs)
     layers: dict[str, gpd.GeoDataFrame] = {}
     id_fields: dict[str, str] = {}
+    pipe_crs = []  # the pipes' own CRSs that differ from the working CRS
     for name in LAYERS:
         parts = []
         for source in config.layers.get(name, []):
@@ -1248,6 +1263,8 @@ def load_layers(
             raw = read_source(source, report)
             if raw is None:
                 continue
+            if name == "pipes" and not _same_crs(raw.crs, config.crs):
+                pipe_crs.append(raw.crs)
             raw = _blank_bad_coordinates(source, raw, config, report)
             if raw is None:
                 continue
@@ -1268,6 +1285,7 @@ def load_layers(
         else:
             layers[name] = _empty_layer(name, config.crs)
     layers = validate_layers(layers, report, id_fields)
+    check_working_crs(layers["pipes"], config.crs, report, str(config.path), located=bool(pipe_crs))
     check_id_text(layers, report)
     log.info("Loaded %s.", ", ".join(f"{len(g)} {n}" for n, g in layers.items()))
     return layers, report
