@@ -464,6 +464,17 @@ def test_a_geopackage_is_read_without_writing_beside_it(project, cli, pending):
         assert changed_inputs(config) == ["raw/valves.gpkg-wal"]
 
 
+def test_an_encoding_for_a_geopackage_is_refused(project, cli):
+    _wal_geopackage(project, pending=False)
+    project.replace_config('path = "raw/valves.gpkg"', 'path = "raw/valves.gpkg"\nencoding = "GBK"')
+    _stops(
+        project,
+        cli,
+        "encoding = 'GBK' in [layers.valves], but a .gpkg file's text is always UTF-8",
+        "fix: remove encoding from [layers.valves]",
+    )
+
+
 def test_a_geopackage_layer_that_is_not_there_lists_the_layers(project, cli):
     import geopandas as gpd
 

@@ -605,6 +605,10 @@ def _read_layer(
         return None
 
 
+#: Formats whose text is UTF-8 by definition: an ``encoding`` in the config is a mistake.
+_UTF8_FORMATS = {".gpkg", ".geojson", ".json", ".geojsonl", ".geojsons", ".fgb"}
+
+
 def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     """Read one source file as it is (source field names); ``None`` after a reported error."""
     if source.path.is_dir():
@@ -642,6 +646,18 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         return None
     if source.path.suffix.lower() == ".csv":
         return _read_csv(source, report)
+    if source.encoding and source.path.suffix.lower() in _UTF8_FORMATS:
+        report.add(
+            "bad_encoding",
+            "error",
+            source.layer,
+            f"encoding = {source.encoding!r} in [layers.{source.layer}], but a "
+            f"{source.path.suffix} file's text is always UTF-8 (GDAL reads it so; another "
+            "encoding would turn it into other characters)",
+            f"remove encoding from [layers.{source.layer}]",
+            label=source.label,
+        )
+        return None
     layout = header = None
     encoding, samples, options = source.encoding, [], {}
     if source.path.suffix.lower() == ".shp":
@@ -667,8 +683,8 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
             "unreadable",
             "error",
             source.layer,
-            f"cannot copy {source.path.name} and its -wal to a temporary folder to read it "
-            f"without writing beside it ({exc.strerror or exc})",
+            f"cannot copy {source.path.name} (with its -wal or -journal) to a temporary folder "
+            f"to read it without writing beside it ({exc.strerror or exc})",
             "free some space in the temporary folder (TMPDIR), or open the GeoPackage once in "
             "QGIS or sqlite3 so that its -wal is written into it",
             label=source.label,
