@@ -696,3 +696,13 @@ def test_a_working_crs_made_for_the_area_is_accepted(project, cli, crs):
     project.replace_config('crs = "EPSG:4545"', f'crs = "{crs}"')
     code, _, err = cli("--config", project.config, "ingest")
     assert code == 0, err
+
+
+def test_a_customers_pipe_id_read_as_floating_point_beyond_2_53_stops_the_run(project, cli):
+    write_shp(project.raw / "customers.shp", [{"x": 1}], [pt(150, 10)])
+    _write_dbf(
+        project.raw / "customers.dbf",
+        [("id", "C", 10, 0), ("pipe_id", "N", 20, 0)],
+        [("C1", "51130200000001233000")],
+    )
+    _stops(project, cli, "error: customers (", "field pipe_id holds 1 number beyond 2^53")

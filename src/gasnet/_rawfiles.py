@@ -116,7 +116,7 @@ def dbf_text_samples(path: Path, header: DbfHeader, limit: int = 2000) -> list[T
     ]
     text_fields = [f for f in header.fields if f.type in "CM" and f.length]
     n = min(header.n_records, max(header.size - header.header_len, 0) // max(header.record_len, 1))
-    if not text_fields or n <= 0:
+    if not text_fields or n <= 0 or header.record_len <= 0:
         return out
     records = np.memmap(
         path, dtype=np.uint8, mode="r", offset=header.header_len, shape=(n, header.record_len)
@@ -201,6 +201,8 @@ def shapefile_layout(shp: Path, shx: Path) -> ShapefileLayout | None:
         index = shx.read_bytes()
         shp_size = shp.stat().st_size
     except OSError:
+        return None
+    if len(index) < 100:  # not even a header: GDAL says so in its own words
         return None
     n = max((len(index) - 100) // 8, 0)
     words = np.frombuffer(index, dtype=">i4", count=2 * n, offset=100).reshape(n, 2)

@@ -729,8 +729,10 @@ def _text(col: pd.Series) -> pd.Series:
         v = col.to_numpy(float)
         ok = np.isfinite(v)
         whole = ok & (v == np.round(v))
+        fits = whole & (np.abs(v) < 2.0**63)  # beyond: not an int64 (an inexact_id anyway)
         out = np.full(len(v), None, dtype=object)
-        out[whole] = v[whole].astype(np.int64).astype(str)
+        out[fits] = v[fits].astype(np.int64).astype(str)
+        out[whole & ~fits] = [f"{x:.0f}" for x in v[whole & ~fits]]
         out[ok & ~whole] = v[ok & ~whole].astype(str)
         return pd.Series(out, index=col.index, dtype=object)
     obj = col.astype(object)
@@ -960,12 +962,12 @@ def normalise_layer(
         )
         return None
 
-    if _inexact_ids(
-        source,
-        raw,
-        [id_field, *(fields[c] for c, k in spec.fields.items() if k == "str" and fields.get(c))],
-        report,
-    ):
+    def source_field(canon: str) -> str:
+        # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
+        return fields.get(canon) or (canon if canon in raw.columns else canon[:10])
+
+    texts = [source_field(c) for c, k in spec.fields.items() if k == "str"]
+    if _inexact_ids(source, raw, [id_field, *texts], report):
         return None
     ids = _text(raw[id_field])
     out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
@@ -986,8 +988,7 @@ def normalise_layer(
             )
 
     for canon, kind in spec.fields.items():
-        # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
-        src = fields.get(canon) or (canon if canon in raw.columns else canon[:10])
+        src = source_field(canon)
         col = (
             raw[src]
             if src in raw.columns
