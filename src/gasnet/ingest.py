@@ -15,6 +15,7 @@ import io
 import logging
 import re
 import unicodedata
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -533,7 +534,9 @@ def _read_layer(
     """Read the configured layer of ``path`` (the source itself, or a temporary copy of a
     GeoPackage) with GDAL; ``None`` after a reported error."""
     try:
-        names = _layer_names(path, options)
+        with warnings.catch_warnings():  # GDAL's notes on other tables are not the user's
+            warnings.simplefilter("ignore")
+            names = _layer_names(path, options)
     except Exception:  # unreadable: reported just below, in GDAL's own words
         names = []
     if source.sublayer is None and len(names) > 1:
