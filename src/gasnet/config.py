@@ -284,12 +284,18 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
                 )
             if "encoding" in item:
                 try:
-                    codecs.lookup(item["encoding"])
+                    info = codecs.lookup(item["encoding"])
                 except LookupError:
                     raise ConfigError(
                         f"{path}: {where} encoding {item['encoding']!r} is not "
                         'an encoding Python knows (e.g. "GBK", "UTF-8")'
                     ) from None
+                if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib ...
+                    raise ConfigError(
+                        f"{path}: {where} encoding {item['encoding']!r} is not a character "
+                        "encoding (Python knows it as a transform of bytes or text); give the "
+                        'encoding the file was exported in, e.g. "GBK", "UTF-8"'
+                    )
             if "crs" in item:
                 _crs(item["crs"], f"{where} crs", path)
             fields = dict(item.get("fields", {}))

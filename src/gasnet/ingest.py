@@ -8,8 +8,14 @@ several sources of one layer are merged into one.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import datetime
+import io
 import logging
 import re
+import unicodedata
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +25,7 @@ import pyogrio
 import shapely
 
 from . import _progress
+from . import _rawfiles as _raw
 from ._files import not_regular
 from .config import Config, LayerSource
 from .schema import (
@@ -31,7 +38,15 @@ from .schema import (
     normalise_value,
     to_simplified,
 )
-from .validate import Report, blank_bad_coordinates, geoms, validate_layers
+from .validate import (
+    BAD_COORDINATES_SEVERITY,
+    Report,
+    blank_bad_coordinates,
+    check_working_crs,
+    geoms,
+    projected_in_geographic,
+    validate_layers,
+)
 
 __all__ = ["input_files", "load_layers", "normalise_layer", "read_source"]
 
@@ -41,7 +56,8 @@ _MOJIBAKE = re.compile(r"[\x80-\xff]")
 
 
 def input_files(source: LayerSource) -> list[Path]:
-    """The files a source consists of (a shapefile's .shp, .dbf, .shx, .prj, .cpg ...)."""
+    """The files a source consists of (a shapefile's .shp, .dbf, .shx, .prj, .cpg ...; a
+    GeoPackage's -wal or -journal, which hold changes not yet written into it)."""
     path = source.path
     if path.suffix.lower() == ".shp":
         return sorted(
@@ -49,7 +65,9 @@ def input_files(source: LayerSource) -> list[Path]:
             for p in path.parent.glob(path.stem + ".*")
             if p.stem == path.stem and p.suffix.lower() in {".shp", ".shx", ".dbf", ".prj", ".cpg"}
         )
-    return [path] if path.exists() else []
+    if not path.exists():
+        return []
+    return [path, *(p for s in ("-wal", "-journal") if (p := Path(f"{path}{s}")).is_file())]
 
 
 #: Files GDAL may open beside a shapefile (its parts, its encoding, spatial indexes).
@@ -68,28 +86,65 @@ def _files_read(path: Path) -> list[Path]:
 
 
 def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
+    """A CSV with x / y columns. Its delimiter (``,`` ``;`` tab ``|``) is the one its header
+    line uses; without a configured encoding, a byte-order mark says UTF-8, UTF-16 or UTF-32,
+    else UTF-8 is expected."""
     xf, yf = source.x or "x", source.y or "y"
+    layer, name = source.layer, source.path.name
     try:
-        df = pd.read_csv(
-            source.path, encoding=source.encoding or "utf-8-sig", dtype=str, keep_default_na=False
+        data = source.path.read_bytes()
+    except OSError as exc:
+        report.add(
+            "unreadable",
+            "error",
+            layer,
+            f"cannot read the CSV ({exc.strerror or exc})",
+            "check the file and its permissions",
+            label=source.label,
         )
+        return None
+    bom = _raw.bom_encoding(data)
+    configured = _raw.codec_name(source.encoding)
+    if bom and configured and not configured.startswith(bom.removesuffix("-sig")):
+        report.add(
+            "bad_encoding",
+            "error",
+            layer,
+            f"{name} starts with a {bom.removesuffix('-sig').upper()} byte-order mark, but "
+            "encoding = "
+            f"{source.encoding!r} in [layers.{layer}] says otherwise",
+            f"remove encoding from [layers.{layer}] (the mark says it)",
+            label=source.label,
+        )
+        return None
+    encoding = source.encoding or bom or "utf-8-sig"
+    try:
+        text, sep = _raw.csv_text(data, encoding)
+    except UnicodeDecodeError as exc:
+        guess = ""
+        if not source.encoding:
+            with contextlib.suppress(UnicodeDecodeError):
+                data.decode("gbk")
+                guess = " (it reads as GBK)"
+        report.add(
+            "bad_encoding",
+            "error",
+            layer,
+            f"cannot decode {name} as {source.encoding or 'UTF-8'}{guess}: byte "
+            f"{exc.object[exc.start : exc.start + 4]!r} at offset {exc.start}",
+            f'set encoding = "GBK" (or the file\'s encoding) in [layers.{layer}]',
+            label=source.label,
+        )
+        return None
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
         report.add(
             "unreadable",
             "error",
-            source.layer,
+            layer,
             f"cannot read the CSV: {exc}",
             "export it again with a header row (and the x / y columns)",
-            label=source.label,
-        )
-        return None
-    except UnicodeDecodeError:
-        report.add(
-            "bad_encoding",
-            "error",
-            source.layer,
-            f"cannot decode {source.path.name} as {source.encoding or 'UTF-8'}",
-            f'set encoding = "GBK" (or the file\'s encoding) in [layers.{source.layer}]',
             label=source.label,
         )
         return None
@@ -99,10 +154,10 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         report.add(
             "missing_field",
             "error",
-            source.layer,
+            layer,
             f"coordinate field(s) {', '.join(missing)} not in the CSV (columns: "
             f"{', '.join(df.columns)})",
-            f"set x = ... and y = ... in [layers.{source.layer}]",
+            f"set x = ... and y = ... in [layers.{layer}]",
             label=source.label,
         )
         return None
@@ -110,21 +165,326 @@ def _read_csv(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         report.add(
             "no_crs",
             "error",
-            source.layer,
+            layer,
             "a CSV carries no CRS",
-            f'set crs = "EPSG:4326" (for lon/lat) in [layers.{source.layer}]',
+            f'set crs = "EPSG:4326" (for lon/lat) in [layers.{layer}]',
             label=source.label,
         )
         return None
-    x = pd.to_numeric(df[xf].str.strip(), errors="coerce").to_numpy(float)
-    y = pd.to_numeric(df[yf].str.strip(), errors="coerce").to_numpy(float)
+    xs, ys = df[xf].str.strip(), df[yf].str.strip()
+    x = pd.to_numeric(xs, errors="coerce").to_numpy(float)
+    y = pd.to_numeric(ys, errors="coerce").to_numpy(float)
     ok = np.isfinite(x) & np.isfinite(y)
+    # Text where a number should be is no blank location: named, as bad coordinates are.
+    text = ((xs != "") & np.isnan(x)) | ((ys != "") & np.isnan(y))
+    if text.any():
+        idf = _column(df.columns, source.id_field)
+        ids = _text(df.loc[text, idf]) if idf else [f"{name} row {i}" for i in np.flatnonzero(text)]
+        severity = BAD_COORDINATES_SEVERITY.get(layer, "warning")
+        report.add(
+            "bad_coordinates",
+            severity,
+            layer,
+            "feature has coordinates that are not numbers"
+            + ("" if severity == "error" else "; kept without a location"),
+            "write x and y as plain numbers with a decimal point (e.g. 380180.5)",
+            ids=ids,
+            label=source.label,
+            details=[f"x = {a!r}, y = {b!r}" for a, b in zip(xs[text], ys[text], strict=True)],
+        )
     geom = np.full(len(df), None, dtype=object)
     geom[ok] = shapely.points(x[ok], y[ok])
     return gpd.GeoDataFrame(df.drop(columns=[xf, yf]), geometry=list(geom), crs=source.crs)
 
 
-def _truncated_shapefile(source: LayerSource, raw: gpd.GeoDataFrame, report: Report) -> bool:
+def _shapefile_parts(source: LayerSource, report: Report) -> tuple | None:
+    """Check that a shapefile's .shx and .dbf are there and belong to its .shp.
+
+    Returns ``(layout, header)``: the .shx layout (for the truncation check once the ids are
+    read) and the .dbf header, each ``None`` when it cannot be looked at (GDAL then reports
+    it); ``None`` after a reported error. Parts from
+    different exports lose features without a word from GDAL: it reads as many features as
+    the .shx indexes, with the attributes of the .dbf's records in that order.
+    """
+    shp, layer = source.path, source.layer
+    shx, dbf = _raw.sibling(shp, ".shx"), _raw.sibling(shp, ".dbf")
+    missing = [f"{shp.stem}{ext}" for ext, p in ((".shx", shx), (".dbf", dbf)) if p is None]
+    if missing:
+        report.add(
+            "missing_file",
+            "error",
+            layer,
+            f"{' and '.join(missing)} not found beside {shp.name}: a shapefile is the .shp, "
+            ".shx and .dbf of one export (the .shx indexes the shapes, the .dbf holds every "
+            "attribute, the ids too)",
+            f"copy {' and '.join(missing)} from the same export into {shp.parent}, or export "
+            "the layer again",
+            label=source.label,
+        )
+        return None
+    header = _raw.read_dbf_header(dbf)
+    layout = _raw.shapefile_layout(shp, shx)
+    if header is None or layout is None:
+        return layout, header
+    again = f"export the layer again, or copy {shp.stem}.shp, .shx and .dbf of one export together"
+    if header.size < header.expected_size:
+        report.add(
+            "truncated_file",
+            "error",
+            layer,
+            f"{dbf.name} looks truncated: it is {header.size:,} bytes, but its header says "
+            f"{header.n_records:,} records of {header.record_len} bytes "
+            f"({header.expected_size:,} bytes)",
+            again,
+            label=source.label,
+        )
+        return None
+    problem = None
+    if header.n_records != layout.n_index:
+        problem = (
+            f"{shx.name} indexes {layout.n_index:,} shapes but {dbf.name} holds "
+            f"{header.n_records:,} records: they come from different exports (GDAL would read "
+            f"{min(header.n_records, layout.n_index):,} features, some with another's "
+            "attributes, and drop the rest)"
+        )
+    elif layout.first_misfit is not None:
+        problem = (
+            f"{shx.name} does not index {shp.name}: its entry for record "
+            f"{layout.first_misfit + 1} does not match the shape {shp.name} holds there (the "
+            ".shx comes from another export)"
+        )
+    elif layout.extra_bytes:
+        problem = (
+            f"{shp.name} holds {layout.extra_bytes:,} bytes of shapes after the last of the "
+            f"{layout.n_index:,} that {shx.name} and {dbf.name} list: they come from another, "
+            "shorter export (those features would be dropped)"
+        )
+    if problem:
+        report.add("mismatched_files", "error", layer, problem, again, label=source.label)
+        return None
+    return layout, header
+
+
+#: Encodings tried, in this order, to suggest the one a .dbf's text is in.
+_SUGGESTED = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030", "big5": "Big5"}
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _decode(sample: _raw.TextSample, codec: str, errors: str = "strict") -> str:
+    """``sample`` decoded as ``codec``; a character cut at the end of a value that fills its
+    field (an export that cut it at the field's width) is not held against it."""
+    decoder = codecs.getincrementaldecoder(codec)(errors)
+    return decoder.decode(sample.data, final=not sample.full)
+
+
+def _decoded(samples, codec: str) -> list[str] | None:
+    """Each sample decoded as ``codec``, or ``None`` when one does not decode."""
+    try:
+        return [_decode(x, codec) for x in samples]
+    except UnicodeDecodeError:
+        return None
+
+
+def _first_undecodable(samples, codec: str) -> int:
+    for i, x in enumerate(samples):
+        try:
+            _decode(x, codec)
+        except UnicodeDecodeError:
+            return i
+    return 0
+
+
+def _cjk(texts) -> int:
+    return sum(len(_CJK.findall(t)) for t in texts)
+
+
+def _suggest(samples) -> tuple[str, list[str]] | None:
+    """The encoding the text reads as Chinese in (``("GBK", decoded)``), or ``None``."""
+    for codec, shown in _SUGGESTED.items():
+        text = _decoded(samples, codec)
+        if text is not None and _cjk(text):
+            return shown, text
+    return None
+
+
+def _is_utf8(samples) -> bool:
+    """Is the text UTF-8 beyond reasonable doubt: every sample decodes as UTF-8 and they hold
+    Chinese characters (3-byte sequences, which text in another encoding almost never forms
+    throughout; GBK's 医院 is valid UTF-8 too, but as 'ҽԺ')."""
+    text = _decoded(samples, "utf-8")
+    return text is not None and _cjk(text) >= 2
+
+
+def _codec_shown(codec: str) -> str:
+    return _SUGGESTED.get(codec, codec)
+
+
+def _shapefile_encoding(
+    source: LayerSource, header: _raw.DbfHeader, report: Report
+) -> tuple[bool, str | None, list]:
+    """Which encoding to read a shapefile's .dbf with: ``(ok, encoding, samples)``.
+
+    The config's ``encoding``, else the .cpg (or the .dbf's code page mark), else UTF-8 —
+    checked against the .dbf's own bytes (its field names and the non-ASCII values of its text
+    fields; see README, "Validation"):
+
+    - text that does not decode as the encoding it would be read with is an error naming the
+      encoding it reads as Chinese in (``set encoding = "GBK"``);
+    - without a .cpg or a config encoding, text must be UTF-8 and only UTF-8: text that also
+      reads as GBK is ambiguous, an error showing both readings (never guessed);
+    - Chinese UTF-8 text with a .cpg or a config saying another encoding is an error (it would
+      be read as other characters, '医院' as '鍖婚櫌');
+    - a config encoding that contradicts the .cpg is taken when only it decodes the text (it
+      mends a wrong .cpg), refused when only the .cpg's does or the text is UTF-8 as the .cpg
+      says, and taken with an ``encoding_override`` warning when the text reads either way.
+    """
+    layer, shp = source.layer, source.path
+    dbf = _raw.sibling(shp, ".dbf")
+    samples = _raw.dbf_text_samples(dbf, header)
+    configured = _raw.codec_name(source.encoding) if source.encoding else None
+    cpg = _raw.sibling(shp, ".cpg")
+    declared, said_by = None, None
+    if cpg is not None:
+        try:
+            text = cpg.read_text(encoding="ascii", errors="replace")[:100]
+        except OSError:
+            text = ""
+        declared, said_by = _raw.cpg_encoding(text), f"{cpg.name} ({text.strip()!r})"
+    elif header.ldid and _raw.ldid_encoding(header.ldid):
+        declared = _raw.ldid_encoding(header.ldid)
+        said_by = f"the code page mark of {dbf.name} (0x{header.ldid:02X})"
+    if not samples:
+        return True, source.encoding, samples
+    where = f"[layers.{layer}]"
+    cfg = f"encoding = {source.encoding!r} in {where}"
+    remove = f'remove encoding = "{source.encoding}" from {where}'
+
+    def fail(message: str, fix: str) -> tuple[bool, None, list]:
+        report.add("bad_encoding", "error", layer, message, fix, label=source.label)
+        return False, None, samples
+
+    def set_it(guess) -> str:
+        if guess:
+            return f'set encoding = "{guess[0]}" in {where}'
+        return (
+            f'set encoding = "..." in {where} to the encoding the file was exported in '
+            '(e.g. "GBK", "GB18030", "Big5")'
+        )
+
+    def not_as_said(codec: str, who: str) -> tuple[bool, None, list]:
+        i = _first_undecodable(samples, codec)
+        guess = _suggest(samples)
+        reads = f"; it reads as {guess[0]}: {guess[1][i]!r}" if guess else ""
+        return fail(
+            f"{dbf.name}'s text is not {_codec_shown(codec)} as {who} says "
+            f"({samples[i].where}: bytes {samples[i].data[:24]!r}{reads})",
+            set_it(guess),
+        )
+
+    if configured is None and declared is None:  # GDAL would read it as Latin-1
+        utf8 = _decoded(samples, "utf-8")
+        guess = _suggest(samples)
+        if utf8 is not None and (guess is None or guess[0] == "UTF-8"):
+            return True, "UTF-8", samples  # the documented default, and only it reads the text
+        if utf8 is not None:  # reads as UTF-8 and as Chinese in GBK (or Big5): ambiguous
+            i = next(k for k, (a, b) in enumerate(zip(utf8, guess[1], strict=True)) if a != b)
+            return fail(
+                f"{dbf.name} has no .cpg saying its encoding, and its text reads two ways "
+                f"({samples[i].where}: {guess[1][i]!r} as {guess[0]}, {utf8[i]!r} as UTF-8)",
+                f'set encoding = "{guess[0]}" (or "UTF-8", whichever reads your data) in {where}',
+            )
+        i = _first_undecodable(samples, "utf-8")
+        latin = codecs.decode(samples[i].data, "latin-1")
+        reads = f"; it reads as {guess[0]}: {guess[1][i]!r}" if guess else ""
+        return fail(
+            f"{dbf.name} has no .cpg saying its encoding, and its text is not UTF-8 "
+            f"({samples[i].where}: would be read as {latin!r}{reads})",
+            set_it(guess),
+        )
+    if configured is not None and declared is not None and configured != declared:
+        cfg_text, dec_text = _decoded(samples, configured), _decoded(samples, declared)
+        if cfg_text is None and dec_text is None:
+            return not_as_said(configured, f"{cfg} (nor {_codec_shown(declared)}, {said_by})")
+        if cfg_text is None:
+            i = _first_undecodable(samples, configured)
+            return fail(
+                f"{cfg} contradicts {said_by}, and the text is {_codec_shown(declared)}, not "
+                f"{_codec_shown(configured)} ({samples[i].where} reads {dec_text[i]!r} as "
+                f"{_codec_shown(declared)})",
+                remove,
+            )
+        if dec_text is None:
+            return True, source.encoding, samples  # the config mends a wrong .cpg
+        if cfg_text == dec_text:
+            return True, source.encoding, samples
+        i = next(k for k, (a, b) in enumerate(zip(cfg_text, dec_text, strict=True)) if a != b)
+        both = (
+            f"{samples[i].where} reads {dec_text[i]!r} as {_codec_shown(declared)}, "
+            f"{cfg_text[i]!r} as {_codec_shown(configured)}"
+        )
+        utf8 = _is_utf8(samples)
+        if utf8 and declared == "utf-8":
+            return fail(f"{cfg} overrides {said_by}, but the text is UTF-8 ({both})", remove)
+        if not (utf8 and configured == "utf-8"):
+            report.add(
+                "encoding_override",
+                "warning",
+                layer,
+                f"{cfg} overrides {said_by}; the text reads either way ({both}); read as "
+                f"{_codec_shown(configured)}, as the config says",
+                f"check the text in the one map: if {said_by} is right, {remove}",
+                label=source.label,
+            )
+        return True, source.encoding, samples
+    codec, who = (configured, cfg) if configured is not None else (declared, said_by)
+    if _decoded(samples, codec) is None:
+        return not_as_said(codec, who)
+    if codec != "utf-8" and _is_utf8(samples):
+        utf8 = _decoded(samples, "utf-8")
+        i = next(k for k, t in enumerate(utf8) if _CJK.search(t))
+        other = _decode(samples[i], codec, "replace")
+        return fail(
+            f"{dbf.name}'s text is UTF-8, but {who} says {_codec_shown(codec)} "
+            f"({samples[i].where} reads {utf8[i]!r} as UTF-8, {other!r} as "
+            f"{_codec_shown(codec)})",
+            remove
+            if configured is not None and declared is None
+            else f'set encoding = "UTF-8" in {where}',
+        )
+    return True, source.encoding, samples
+
+
+def _gdal_misread(gdf: gpd.GeoDataFrame, samples, encoding: str | None, n_records: int):
+    """A text value GDAL read otherwise than Python decodes it as ``encoding`` — GDAL does not
+    know every encoding name Python does, and then passes the bytes through — as
+    ``(expected, where)``; ``None`` when the readings agree (or cannot be compared)."""
+    codec = _raw.codec_name(encoding)
+    if codec is None or len(gdf) != n_records:  # deleted records shift the rows: not compared
+        return None
+    checked = 0
+    for sample in samples:
+        if not sample.where.startswith("record ") or checked >= 5:
+            continue
+        checked += 1
+        row = int(sample.where.split(",", 1)[0].removeprefix("record ")) - 1
+        want = _decode(sample, codec, "replace").strip()
+        values = {str(v).strip() for v in gdf.iloc[row].to_numpy(object) if isinstance(v, str)}
+        if want not in values:
+            return want, sample.where
+    return None
+
+
+def _gdal_encoding(encoding: str | None) -> str | None:
+    """``encoding`` by the name GDAL's iconv knows (Python's ``euc_kr`` is iconv's EUC-KR)."""
+    codec = _raw.codec_name(encoding)
+    if codec == "utf-8-sig":
+        return "UTF-8"
+    return codec.replace("_", "-").upper() if codec else encoding
+
+
+def _truncated_shapefile(
+    source: LayerSource, raw: gpd.GeoDataFrame, report: Report, layout: _raw.ShapefileLayout
+) -> bool:
     """Is the .shp shorter than its .shx index says (a copy cut short)? Reported as an error.
 
     GDAL reads the records past the end of a truncated .shp as features without geometry,
@@ -132,20 +492,7 @@ def _truncated_shapefile(source: LayerSource, raw: gpd.GeoDataFrame, report: Rep
     each record's offset and length (16-bit words, big-endian, after a 100-byte header).
     """
     shp = source.path
-    if shp.suffix.lower() != ".shp":
-        return False
-    shx = next((p for p in (shp.with_suffix(".shx"), shp.with_suffix(".SHX")) if p.is_file()), None)
-    if shx is None:
-        return False
-    try:
-        index = shx.read_bytes()
-        size = shp.stat().st_size
-    except OSError:
-        return False
-    n = max((len(index) - 100) // 8, 0)
-    words = np.frombuffer(index, dtype=">i4", count=2 * n, offset=100).reshape(n, 2)
-    end = (words[:, 0].astype(np.int64) + 4 + words[:, 1]) * 2  # 8-byte record header
-    short = np.flatnonzero(end > size)
+    short, n = layout.beyond_end, layout.n_index
     if not len(short):
         return False
     if source.id_field in raw.columns and len(raw) == n:
@@ -157,13 +504,112 @@ def _truncated_shapefile(source: LayerSource, raw: gpd.GeoDataFrame, report: Rep
         "truncated_file",
         "error",
         source.layer,
-        f"{shp.name} looks truncated: it is {size:,} bytes, but its index {shx.name} places "
-        f"{len(short)} of {n} features beyond its end (they would be read without geometry)",
+        f"{shp.name} looks truncated: it is {layout.shp_size:,} bytes, but its index "
+        f"{shp.stem}.shx places {len(short)} of {n} features beyond its end (they would be "
+        "read without geometry)",
         f"export the layer again, or copy {shp.name} again in full with its .shx and .dbf",
         ids=ids,
         label=source.label,
     )
     return True
+
+
+def _layer_names(path: Path, options: dict) -> list[str]:
+    """The layers of ``path``. ``list_layers`` takes no open options: a GeoPackage opened
+    ``IMMUTABLE`` is asked layer by layer, so that listing it writes nothing either."""
+    if "IMMUTABLE" not in options:
+        return [str(n) for n, _ in pyogrio.list_layers(path)]
+    names = []
+    for i in range(10_000):
+        try:
+            names.append(str(pyogrio.read_info(path, layer=i, **options)["layer_name"]))
+        except pyogrio.errors.DataLayerError:
+            break
+    return names
+
+
+def _read_layer(
+    source: LayerSource, path: Path, encoding: str | None, options: dict, report: Report, samples=()
+) -> gpd.GeoDataFrame | None:
+    """Read the configured layer of ``path`` (the source itself, or a temporary copy of a
+    GeoPackage) with GDAL; ``None`` after a reported error."""
+    try:
+        with warnings.catch_warnings():  # GDAL's notes on other tables are not the user's
+            warnings.simplefilter("ignore")
+            names = _layer_names(path, options)
+    except Exception:  # unreadable: reported just below, in GDAL's own words
+        names = []
+    if source.sublayer is None and len(names) > 1:
+        report.add(
+            "ambiguous_layer",
+            "error",
+            source.layer,
+            f"the file holds {len(names)} layers ({', '.join(names)})",
+            f'choose one with layer = "..." in [layers.{source.layer}]',
+            label=source.label,
+        )
+        return None
+    if source.sublayer is not None and names and source.sublayer not in names:
+        report.add(
+            "missing_layer",
+            "error",
+            source.layer,
+            f"the file has no layer {source.sublayer!r}; its layers: {', '.join(names)}",
+            f'set layer = "..." in [layers.{source.layer}] to one of them',
+            label=source.label,
+        )
+        return None
+    try:
+        return pyogrio.read_dataframe(
+            path, layer=source.sublayer, encoding=_gdal_encoding(encoding), **options
+        )
+    except UnicodeDecodeError as exc:
+        codec = _raw.codec_name(encoding)
+        if samples and codec and codec != "utf-8" and _decoded(samples, codec) is not None:
+            report.add(
+                "bad_encoding",
+                "error",
+                source.layer,
+                f"GDAL cannot read the encoding {encoding!r} (it does not know it by that "
+                "name), though the text decodes as it",
+                f"give the encoding by its usual name in [layers.{source.layer}], e.g. "
+                'encoding = "GBK" (GBK, GB18030, Big5, UTF-8, CP1252 ...)',
+                label=source.label,
+            )
+            return None
+        said = (
+            f"encoding = {source.encoding!r} in [layers.{source.layer}]"
+            if source.encoding
+            else "its .cpg"
+            if source.path.suffix.lower() == ".shp"
+            else "UTF-8, the default"
+        )
+        report.add(
+            "bad_encoding",
+            "error",
+            source.layer,
+            f"cannot read the text as {exc.encoding.upper()} ({exc.reason} at byte "
+            f"{exc.object[exc.start : exc.start + 4]!r}): the file's encoding is not what "
+            f"{said} says",
+            f'set encoding = "GBK" (or the file\'s encoding) in [layers.{source.layer}]',
+            label=source.label,
+        )
+        return None
+    except Exception as exc:  # GDAL's own words are the most precise here
+        report.add(
+            "unreadable",
+            "error",
+            source.layer,
+            f"cannot read the file: {exc}",
+            "check that the file is complete (a shapefile needs .shp, .shx and .dbf), or "
+            "export it again",
+            label=source.label,
+        )
+        return None
+
+
+#: Formats whose text is UTF-8 by definition: an ``encoding`` in the config is a mistake.
+_UTF8_FORMATS = {".gpkg", ".geojson", ".json", ".geojsonl", ".geojsons", ".fgb"}
 
 
 def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
@@ -203,34 +649,66 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
         return None
     if source.path.suffix.lower() == ".csv":
         return _read_csv(source, report)
-    if source.sublayer is None:
-        try:
-            names = [str(n) for n, _ in pyogrio.list_layers(source.path)]
-        except Exception:  # unreadable: reported just below, in GDAL's own words
-            names = []
-        if len(names) > 1:
-            report.add(
-                "ambiguous_layer",
-                "error",
-                source.layer,
-                f"the file holds {len(names)} layers ({', '.join(names)})",
-                f'choose one with layer = "..." in [layers.{source.layer}]',
-                label=source.label,
-            )
+    if source.encoding and source.path.suffix.lower() in _UTF8_FORMATS:
+        report.add(
+            "bad_encoding",
+            "error",
+            source.layer,
+            f"encoding = {source.encoding!r} in [layers.{source.layer}], but a "
+            f"{source.path.suffix} file's text is always UTF-8 (GDAL reads it so; another "
+            "encoding would turn it into other characters)",
+            f"remove encoding from [layers.{source.layer}]",
+            label=source.label,
+        )
+        return None
+    layout = header = None
+    encoding, samples, options = source.encoding, [], {}
+    if source.path.suffix.lower() == ".shp":
+        parts = _shapefile_parts(source, report)
+        if parts is None:
             return None
+        layout, header = parts
+        if header is not None:
+            ok, encoding, samples = _shapefile_encoding(source, header, report)
+            if not ok:
+                return None
+            if any(f.type in "NF" and f.decimals == 0 and f.length > 18 for f in header.fields):
+                # N(19+, 0) is read as floating point, which keeps 15-17 digits: GDAL reads the
+                # whole .dbf first to give such fields an exact 64-bit integer type.
+                options["ADJUST_TYPE"] = "YES"
     try:
-        gdf = pyogrio.read_dataframe(source.path, layer=source.sublayer, encoding=source.encoding)
-    except Exception as exc:  # GDAL's own words are the most precise here
+        with _raw.sqlite_readable(source.path) as (path, sqlite_options):
+            gdf = _read_layer(
+                source, path, encoding, {**options, **sqlite_options}, report, samples
+            )
+    except OSError as exc:  # the temporary copy of a GeoPackage with pending changes
         report.add(
             "unreadable",
             "error",
             source.layer,
-            f"cannot read the file: {exc}",
-            "check that the file is complete (a shapefile needs .shp, .shx and .dbf)",
+            f"cannot copy {source.path.name} (with its -wal or -journal) to a temporary folder "
+            f"to read it without writing beside it ({exc.strerror or exc})",
+            "free some space in the temporary folder (TMPDIR), or open the GeoPackage once in "
+            "QGIS or sqlite3 so that its -wal is written into it",
             label=source.label,
         )
         return None
-    if _truncated_shapefile(source, gdf, report):
+    if gdf is None:
+        return None
+    if header is not None and (misread := _gdal_misread(gdf, samples, encoding, header.n_records)):
+        want, place = misread
+        report.add(
+            "bad_encoding",
+            "error",
+            source.layer,
+            f"GDAL does not read the encoding {encoding!r} as Python does ({place} should read "
+            f"{want!r}): it does not know that name",
+            f"give the encoding by its usual name in [layers.{source.layer}], e.g. encoding = "
+            '"GBK" (GBK, GB18030, Big5, UTF-8, CP1252 ...)',
+            label=source.label,
+        )
+        return None
+    if layout and _truncated_shapefile(source, gdf, report, layout):
         return None
     if gdf.crs is None:
         if not source.crs:
@@ -254,8 +732,10 @@ def _text(col: pd.Series) -> pd.Series:
         v = col.to_numpy(float)
         ok = np.isfinite(v)
         whole = ok & (v == np.round(v))
+        fits = whole & (np.abs(v) < 2.0**63)  # beyond: not an int64 (an inexact_id anyway)
         out = np.full(len(v), None, dtype=object)
-        out[whole] = v[whole].astype(np.int64).astype(str)
+        out[fits] = v[fits].astype(np.int64).astype(str)
+        out[whole & ~fits] = [f"{x:.0f}" for x in v[whole & ~fits]]
         out[ok & ~whole] = v[ok & ~whole].astype(str)
         return pd.Series(out, index=col.index, dtype=object)
     obj = col.astype(object)
@@ -337,11 +817,94 @@ def _label_text(value):
     return value
 
 
+def _mapping_example(kind: str) -> str:
+    """How a ``[values."layer.field"]`` line looks for an enum or a yes / no field."""
+    if kind == "bool":
+        return 'a line "label" = "true" or "label" = "false"'
+    return 'a line "label" = "canonical value"'
+
+
+#: The date forms ingest accepts, for messages.
+DATE_FORMS = (
+    "YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYYMMDD or YYYY年M月D日 (an ISO date-time such as "
+    "2024-03-05T10:00:00+08:00 gives the date as written)"
+)
+_TIME = (
+    r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?)?"
+)
+_DATE = re.compile(
+    rf"(?P<y1>\d{{4}})-(?P<m1>\d{{1,2}})-(?P<d1>\d{{1,2}}){_TIME}"
+    r"|(?P<y2>\d{4})/(?P<m2>\d{1,2})/(?P<d2>\d{1,2})"
+    r"|(?P<y3>\d{4})\.(?P<m3>\d{1,2})\.(?P<d3>\d{1,2})"
+    r"|(?P<y4>\d{4})(?P<m4>\d{2})(?P<d4>\d{2})"
+    r"|(?P<y5>\d{4})年(?P<m5>\d{1,2})月(?P<d5>\d{1,2})[日号]"
+)
+
+
+def parse_date(value) -> str | None:
+    """``YYYY-MM-DD`` for a date in one of :data:`DATE_FORMS`, else ``None`` (blank or not a
+    date). A date-time (a date field read by GDAL, or ISO text with or without a zone) gives
+    its calendar date as written, never shifted to another zone. Forms that read two ways
+    (05/03/2024: 5 March or May 3?) and dates without a year are not dates here.
+    """
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, datetime.datetime | datetime.date | np.datetime64):
+        stamp = pd.Timestamp(value)
+        return None if stamp is pd.NaT else stamp.strftime("%Y-%m-%d")
+    text = unicodedata.normalize("NFKC", str(_label_text(value))).strip()
+    match = _DATE.fullmatch(text)
+    if match is None:
+        return None
+    y, m, d = (int(g) for g in match.groups() if g is not None)
+    try:
+        return datetime.date(y, m, d).isoformat()
+    except ValueError:  # 2025-13-45, 2023-02-29
+        return None
+
+
 def _per_value(col: pd.Series, fn) -> pd.Series:
     """``fn`` applied once per distinct value (a column repeats a few labels many times)."""
     codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
     mapped = np.array([*(fn(u) for u in uniques), fn(None)], dtype=object)
     return pd.Series(mapped[codes], index=col.index, dtype=object)
+
+
+#: Floating point keeps every integer up to 2**53 exactly; beyond, neighbours merge.
+_EXACT = 2**53
+
+
+def _inexact_ids(source: LayerSource, raw: gpd.GeoDataFrame, columns, report: Report) -> bool:
+    """Report id-like fields (the id, and text fields such as ``pipe_id``) that GDAL read as
+    floating point holding whole numbers beyond 2**53: their last digits are lost
+    (51130200000001233 reads as 51130200000001232), so distinct ids would merge and
+    messages would name ids that exist nowhere. GDAL reads a numeric field of more than 18
+    digits as floating point (wider than 64-bit integers when its values do not fit) and
+    pyogrio an integer field with a blank as floating point too. Never rounded: an error."""
+    bad = []
+    for col in dict.fromkeys(c for c in columns if c in raw.columns):
+        values = raw[col]
+        if not pd.api.types.is_float_dtype(values.dtype):
+            continue
+        v = values.to_numpy(float)
+        big = np.isfinite(v) & (np.abs(v) > _EXACT)
+        if big.any():
+            bad.append((col, v[big], int(big.sum())))
+    for col, v, n in bad:
+        report.add(
+            "inexact_id",
+            "error",
+            source.layer,
+            f"field {col} holds {n} number{'s' if n > 1 else ''} beyond 2^53 as floating point, "
+            "which cannot keep "
+            f"their last digits (e.g. {v[0]:.0f} as read): ids differing only there would "
+            "merge",
+            f"export {col} as a text (character) field, or fill its blanks (an integer field "
+            "with a blank is read as floating point)",
+            label=source.label,
+        )
+    return bool(bad)
 
 
 def normalise_layer(
@@ -354,7 +917,12 @@ def normalise_layer(
     id_field = _column(columns, source.id_field)
     if id_field is None:
         hint = ""
-        if any(_MOJIBAKE.search(c) for c in raw.columns):
+        undeclared = (
+            source.encoding is None
+            and source.path.suffix.lower() == ".shp"
+            and _raw.sibling(source.path, ".cpg") is None
+        )
+        if undeclared and any(_MOJIBAKE.search(c) for c in raw.columns):
             hint = (
                 f" — the field names look garbled: the .dbf is probably GBK without a .cpg; "
                 f'set encoding = "GBK" in [layers.{name}]'
@@ -397,6 +965,13 @@ def normalise_layer(
         )
         return None
 
+    def source_field(canon: str) -> str:
+        # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
+        return fields.get(canon) or (canon if canon in raw.columns else canon[:10])
+
+    texts = [source_field(c) for c, k in spec.fields.items() if k == "str"]
+    if _inexact_ids(source, raw, [id_field, *texts], report):
+        return None
     ids = _text(raw[id_field])
     out = pd.DataFrame({spec.id_field: ids.to_numpy(object)}, index=raw.index)
     lookup = build_lookup(config.values)
@@ -416,8 +991,7 @@ def normalise_layer(
             )
 
     for canon, kind in spec.fields.items():
-        # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
-        src = fields.get(canon) or (canon if canon in raw.columns else canon[:10])
+        src = source_field(canon)
         col = (
             raw[src]
             if src in raw.columns
@@ -436,7 +1010,8 @@ def normalise_layer(
                     name,
                     f"unknown {canon} values {_counted(_text(col[bad]))}; "
                     f"accepted: {describe_accepted(name, canon)}",
-                    f'correct them or map them under [values."{name}.{canon}"]',
+                    f'correct them or map them under [values."{name}.{canon}"] '
+                    f"({_mapping_example(kind)})",
                     ids=out.loc[bad, spec.id_field],
                     label=source.label,
                     geometries=geoms(raw.loc[bad]),
@@ -456,8 +1031,10 @@ def normalise_layer(
             else:
                 warn(
                     "unknown_value",
-                    f"{canon} is not yes/no (是/否, true/false, 1/0); default used",
-                    f'correct the value, or map it under [values."{name}.{canon}"]',
+                    f"{canon} is not yes/no (是/否, true/false, 1/0); default "
+                    f"{str(spec.defaults.get(canon, 'blank')).lower()} used",
+                    f'correct the value, or map it under [values."{name}.{canon}"] '
+                    f"({_mapping_example(kind)})",
                     bad,
                     col,
                 )
@@ -465,29 +1042,43 @@ def normalise_layer(
                 values = values.map({"true": True, "false": False}).astype(object)
         elif kind in ("int", "float"):
             text = _text(col)
-            values = pd.to_numeric(text, errors="coerce")
+            values = pd.to_numeric(text, errors="coerce").astype(float)
             if kind == "int":  # counts and years: finite, not negative, not absurd
                 values = values.where(np.isfinite(values) & (values >= 0) & (values < 1e9))
+            default = spec.defaults.get(canon)
             warn(
                 "bad_number",
-                f"{canon} is not a usable number; left blank",
+                f"{canon} is not a usable number; "
+                + ("left blank" if default is None else f"default {default} used"),
                 "correct the value",
                 values.isna() & text.notna(),
                 col,
             )
             if kind == "int":
-                values = values.round().astype("Int64")
+                whole = np.floor(values + 0.5)  # 2.5 -> 3, as people round
+                frac = (values != whole) & values.notna()
+                warn(
+                    "bad_number",
+                    f"{canon} is not a whole number; rounded to the nearest one",
+                    "correct the value",
+                    frac,
+                    col,
+                    details=[
+                        f"{v!r} -> {w:.0f}" for v, w in zip(text[frac], whole[frac], strict=True)
+                    ],
+                )
+                values = whole.astype("Int64")
         elif kind == "date":
-            text = _text(col)
-            values = pd.to_datetime(text, errors="coerce", format="mixed")
+            values = _per_value(col, parse_date)
+            text = _text(col) if not pd.api.types.is_datetime64_any_dtype(col) else col
             warn(
                 "bad_date",
                 f"{canon} is not a date; left blank",
-                "write dates as YYYY-MM-DD",
+                f"write it as {DATE_FORMS}; DD/MM/YYYY, MM/DD/YYYY and dates without a year "
+                "are not accepted (they read more than one way)",
                 values.isna() & text.notna(),
                 col,
             )
-            values = values.dt.strftime("%Y-%m-%d").astype(object).where(values.notna(), None)
         else:
             values = _text(col)
         if canon in spec.defaults:
@@ -509,15 +1100,76 @@ def normalise_layer(
     return gdf
 
 
+def _crs_origin(source: LayerSource) -> tuple[str, str]:
+    """Where a source's CRS came from, and how to change it: ``(origin, fix)``."""
+    where = f"[layers.{source.layer}]"
+    prj = _raw.sibling(source.path, ".prj") if source.path.suffix.lower() == ".shp" else None
+    if prj is not None:
+        return (
+            f"from {prj.name}",
+            f"correct or delete {prj.name} and set crs = {{crs}} in {where}: the config's crs "
+            "is used only when the file has no CRS",
+        )
+    if source.path.suffix.lower() in (".shp", ".csv"):
+        return f"crs = {source.crs!r} in {where}", f"set crs = {{crs}} in {where}"
+    return (
+        f"stored in {source.path.name}",
+        f"export {source.path.name} again with its CRS ({{crs}}): the config's crs is used only "
+        "when the file has no CRS",
+    )
+
+
+def _wrong_geographic_crs(
+    source: LayerSource, raw: gpd.GeoDataFrame, ids, config: Config, report: Report
+) -> bool:
+    """A geographic CRS on projected numbers (a .prj in degrees on data in metres): one error
+    for the layer, naming where the CRS came from, instead of a bad coordinate per feature."""
+    found = projected_in_geographic(geoms(raw), raw.crs)
+    if found is None:
+        return False
+    mask, x, y = found
+    import pyproj
+
+    crs = pyproj.CRS.from_user_input(raw.crs)
+    working = pyproj.CRS.from_user_input(config.crs)
+    # The working CRS is the likely one when the numbers fall in its area of use there.
+    lon, lat = pyproj.Transformer.from_crs(working, 4326, always_xy=True).transform(x, y)
+    area = working.area_of_use
+    likely = (
+        area is not None
+        and np.isfinite(lon)
+        and area.west - 1 <= lon <= area.east + 1
+        and area.south - 1 <= lat <= area.north + 1
+    )
+    suggestion = f'"{config.crs}"' if likely else '"EPSG:..." (the projected CRS of the data)'
+    origin, fix = _crs_origin(source)
+    n, total = int(mask.sum()), int((~(shapely.is_missing(geoms(raw)))).sum())
+    report.add(
+        "wrong_crs",
+        "error",
+        source.layer,
+        f"{n} of {total} features lie outside ±180° / ±90° (e.g. x = {x:.10g}, y = {y:.10g}), "
+        f"though the layer's CRS, {origin}, is geographic ({crs.name}, degrees): the numbers "
+        "look projected (metres), so that CRS is wrong",
+        fix.format(crs=suggestion),
+        ids=np.asarray(ids, dtype=object)[mask][:1000],
+        label=source.label,
+    )
+    return True
+
+
 def _blank_bad_coordinates(
     source: LayerSource, raw: gpd.GeoDataFrame, config: Config, report: Report
-) -> gpd.GeoDataFrame:
+) -> gpd.GeoDataFrame | None:
     """NaN, infinite, out-of-range or unprojectable coordinates, checked as read (the message
-    shows the values in the file): reported per feature, the geometry blanked in memory."""
+    shows the values in the file): reported per feature, the geometry blanked in memory.
+    ``None`` when the layer's CRS itself is wrong (reported once)."""
     if source.id_field in raw.columns:
         ids = _text(raw[source.id_field])
     else:  # reported by normalise_layer; the rows still need a name
         ids = pd.Series([f"{source.path.name} row {i}" for i in range(len(raw))], dtype=object)
+    if _wrong_geographic_crs(source, raw, ids.to_numpy(object), config, report):
+        return None
     return blank_bad_coordinates(
         source.layer, raw, report, ids.to_numpy(object), label=source.label, to_crs=config.crs
     )
@@ -598,6 +1250,19 @@ def _empty_layer(name: str, crs: str) -> gpd.GeoDataFrame:
     )
 
 
+def _same_crs(crs, working) -> bool:
+    """Is ``crs`` the working CRS (an ESRI .prj naming it in its own words included)?"""
+    import pyproj
+
+    if crs is None:
+        return True
+    crs, working = pyproj.CRS.from_user_input(crs), pyproj.CRS.from_user_input(working)
+    if crs.equals(working, ignore_axis_order=True):
+        return True
+    code = crs.to_epsg()
+    return code is not None and code == working.to_epsg()
+
+
 def load_layers(
     config: Config, report: Report | None = None
 ) -> tuple[dict[str, gpd.GeoDataFrame], Report]:
@@ -610,6 +1275,7 @@ def load_layers(
     report = report or Report(crs=config.crs)
     layers: dict[str, gpd.GeoDataFrame] = {}
     id_fields: dict[str, str] = {}
+    pipe_crs = []  # the pipes' own CRSs that differ from the working CRS
     for name in LAYERS:
         parts = []
         for source in config.layers.get(name, []):
@@ -617,7 +1283,11 @@ def load_layers(
             raw = read_source(source, report)
             if raw is None:
                 continue
+            if name == "pipes" and not _same_crs(raw.crs, config.crs):
+                pipe_crs.append(raw.crs)
             raw = _blank_bad_coordinates(source, raw, config, report)
+            if raw is None:
+                continue
             gdf = normalise_layer(source, raw, config, report)
             if gdf is not None:
                 parts.append(gdf)
@@ -635,6 +1305,7 @@ def load_layers(
         else:
             layers[name] = _empty_layer(name, config.crs)
     layers = validate_layers(layers, report, id_fields)
+    check_working_crs(layers["pipes"], config.crs, report, str(config.path), located=bool(pipe_crs))
     check_id_text(layers, report)
     log.info("Loaded %s.", ", ".join(f"{len(g)} {n}" for n, g in layers.items()))
     return layers, report

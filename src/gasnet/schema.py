@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -233,8 +234,10 @@ def to_simplified(text: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _key(value: str) -> str:
-    """The form labels are compared in: Simplified, without blanks, "_" or "-", case-folded."""
-    return re.sub(r"[\s_\-]+", "", to_simplified(str(value))).casefold()
+    """The form labels are compared in: NFKC (full-width ``ＭＰ－Ａ`` is ``MP-A``), Simplified,
+    without blanks, "_" or "-", case-folded."""
+    text = unicodedata.normalize("NFKC", str(value))
+    return re.sub(r"[\s_\-]+", "", to_simplified(text)).casefold()
 
 
 def _labels(layer: str, fld: str) -> dict[str, tuple[str, ...]]:
@@ -296,6 +299,30 @@ def value_labels_problem(layer: str, fld: str, mapping) -> str | None:
     if wrong:
         shown = ", ".join(f"{label!r} = {target!r}" for label, target in wrong.items())
         return f"maps {shown}: not a canonical value; use one of {', '.join(accepted)}"
+    blank = [label for label in mapping if not _key(label)]
+    if blank:
+        return (
+            f"maps {', '.join(repr(b) for b in blank)}: a blank label (only spaces, _ or -); "
+            "blank values already take the documented default: remove it"
+        )
+    builtin = {
+        _key(label): canonical
+        for canonical, labels in _labels(layer, fld).items()
+        for label in (canonical, *labels)
+    }
+    clash = {
+        label: target
+        for label, target in mapping.items()
+        if builtin.get(_key(label), _target(target)) != _target(target)
+    }
+    if clash:
+        shown = ", ".join(f"{label!r} = {target!r}" for label, target in clash.items())
+        means = ", ".join(f"{label!r} already means {builtin[_key(label)]!r}" for label in clash)
+        return (
+            f"maps {shown}, but {means} (a canonical value or built-in label of {layer}.{fld}); "
+            "a label that has a meaning cannot be given another: correct the data instead, "
+            "or remove the line"
+        )
     same: dict[str, list[str]] = {}
     for label in mapping:
         same.setdefault(_key(label), []).append(label)

@@ -7,6 +7,7 @@ geometry). Errors stop the run with one line per kind of problem; warnings keep 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -23,7 +24,9 @@ __all__ = [
     "QUALITY_COLUMNS",
     "Report",
     "blank_bad_coordinates",
+    "check_working_crs",
     "coordinate_problems",
+    "projected_in_geographic",
     "validate_layers",
 ]
 
@@ -301,6 +304,30 @@ def coordinate_problems(geom, crs, to_crs=None) -> np.ndarray:
     return out
 
 
+def projected_in_geographic(geom, crs) -> tuple[np.ndarray, float, float] | None:
+    """Do most features hold projected numbers under a geographic CRS (a .prj in degrees on
+    data in metres)? ``(mask of those features, x, y of the first)`` when more than half of
+    the features with coordinates have a finite vertex beyond ±180 in x or y; else ``None``."""
+    import pyproj
+
+    if crs is None or not pyproj.CRS.from_user_input(crs).is_geographic:
+        return None
+    geom = np.asarray(geom, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geom) | shapely.is_empty(geom)))
+    if not len(present):
+        return None
+    xy, which = shapely.get_coordinates(geom[present], return_index=True)
+    big = np.isfinite(xy).all(axis=1) & (np.abs(xy) > 180).any(axis=1)
+    hit = np.zeros(len(present), dtype=bool)
+    hit[which[big]] = True
+    if hit.sum() * 2 <= len(present):
+        return None
+    mask = np.zeros(len(geom), dtype=bool)
+    mask[present[hit]] = True
+    x, y = xy[np.flatnonzero(big)[0]]
+    return mask, float(x), float(y)
+
+
 def blank_bad_coordinates(
     name: str, gdf: gpd.GeoDataFrame, report: Report, ids, *, label=None, to_crs=None
 ) -> gpd.GeoDataFrame:
@@ -395,6 +422,110 @@ def _check_extent(layers: dict[str, gpd.GeoDataFrame], report: Report) -> None:
                 geometries=gdf.loc[far].geometry,
                 details=[f"{d:.0f} m beyond the margin" for d in dist],
             )
+
+
+#: The working CRS may stretch or shrink lengths at the network by at most this (1 %).
+MAX_SCALE_ERROR = 0.01
+#: How far (degrees) the network may reach beyond the working CRS's area of use: a network
+#: across a zone boundary keeps its zone's CRS (its scale is checked on its own).
+AREA_MARGIN_DEG = 3.0
+
+
+def _lonlat(lon: float, lat: float) -> str:
+    return f"{abs(lon):.2f}°{'E' if lon >= 0 else 'W'} {abs(lat):.2f}°{'N' if lat >= 0 else 'S'}"
+
+
+def local_crs(lon: float, lat: float) -> tuple[str, str]:
+    """A projected CRS in metres made for ``(lon, lat)``: the CGCS2000 3-degree Gauss-Krüger
+    zone in China (EPSG:4534 for 75°E ... EPSG:4554 for 135°E), else the WGS 84 UTM zone."""
+    import pyproj
+
+    cm = 3 * round(lon / 3)
+    if 75 <= cm <= 135:
+        code = 4534 + (cm - 75) // 3
+        crs = pyproj.CRS.from_epsg(code)
+        a = crs.area_of_use
+        if a and a.south - 1 <= lat <= a.north + 1 and a.west - 1 <= lon <= a.east + 1:
+            return f"EPSG:{code}", crs.name
+    zone = min(int((lon + 180) // 6) + 1, 60)
+    code = (32600 if lat >= 0 else 32700) + zone
+    return f"EPSG:{code}", pyproj.CRS.from_epsg(code).name
+
+
+def check_working_crs(
+    pipes: gpd.GeoDataFrame, crs, report: Report, label: str, located: bool = True
+) -> None:
+    """Is the working CRS fit for lengths where the network lies? An error otherwise.
+
+    Lengths, pipe volumes and every metre tolerance are measured in the working CRS, so it
+    must be made for the area: the pipes' extent lies within its area of use (with a margin of
+    :data:`AREA_MARGIN_DEG`) and its scale at the extent's centre is within
+    :data:`MAX_SCALE_ERROR` of true (Web Mercator stretches lengths by 18 % at 32°N; a
+    British grid on data in Sichuan by 68 %). The message suggests a local CRS.
+
+    ``located``: the pipes were placed by a CRS of their own (reprojected into the working
+    CRS). When they are all in the working CRS already, where they lie is defined by that
+    CRS, so lying outside its area says the coordinates are wrong (degrees in a metre CRS,
+    found when the network is built), not the CRS: only the scale is checked then.
+    """
+    import pyproj
+
+    lines = geoms(pipes)
+    lines = lines[~(shapely.is_missing(lines) | shapely.is_empty(lines))]
+    if not len(lines):
+        return
+    xmin, ymin, xmax, ymax = shapely.total_bounds(lines)
+    if not np.isfinite([xmin, ymin, xmax, ymax]).all():
+        return
+    working = pyproj.CRS.from_user_input(crs)
+    try:
+        to_ll = pyproj.Transformer.from_crs(working, working.geodetic_crs, always_xy=True)
+        xs = [xmin, xmax, xmin, xmax, (xmin + xmax) / 2]
+        ys = [ymin, ymin, ymax, ymax, (ymin + ymax) / 2]
+        lon, lat = (np.asarray(v, dtype=float) for v in to_ll.transform(xs, ys))
+        if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+            return
+        f = pyproj.Proj(working).get_factors(lon[4], lat[4])
+        scale = max(f.meridional_scale, f.parallel_scale, key=lambda k: abs(k - 1))
+    except (pyproj.exceptions.ProjError, pyproj.exceptions.CRSError, TypeError, ValueError):
+        return
+    where = _lonlat(lon[4], lat[4])
+    problems = []
+    area = working.area_of_use
+    m = AREA_MARGIN_DEG
+    if located and area is not None and area.west <= area.east:  # (not across 180°)
+        inside = (
+            (lon >= area.west - m)
+            & (lon <= area.east + m)
+            & (lat >= area.south - m)
+            & (lat <= area.north + m)
+        )
+        if not inside.all():
+            short = re.split(r"[.;]", area.name, maxsplit=1)[0].strip()
+            short = short if len(short) <= 60 else short[:59].rsplit(" ", 1)[0] + " …"
+            problems.append(
+                f"it is made for {short} ({_lonlat(area.west, area.south)} to "
+                f"{_lonlat(area.east, area.north)})"
+            )
+    if np.isfinite(scale) and abs(scale - 1) > MAX_SCALE_ERROR:
+        problems.append(
+            f"it {'stretches' if scale > 1 else 'shrinks'} lengths there by "
+            f"{abs(scale - 1) * 100:.1f} %"
+        )
+    if not problems:
+        return
+    code, name = local_crs(float(lon[4]), float(lat[4]))
+    report.add(
+        "unsuitable_crs",
+        "error",
+        "pipes",
+        f"[project] crs {working.to_string()} ({working.name}) does not fit the pipe network "
+        f"at {where}: {'; '.join(problems)}; pipe lengths, volumes and every metre tolerance "
+        "(snap_tolerance_m, customer_max_distance_m) would be wrong",
+        f'set [project] crs to a projected CRS in metres made for the area, e.g. crs = "{code}" '
+        f"({name})",
+        label=label,
+    )
 
 
 def validate_layers(
