@@ -51,10 +51,22 @@ def convert(net: Path, out: Path) -> None:
     xy = xy + np.column_stack([np.cos(angle), np.sin(angle)]) * spread[:, None]
     where = {i: tuple(p) for i, p in zip(ids, xy, strict=True)}
     pipes, valves, regs = [], [], []
+    arcs_between: dict[frozenset, int] = {}
     for el in root.find("f:connections", NS):
         tag = el.tag.split("}")[1]
         a, b = where[el.get("from")], where[el.get("to")]
-        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        # Station arcs are short and often parallel (two valves between one pair of nodes)
+        # or cross at the middle of a spread circle: each valve / control-valve arc, and each
+        # further arc between the same pair, bends sideways at its middle (1 m, then 0.5 m
+        # more per arc), so that arcs stay distinct and each valve sits on its own arc.
+        pair = frozenset((el.get("from"), el.get("to")))
+        k = arcs_between.get(pair, 0)
+        arcs_between[pair] = k + 1
+        bend = 1.0 + 0.5 * k if (tag in ("valve", "controlValve") or k) else 0.0
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        norm = max(float(np.hypot(dx, dy)), 1e-9)
+        mid = ((a[0] + b[0]) / 2 - dy / norm * bend, (a[1] + b[1]) / 2 + dx / norm * bend)
+        line = shapely.LineString([a, mid, b] if bend else [a, b])
         d = el.find("g:diameter", NS)
         dn = float(d.get("value")) if d is not None else np.nan
         if tag == "valve":
@@ -73,7 +85,8 @@ def convert(net: Path, out: Path) -> None:
                     "id": el.get("id"),
                     "diameter": dn,
                     "kind": tag,
-                    "geometry": shapely.LineString([a, b]),
+                    "pressure": "HP-A",
+                    "geometry": line,
                 }
             )
         if tag in ("valve", "controlValve"):  # the arc itself is drawn as a short pipe
@@ -82,7 +95,8 @@ def convert(net: Path, out: Path) -> None:
                     "id": el.get("id") + "_arc",
                     "diameter": dn,
                     "kind": tag,
-                    "geometry": shapely.LineString([a, b]),
+                    "pressure": "HP-A",
+                    "geometry": line,
                 }
             )
     src = [
@@ -122,6 +136,7 @@ dir = "processed"
 path = "raw/pipes.shp"
 [layers.pipes.fields]
 diameter_mm = "diameter"
+pressure_class = "pressure"
 [layers.valves]
 path = "raw/valves.shp"
 [layers.regulators]
@@ -130,8 +145,6 @@ path = "raw/regulators.shp"
 path = "raw/sources.shp"
 [layers.customers]
 path = "raw/customers.shp"
-[values."pipes.pressure_class"]
-"" = "HP-A"
 ''',
         encoding="utf-8",
     )
