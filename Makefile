@@ -6,13 +6,13 @@ GASNET := $(VENV)/bin/gasnet
 CONFIG ?= gasnet.toml
 RUN    := $(GASNET) --config $(CONFIG)
 
-.PHONY: help install demo test sample ingest validate run build criticality isolate burst bench lint clean
+.PHONY: help install demo test sample ingest validate run build criticality hazards isolate burst bench lint clean
 
 help:
 	@echo "make demo          install, run the whole pipeline on the bundled sample, say where outputs are"
 	@echo "make test          install and run the whole test suite"
 	@echo "make run           the whole pipeline (CONFIG=gasnet.toml)"
-	@echo "make ingest | validate | build | criticality    one stage each"
+	@echo "make ingest | validate | build | criticality | hazards    one stage each"
 	@echo "make isolate VALVES=FM000001,FM000002            customers cut off by closing valves"
 	@echo "make burst PIPE=GX0000001 [FAIL=FM000003]        burst isolation plan"
 	@echo "make sample        regenerate the bundled sample in data/raw/ (deterministic)"
@@ -30,6 +30,7 @@ demo: install
 	$(RUN) run
 	@echo
 	@echo "Outputs: $$(pwd)/data/processed/gasnet.gpkg (the one map: open it in QGIS)"
+	@echo "Hazards: $$(pwd)/data/processed/risk.csv (ranked: which to fix first, and why)"
 	@echo "Maps: written to data/processed/maps/ once the maps stage lands (not in this version)"
 	@echo "Try:  make isolate VALVES=FM000283   |   make burst PIPE=GX0000051"
 
@@ -44,7 +45,7 @@ sample: install
 run: install
 	$(RUN) run
 
-ingest validate build criticality: install
+ingest validate build criticality hazards: install
 	$(RUN) $@
 
 isolate: install

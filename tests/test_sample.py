@@ -49,10 +49,40 @@ def test_default_sample_has_what_the_issue_asks(tmp_path, cli):
         "MultiPolygon",
         "LineString",
     } <= set(areas.geom_type)
-    # It ingests as written, with its own config; the hazard rows without coordinates show.
-    code, out, err = cli("--config", s.parent / "gasnet.toml", "ingest")
+    # It runs as written, with its own config; the hazard rows without coordinates show.
+    code, out, err = cli("--config", s.parent / "gasnet.toml", "run", "--as-of", "2026-11-30")
     assert code == 0, err
     assert "record has no coordinates" in out
+    _sample_hazards_exercise_the_stage(s.parent / "processed" / "gasnet.gpkg")
+
+
+def _sample_hazards_exercise_the_stage(gpkg):
+    """Issue 8, item 6: major and general, every status, overdue ones, records without
+    coordinates, an unknown category, a flood zone along the river, a landslide on a main."""
+    risk = pyogrio.read_dataframe(gpkg, layer="risk").set_index("hazard_id")
+    assert set(risk["tier"]) == {"P1", "P2", "P3", "closed"}
+    assert set(risk["status"]) == {"open", "in_progress", "closed"}
+    assert (risk["major_rule"] != "").sum() >= 5 and (risk["days_overdue"] > 0).sum() >= 100
+    q = pyogrio.read_dataframe(gpkg, layer="quality_issues").set_index("feature_id")
+    checks = {(i, c) for i, c in zip(q.index, q["check"], strict=True)}
+    assert {
+        ("YH-X001", "unknown_value"),  # 树木根系, a category gasnet does not know
+        ("YH-X002", "unknown_value"),  # 较大隐患, a severity neither major nor general
+        ("YH-X003", "bad_date"),  # 下月底
+        ("YH-X004", "due_before_found"),
+        ("YH-X005", "no_pipe_within_reach"),  # in a field
+    } <= checks
+    assert (q["check"] == "no_coordinates").sum() == 2
+    assert (q["check"] == "major_by_rule").sum() >= 5
+    assert "weighted as other" in risk.loc["YH-X001", "notes"]
+    # Dates as inspectors type them (2026年3月2日, 2026/5/18) are read.
+    assert risk.loc["YH-X001", "found_on"] == "2026-03-02"
+    assert risk.loc["YH-X002", "found_on"] == "2026-05-18"
+    flood, slide = risk.loc["YH-A001"], risk.loc["YH-A002"]
+    assert flood["category"] == "flood" and flood["pipes_matched"] >= 20
+    assert slide["category"] == "geohazard" and slide["pressure_class"] in ("MP-A", "SHP-B")
+    matches = pyogrio.read_dataframe(gpkg, layer="hazard_matches", read_geometry=False)
+    assert matches.loc[matches["hazard_id"] == "YH-A002", "exposed_length_m"].sum() > 50
 
 
 def test_writing_twice_gives_identical_files(tmp_path):

@@ -179,7 +179,7 @@ def exports(tmp_path_factory):
     assert "\u95a5\u9580\u7de8\u865f".encode("gbk") in (trad / "raw" / "valves.dbf").read_bytes()
     assert 'id = "\u95a5\u9580\u7de8\u865f"' in (trad / "gasnet.toml").read_text(encoding="utf-8")
     for config in runs.values():
-        assert main(["--config", str(config), "run"]) == 0
+        assert main(["--config", str(config), "run", "--as-of", "2026-11-30"]) == 0
     return runs
 
 
@@ -192,7 +192,7 @@ def _layer(config, layer):
     "other", ["traditional", "trad_config_on_simplified", "simp_config_on_traditional"]
 )
 def test_both_scripts_give_identical_segments_and_valve_criticality(exports, other):
-    for layer in ("segments", "valve_criticality"):
+    for layer in ("segments", "valve_criticality", "hazard_matches"):
         a = _layer(exports["simplified"], layer)
         b = _layer(exports[other], layer)
         pd.testing.assert_frame_equal(a, b)
@@ -202,7 +202,23 @@ def test_both_scripts_give_identical_segments_and_valve_criticality(exports, oth
     assert (valves["normally"] == "closed").sum() == 5 and (~valves["operable"]).sum() >= 1
     for config in (exports["simplified"], exports[other]):
         issues = _layer(config, "quality_issues")
-        assert "unknown_value" not in set(issues["check"])
+        # Only the sample's two records with a category and a severity that nobody knows
+        # (树木根系, 较大隐患; 樹木根系, 較大隱患 in Traditional).
+        unknown = issues.loc[issues["check"] == "unknown_value", "feature_id"]
+        assert sorted(unknown) == ["YH-X001", "YH-X002"]
+
+
+@pytest.mark.parametrize(
+    "other", ["traditional", "trad_config_on_simplified", "simp_config_on_traditional"]
+)
+def test_both_scripts_rank_the_hazards_alike(exports, other):
+    # Same ranks, tiers, scores and components; only the free text (descriptions, the
+    # unknown labels as written, the notes quoting them) keeps its script.
+    text = ["category", "severity", "notes", "description"]
+    a = _layer(exports["simplified"], "risk").drop(columns=text)
+    b = _layer(exports[other], "risk").drop(columns=text)
+    pd.testing.assert_frame_equal(a, b)
+    assert set(a["tier"]) == {"P1", "P2", "P3", "closed"}
 
 
 def test_both_scripts_give_identical_closures(exports):

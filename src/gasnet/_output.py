@@ -65,6 +65,12 @@ def _cell(value):
     return value
 
 
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """Every CSV gasnet writes: UTF-8 with a byte-order mark (Excel reads it as UTF-8), no
+    index, text cells that would run as formulas neutralised (:func:`csv_safe`)."""
+    return csv_safe(df).to_csv(index=False).encode("utf-8-sig")
+
+
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells cannot run as spreadsheet formulas.
 

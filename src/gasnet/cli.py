@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 # Only light modules here: geopandas, GDAL and the stages load inside the commands, after
 # main() has set up Ctrl-C handling (exit 130) and the warning lines.
-from ._output import CleanStream, clean_value, shown_list
+from ._output import CleanStream, clean_value, csv_bytes, shown_list
 from ._version import __version__
 from .errors import GasnetError, LocationError
 
@@ -56,6 +57,22 @@ def _top(result, n: int = 10) -> None:
         )
 
 
+def _top_risk(result, n: int = 10) -> None:
+    risk = result.tables["risk"].head(n)
+    print(f"top {len(risk)} hidden hazards to fix first (as of {result.tables['as_of']}):")
+    print("  rank  tier    score  hazard        category                   overdue  pipe")
+    for r in risk.itertuples():
+        cat, pipe = ("-" if _blank(v) else clean_value(v) for v in (r.category, r.pipe_id))
+        print(
+            f"  {r.rank:>4}  {r.tier:<6} {r.score:>7.1f}  {clean_value(r.hazard_id):<13} "
+            f"{cat:<26} {r.days_overdue:>5} d  {pipe}"
+        )
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value == ""
+
+
 def _summary(result) -> None:
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items())
     # Within `gasnet run` nothing reaches gasnet.gpkg until every stage is done: no "into".
@@ -68,8 +85,10 @@ def _summary(result) -> None:
     )
     for line in result.report.lines("warning"):
         print(f"  {line}")
-    if result.tables:
+    if result.stage == "criticality" and result.tables:
         _top(result)
+    if result.stage == "hazards" and result.tables:
+        _top_risk(result)
 
 
 def _cmd_sample(args) -> None:
@@ -106,19 +125,40 @@ def _stage(name):
         from .config import read_config
 
         config = read_config(args.config)
-        if name in ("build", "criticality"):  # they build on what ingest read
+        if name in ("build", "criticality", "hazards"):  # they build on what ingest read
             _warn_if_stale(config)
         stage = getattr(pipeline, name)
+        if getattr(args, "as_of", None):
+            config = dataclasses.replace(
+                config,
+                hazard_settings=dataclasses.replace(config.hazard_settings, as_of=args.as_of),
+            )
         notices = []
         for result in stage(config) if name == "run" else [stage(config)]:
             _summary(result)
             notices += result.report.notices
+        if name in ("run", "hazards"):
+            print(f"ranked hazards: {pipeline.risk_csv(config)}")
         if name == "run":  # the generator is exhausted: the staging copy has replaced it
             print(f"written to {config.gpkg_target}")
         for text in notices:  # what the user must not miss, however long the report above
             print(f"gasnet: note: {text}", file=sys.stderr)
 
     return run
+
+
+_AS_OF = "count overdue days to this date (default: [risk] as_of, else today)"
+
+
+def _date(text: str):
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-06-30"
+        ) from None
 
 
 def _ids(text: str) -> str:
@@ -209,17 +249,10 @@ def _check_out(config, out, given=None) -> None:
             )
 
 
-def _csv_bytes(df) -> bytes:
-    """Every CSV gasnet writes: text cells that would run as Excel formulas get a ' first."""
-    from ._output import csv_safe
-
-    return csv_safe(df).to_csv(index=False).encode("utf-8-sig")
-
-
 def _write_csv(df, path: Path) -> None:
     from .store import atomic_path
 
-    data = _csv_bytes(df)
+    data = csv_bytes(df)
     with atomic_path(Path(path), setting="--out") as tmp, open(tmp, "wb") as f:
         f.write(data)
 
@@ -371,7 +404,7 @@ def _write_burst(net, res, outputs) -> None:
         geometry=[res.outline],
         crs=net.edges.crs,
     ).to_crs("EPSG:4326")
-    tables = [_csv_bytes(res.customers), _csv_bytes(res.valves)]
+    tables = [csv_bytes(res.customers), csv_bytes(res.valves)]
     group = atomic_paths(outputs, setting="--out")
     group.parts[2].need = lambda: int(1.25 * estimate_bytes([area]))
     with group as (customers, valves, outline):
@@ -392,7 +425,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"gasnet {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log each stage")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("run", help="the whole pipeline").set_defaults(func=_stage("run"))
+    s = sub.add_parser("run", help="the whole pipeline")
+    s.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help=_AS_OF)
+    s.set_defaults(func=_stage("run"))
     sub.add_parser(
         "ingest", help="read, normalise and validate the layers into the GeoPackage"
     ).set_defaults(func=_stage("ingest"))
@@ -405,6 +440,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "criticality", help="segments and the criticality of every segment and valve"
     ).set_defaults(func=_stage("criticality"))
+    s = sub.add_parser("hazards", help="overlay the hidden hazards on the pipes and rank them")
+    s.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help=_AS_OF)
+    s.set_defaults(func=_stage("hazards"))
     s = sub.add_parser("isolate", help="customers that lose gas when these valves close")
     s.add_argument(
         "--close",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._files import FileTooLarge, NotRegularFile, read_regular
+from ._hazard_settings import HazardSettings, hazard_settings
 from .errors import ConfigError
 from .schema import LAYERS, value_labels_problem
 
@@ -60,6 +61,8 @@ class Config:
     hazards: dict = field(default_factory=dict)
     risk: dict = field(default_factory=dict)
     maps: dict = field(default_factory=dict)
+    #: ``[hazards]`` and ``[risk]`` over their defaults (README, "Hidden hazards").
+    hazard_settings: HazardSettings = field(default_factory=HazardSettings)
 
     gpkg_override: Path | None = None  # a staging file while `gasnet run` works
 
@@ -355,5 +358,8 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
         values={k: dict(v) for k, v in values.items()},
         hazards=raw.get("hazards", {}),
         risk=raw.get("risk", {}),
+        hazard_settings=hazard_settings(
+            _section(raw, "hazards", path), _section(raw, "risk", path), path
+        ),
         maps=raw.get("maps", {}),
     )

@@ -717,7 +717,7 @@ class IsolationEngine:
                 out[f"{k}_lost"][s] = v
         return pd.DataFrame(out), root_of
 
-    def _live_behind(self, valve: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    def live_behind(self, valve: np.ndarray, seg: np.ndarray) -> np.ndarray:
         """Per (open valve, segment it bounds) pair: is the valve still reached by gas once
         that segment is emptied (its zones removed)? Then a burst there cannot do without
         closing it (:func:`gasnet.operations.plan_isolation` asks the same question).
@@ -779,7 +779,7 @@ class IsolationEngine:
         v_of, s_of = v_of[o], s_of[o]
         if len(v_of):
             base = np.column_stack([seg_loss[f"{k}_lost"].to_numpy() for k in keys])
-            live = self._live_behind(v_of, s_of)
+            live = self.live_behind(v_of, s_of)
             joined = self._joined_losses(v_of, s_of, live, base, root_of)
             pair_loss = np.where(live[:, None], joined[v_of], base[s_of])
             pair_extra = pair_loss - base[s_of]

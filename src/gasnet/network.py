@@ -251,8 +251,15 @@ _NEEDED = {
 }
 
 
-def load(config: str | Path | Config = "gasnet.toml") -> Network:
+#: Layers of the later stages that :func:`load` can read too, with the stage that writes them.
+_LATER = {"segments": "criticality", "valve_criticality": "criticality"}
+
+
+def load(config: str | Path | Config = "gasnet.toml", *, also: tuple[str, ...] = ()) -> Network:
     """Load the built network from the config's GeoPackage (run ``gasnet run`` first).
+
+    ``also`` names later layers to read from the same version of the file (``segments``,
+    ``valve_criticality``); they become attributes of the network too.
 
     Raises :class:`~gasnet.errors.StageOrderError` when a stage has not run yet, and
     :class:`~gasnet.errors.OutputError` when the GeoPackage is damaged (rerun ``gasnet run``).
@@ -266,6 +273,7 @@ def load(config: str | Path | Config = "gasnet.toml") -> Network:
     config = config if isinstance(config, Config) else read_config(config)
     path, shown = config.gpkg, config.gpkg_target  # (a run's staging file is never named)
     stages = {name: "build" if name in ("nodes", "edges") else "ingest" for name in _LAYERS}
+    stages |= {name: _LATER[name] for name in also}
     layers, meta, stamp = store.read_snapshot(path, stages, shown=shown)
     for name, layer in layers.items():
         # GDAL reads a layer whose CRS it cannot look up (a damaged gpkg_spatial_ref_sys) as

@@ -6,7 +6,6 @@ whole-network tables come from :class:`gasnet.isolation.IsolationEngine`.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -15,6 +14,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from ._geo import to_wgs84
 from .errors import GasnetError, LocationError, OffNetworkError, UnknownAssetError
 from .schema import MAX_PRESSURE_MPA
 from .validate import COORDINATE_LIMIT, geoms
@@ -24,11 +24,6 @@ __all__ = ["CUSTOMER_COLUMNS", "BurstResult", "burst", "isolate"]
 #: Columns of every "customers affected" table and CSV.
 CUSTOMER_COLUMNS = ["customer_id", "name", "kind", "critical", "households", "segment_id"]
 ATM_MPA = 0.101325
-
-
-@functools.lru_cache(maxsize=8)
-def _to_wgs84(crs: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
 
 
 def _affected(net, before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
@@ -321,9 +316,7 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     vt = pd.DataFrame(rows, columns=["valve_id", "node_id", "action"])
     pts = geoms(net.nodes)[vt["node_id"].to_numpy(np.int64)] if len(vt) else np.empty(0, object)
     vt["x"], vt["y"] = shapely.get_x(pts), shapely.get_y(pts)
-    lon, lat = _to_wgs84(net.edges.crs.to_string()).transform(
-        vt["x"].to_numpy(), vt["y"].to_numpy()
-    )
+    lon, lat = to_wgs84(net.edges.crs.to_string()).transform(vt["x"].to_numpy(), vt["y"].to_numpy())
     vt["lon"], vt["lat"] = np.round(lon, 7), np.round(lat, 7)
     order = {"close": 0, "skip_inoperable": 1, "skip_failed": 1, "no_crew": 2, "already_closed": 3}
     vt = vt.sort_values(

@@ -23,6 +23,7 @@ __all__ = [
     "build",
     "changed_inputs",
     "criticality",
+    "hazards",
     "ingest",
     "run",
     "stale_warning",
@@ -165,6 +166,73 @@ def criticality(config: Config) -> StageResult:
     return result
 
 
+def hazards(config: Config, *, as_of=None) -> StageResult:
+    """Overlay the hazard records on the network and rank them (README, "Hidden hazards").
+
+    Writes ``hazard_matches`` and ``risk``, the roll-up columns of ``pipes`` and ``segments``,
+    and the hazard rows of ``quality_issues``; then ``<output.dir>/risk.csv`` (UTF-8 with a
+    byte-order mark, ranked) unless the stage runs inside :func:`run`, which writes it once
+    the GeoPackage is in place. ``as_of`` (a date) overrides ``[risk] as_of``.
+    """
+    from .hazards import add_rollups, assess
+    from .network import load
+
+    net = load(config, also=("segments",))
+    _progress.step("hazards: overlay and priority")
+    res = assess(net, config.hazard_settings, as_of=as_of)
+    found = res.report.to_frame()
+    found["stage"] = "hazards"
+    issues = net.quality_issues
+    issues = issues[issues.get("stage", pd.Series(index=issues.index, dtype=object)) != "hazards"]
+    quality = gpd.GeoDataFrame(
+        pd.concat([issues, found], ignore_index=True), geometry="geometry", crs=config.crs
+    )
+    store.write_layers(
+        config.gpkg,
+        {
+            "hazard_matches": res.matches,
+            "risk": res.risk,
+            "pipes": add_rollups(net.pipes, "pipe_id", res.pipes),
+            "segments": add_rollups(net.segments, "segment_id", res.segments),
+            "quality_issues": quality,
+        },
+        stage="hazards",
+        metadata={"risk_as_of": res.as_of.isoformat()},
+        shown=config.gpkg_target,
+        expect=net.stamp,
+    )
+    risk = res.risk
+    counts = {
+        "hazards": len(risk),
+        "matches": len(res.matches),
+        "P1": int((risk["tier"] == "P1").sum()),
+        "P2": int((risk["tier"] == "P2").sum()),
+        "P3": int((risk["tier"] == "P3").sum()),
+        "overdue": int((risk["days_overdue"] > 0).sum()),
+    }
+    result = StageResult("hazards", counts, res.report, config.gpkg)
+    result.tables = {"risk": risk.drop(columns="geometry"), "as_of": res.as_of}
+    if config.gpkg_override is None:
+        write_risk_csv(config, result.tables["risk"])
+    return result
+
+
+def risk_csv(config: Config) -> Path:
+    """Where the ranked hazard list goes: ``<output.dir>/risk.csv``."""
+    return config.output_dir / "risk.csv"
+
+
+def write_risk_csv(config: Config, risk: pd.DataFrame) -> None:
+    """``risk.csv``, atomically: UTF-8 with a byte-order mark (Excel), text that Excel would
+    run as a formula neutralised."""
+    from ._output import csv_bytes
+    from .store import atomic_path
+
+    data = csv_bytes(risk)
+    with atomic_path(risk_csv(config), setting="[output] dir in the config") as tmp:
+        Path(tmp).write_bytes(data)
+
+
 def run(config: Config):
     """The whole pipeline, stage after stage; yields each stage's result.
 
@@ -180,10 +248,11 @@ def run(config: Config):
     setting = "[output] dir in the config"
     with atomic_path(config.gpkg, setting=setting, translate=False) as staging:
         staged = dataclasses.replace(config, gpkg_override=staging)
-        for stage in (ingest, build, criticality):
+        for stage in (ingest, build, criticality, hazards):
             result = stage(staged)
             result.path, result.staged = config.gpkg, True
             yield result
+    write_risk_csv(config, result.tables["risk"])
 
 
 def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[str]:

@@ -434,6 +434,24 @@ def _make_critical(customers: gpd.GeoDataFrame, rng, n_pipes: int) -> None:
         customers.loc[customers.index[row], ["用户类型", "用户名称", "户数"]] = [label, name, 1]
 
 
+#: How far from its pipe an inspector's point lies, by category (metres, at most): an
+#: encroaching building stands on the pipe, works are metres away.
+_HAZARD_OFFSET_M = {"占压": 0.4, "安全间距不足": 1.2, "第三方施工": 8.0, "腐蚀": 1.5, "泄漏": 1.5}
+
+
+def _date_forms(dates, every: int, form: str) -> list[str]:
+    """ISO dates, every ``every``-th written as inspectors type them (2025/3/7, 2025年3月7日)."""
+    out = []
+    for k, d in enumerate(dates):
+        if k % every == every - 1:
+            out.append(
+                f"{d.year}/{d.month}/{d.day}" if form == "/" else f"{d.year}年{d.month}月{d.day}日"
+            )
+        else:
+            out.append(d.isoformat())
+    return out
+
+
 def _hazards(rng, pipes, river, bbox, n_pipes):
     to_wgs = pyproj.Transformer.from_crs(WORKING_CRS, "EPSG:4326", always_xy=True)
     n = max(40, round(n_pipes * 0.075))
@@ -443,8 +461,10 @@ def _hazards(rng, pipes, river, bbox, n_pipes):
     which = rng.integers(0, len(pipes), size=n)
     frac = rng.random(n)
     at = shapely.line_interpolate_point(pipes.geometry.values[which], frac, normalized=True)
-    x = shapely.get_x(at) + rng.normal(0, 5, n)
-    y = shapely.get_y(at) + rng.normal(0, 5, n)
+    reach = np.array([_HAZARD_OFFSET_M.get(cats[c], 0.5) for c in pick])
+    off, angle = reach * rng.random(n), rng.random(n) * 2 * np.pi
+    x = shapely.get_x(at) + off * np.cos(angle)
+    y = shapely.get_y(at) + off * np.sin(angle)
     lon, lat = to_wgs.transform(x, y)
     major = rng.random(n) < 0.15
     status = rng.choice(["未整改", "整改中", "已整改"], size=n, p=[0.5, 0.25, 0.25])
@@ -458,25 +478,46 @@ def _hazards(rng, pipes, river, bbox, n_pipes):
             "隐患类别": [cats[c] for c in pick],
             "隐患等级": np.where(major, "重大隐患", "一般隐患"),
             "整改状态": status,
-            "发现日期": [f.isoformat() for f in found],
-            "整改期限": [d.isoformat() for d in due],
+            "发现日期": _date_forms(found, 5, "年"),
+            "整改期限": _date_forms(due, 7, "/"),
             "隐患描述": [f"{s}{_HAZARDS[c][2]}" for s, c in zip(streets, pick, strict=False)],
             "经度": np.round(lon, 7).astype(str),
             "纬度": np.round(lat, 7).astype(str),
         }
     )
     points.loc[[3, n - 5], ["经度", "纬度"]] = ""  # reported by phone, no position taken
+    # Records as inspectors also write them: an unrecognised category and severity, a date
+    # that is not a date, a deadline before the finding, one far from any pipe.
+    odd = [
+        (
+            "YH-X001",
+            "树木根系",
+            "一般隐患",
+            "未整改",
+            "2026年3月2日",
+            "2026/6/30",
+            "行道树根系挤压管道",
+        ),
+        ("YH-X002", "腐蚀", "较大隐患", "整改中", "2026/5/18", "2026-08-31", "阀井内管道锈蚀"),
+        ("YH-X003", "泄漏", "一般隐患", "未整改", "2026-09-10", "下月底", "调压箱附近有气味"),
+        ("YH-X004", "第三方施工", "一般隐患", "整改中", "2026-07-01", "2026-06-01", "光缆施工"),
+        ("YH-X005", "占压", "一般隐患", "未整改", "2026-02-14", "2026-05-14", "临时棚屋"),
+    ]
+    k = np.linspace(0, n - 1, len(odd)).astype(int)
+    rows = pd.DataFrame(odd, columns=list(points.columns[:7]))
+    rows["经度"], rows["纬度"] = points["经度"].to_numpy()[k], points["纬度"].to_numpy()[k]
+    far_lon, far_lat = to_wgs.transform(bbox[0] - 400.0, bbox[1] - 400.0)
+    rows.loc[4, ["经度", "纬度"]] = [f"{far_lon:.7f}", f"{far_lat:.7f}"]  # a field, no pipe
+    points = pd.concat([points, rows], ignore_index=True)
     xmin, ymin, xmax, ymax = bbox
     flood = river.buffer(90).intersection(shapely.box(xmin, ymin, xmax, ymax))
-    sx, sy = xmax - 200, ymin + 150
+    # A landslide slope in the south-east, across the main nearest it (an MP-A or SHP-B pipe).
+    mains = pipes.geometry.values[pipes["压力级制"].isin(["中压A", "次高压B"]).to_numpy()]
+    corner = shapely.Point(xmax - 120, ymin + 250)
+    main = mains[int(np.argmin(shapely.distance(mains, corner)))]
+    cx, cy = shapely.get_coordinates(shapely.shortest_line(main, corner))[0]
     slide = shapely.Polygon(
-        [
-            (sx, sy),
-            (sx + 160, sy + 30),
-            (sx + 190, sy + 170),
-            (sx + 40, sy + 210),
-            (sx - 30, sy + 90),
-        ]
+        [(cx + dx, cy + dy) for dx, dy in ((-80, -90), (80, -60), (110, 80), (-40, 120), (-110, 0))]
     )
     lines = []
     for _k in range(3):
