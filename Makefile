@@ -6,13 +6,13 @@ GASNET := $(VENV)/bin/gasnet
 CONFIG ?= gasnet.toml
 RUN    := $(GASNET) --config $(CONFIG)
 
-.PHONY: help install demo test sample ingest validate run build criticality hazards isolate burst bench lint clean
+.PHONY: help install browser demo test sample ingest validate run build criticality hazards maps isolate burst bench screenshots lint clean
 
 help:
 	@echo "make demo          install, run the whole pipeline on the bundled sample, say where outputs are"
 	@echo "make test          install and run the whole test suite"
 	@echo "make run           the whole pipeline (CONFIG=gasnet.toml)"
-	@echo "make ingest | validate | build | criticality | hazards    one stage each"
+	@echo "make ingest | validate | build | criticality | hazards | maps    one stage each"
 	@echo "make isolate VALVES=FM000001,FM000002            customers cut off by closing valves"
 	@echo "make burst PIPE=GX0000001 [FAIL=FM000003]        burst isolation plan"
 	@echo "make sample        regenerate the bundled sample in data/raw/ (deterministic)"
@@ -31,10 +31,20 @@ demo: install
 	@echo
 	@echo "Outputs: $$(pwd)/data/processed/gasnet.gpkg (the one map: open it in QGIS)"
 	@echo "Hazards: $$(pwd)/data/processed/risk.csv (ranked: which to fix first, and why)"
-	@echo "Maps: written to data/processed/maps/ once the maps stage lands (not in this version)"
-	@echo "Try:  make isolate VALVES=FM000283   |   make burst PIPE=GX0000051"
+	@echo "Maps (open them in a browser, offline): $$(pwd)/data/processed/maps/network.html"
+	@echo "                                         $$(pwd)/data/processed/maps/risk.html"
+	@echo "Try:  make isolate VALVES=FM000283   |   make burst PIPE=GX0000051 (writes burst.html)"
 
-test: install
+# The map tests drive Debian's Chromium: installed here when missing (as root, or with sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the map tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "warning: chromium could not be installed: the map tests will be skipped"; }
+
+test: install browser
 	$(PY) -m pytest -q
 
 sample: install
@@ -45,16 +55,16 @@ sample: install
 run: install
 	$(RUN) run
 
-ingest validate build criticality hazards: install
+ingest validate build criticality hazards maps: install
 	$(RUN) $@
 
 isolate: install
 	@test -n "$(VALVES)" || { echo "usage: make isolate VALVES=ID[,ID...]"; exit 2; }
-	$(RUN) isolate --close $(VALVES) --out data/processed/isolate.csv
+	$(RUN) isolate --close $(VALVES) --out data/processed/isolate.csv --map data/processed/isolate.html
 
 burst: install
 	@test -n "$(PIPE)" || { echo "usage: make burst PIPE=ID [FAIL=ID,...]"; exit 2; }
-	$(RUN) burst --pipe $(PIPE) $(if $(FAIL),--fail $(FAIL)) --out data/processed/burst.csv
+	$(RUN) burst --pipe $(PIPE) $(if $(FAIL),--fail $(FAIL)) --out data/processed/burst.csv --map data/processed/burst.html
 
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'

@@ -2,6 +2,7 @@
 bench/out/results.txt. Generated networks are cached in bench/out/ (about 1 GB at 1M pipes).
 
     python bench/run.py            # build (10k, 100k, 1M) + engine vs WNTR (1.6k, 16k) + 100k, 1M
+                                   # + hazards: 100k and 1M records on 100k pipes, vs GeoPandas
     python bench/run.py --quick    # small sizes only (a few minutes less)
 """
 
@@ -21,8 +22,9 @@ def main() -> None:
     args = ap.parse_args()
     build = ["--sizes", "10000,100000"] if args.quick else []
     engine = ["--sizes", "100000"] if args.quick else []
+    hazards = ["--pipes", "10000", "--sizes", "10000,100000"] if args.quick else []
     out = []
-    for script, extra in (("build.py", build), ("engine.py", engine)):
+    for script, extra in (("build.py", build), ("engine.py", engine), ("hazards.py", hazards)):
         title = f"== {script} {' '.join(extra)}".rstrip()
         print(title, flush=True)
         res = subprocess.run(

@@ -323,13 +323,13 @@ def test_a_live_run_in_another_namespace_keeps_its_staging_files(project, cli):
     try:
         assert cli("--config", project.config, "run")[0] == 0
         assert sorted(os.listdir(out)) == sorted(
-            [*theirs, f".gasnet.tmp-{pid}.gpkg.lock", "gasnet.gpkg", "risk.csv"]
+            [*theirs, f".gasnet.tmp-{pid}.gpkg.lock", "gasnet.gpkg", "maps", "risk.csv"]
         )
     finally:
         holder.close()
     # Once it has ended (its lock released), the next write removes them.
     assert cli("--config", project.config, "ingest")[0] == 0
-    assert sorted(os.listdir(out)) == ["gasnet.gpkg", "risk.csv"]
+    assert sorted(os.listdir(out)) == ["gasnet.gpkg", "maps", "risk.csv"]
 
 
 def test_a_run_with_our_own_pid_in_another_namespace_is_not_touched(project, cli):
@@ -343,7 +343,9 @@ def test_a_run_with_our_own_pid_in_another_namespace_is_not_touched(project, cli
         code, _, err = cli("--config", project.config, "run")
         assert code == 0, err
         assert (out / mine).read_bytes() == b"the other container's run"
-        assert sorted(os.listdir(out)) == sorted([mine, f"{mine}.lock", "gasnet.gpkg", "risk.csv"])
+        assert sorted(os.listdir(out)) == sorted(
+            [mine, f"{mine}.lock", "gasnet.gpkg", "maps", "risk.csv"]
+        )
     finally:
         holder.close()
 
@@ -359,7 +361,7 @@ def test_an_unlocked_lock_file_means_stale_whatever_the_pid(project, cli):
         for name in (f".gasnet.tmp-{live.pid}.gpkg", f".gasnet.tmp-{live.pid}.gpkg.lock"):
             (out / name).write_bytes(b"")
         assert cli("--config", project.config, "run")[0] == 0
-        assert sorted(os.listdir(out)) == ["gasnet.gpkg", "risk.csv"]
+        assert sorted(os.listdir(out)) == ["gasnet.gpkg", "maps", "risk.csv"]
     finally:
         live.stdin.close()
         live.wait(timeout=60)

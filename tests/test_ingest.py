@@ -520,4 +520,8 @@ def test_a_run_failing_at_a_later_stage_leaves_the_previous_results(project, cli
     assert cli("--config", project.config, "run")[0] == 2
     assert _digest(project.gpkg) == before
     assert "segments" in store.list_layers(project.gpkg)
-    assert sorted(p.name for p in project.gpkg.parent.iterdir()) == ["gasnet.gpkg", "risk.csv"]
+    assert sorted(p.name for p in project.gpkg.parent.iterdir()) == [
+        "gasnet.gpkg",
+        "maps",
+        "risk.csv",
+    ]

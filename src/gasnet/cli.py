@@ -125,7 +125,7 @@ def _stage(name):
         from .config import read_config
 
         config = read_config(args.config)
-        if name in ("build", "criticality", "hazards"):  # they build on what ingest read
+        if name in ("build", "criticality", "hazards", "maps"):  # on what ingest read
             _warn_if_stale(config)
         stage = getattr(pipeline, name)
         if getattr(args, "as_of", None):
@@ -139,6 +139,8 @@ def _stage(name):
             notices += result.report.notices
         if name in ("run", "hazards"):
             print(f"ranked hazards: {pipeline.risk_csv(config)}")
+        if name in ("run", "maps"):
+            print(f"maps: {', '.join(map(str, pipeline.map_paths(config)))}")
         if name == "run":  # the generator is exhausted: the staging copy has replaced it
             print(f"written to {config.gpkg_target}")
         for text in notices:  # what the user must not miss, however long the report above
@@ -275,9 +277,19 @@ def _load(args):
     if args.out is not None:
         for out in _outputs(args):
             _check_out(config, out, args.out)
+    if args.map is not None:
+        _check_out(config, Path(_out_arg(args.map)), args.map)
     net = gasnet.load(config)
     _warn_if_stale(config, net.metadata)  # from the same file the answers come from
     return net
+
+
+def _write_map(path, page: str) -> None:
+    from .store import atomic_path
+
+    with atomic_path(Path(path), setting="--map") as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
+    print(f"  map: {path}")
 
 
 def _outputs(args) -> list[Path]:
@@ -325,6 +337,10 @@ def _cmd_isolate(args) -> None:
         print(line)
     if args.out is not None:
         print(f"  written to {args.out}")
+    if args.map is not None:
+        from .maps import isolate_map
+
+        _write_map(args.map, isolate_map(net, close, lost, config=net.config))
 
 
 def _cmd_burst(args) -> None:
@@ -383,6 +399,10 @@ def _cmd_burst(args) -> None:
         print(line)
     if args.out is not None:
         _write_burst(net, res, _outputs(args))
+    if args.map is not None:
+        from .maps import burst_map
+
+        _write_map(args.map, burst_map(net, res, at=args.at, crs=args.crs, config=net.config))
 
 
 def _write_burst(net, res, outputs) -> None:
@@ -443,6 +463,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("hazards", help="overlay the hidden hazards on the pipes and rank them")
     s.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help=_AS_OF)
     s.set_defaults(func=_stage("hazards"))
+    sub.add_parser("maps", help="the one map and the risk map (offline HTML)").set_defaults(
+        func=_stage("maps")
+    )
     s = sub.add_parser("isolate", help="customers that lose gas when these valves close")
     s.add_argument(
         "--close",
@@ -454,6 +477,7 @@ def _parser() -> argparse.ArgumentParser:
         "one id, even with a comma in it",
     )
     s.add_argument("--out", metavar="F.csv", help="one row per customer losing gas")
+    s.add_argument("--map", metavar="F.html", help="the closure on one offline map page")
     s.set_defaults(func=_cmd_isolate)
     s = sub.add_parser("burst", help="valves to close and customers affected by a burst")
     where = s.add_mutually_exclusive_group(required=True)
@@ -469,6 +493,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--out", metavar="F.csv", help="customers affected; also F.valves.csv and F.area.geojson"
+    )
+    s.add_argument(
+        "--map", metavar="F.html", help="the isolation order on one offline map page (prints)"
     )
     s.set_defaults(func=_cmd_burst)
     s = sub.add_parser("sample", help="write the deterministic sample / benchmark network")

@@ -111,6 +111,42 @@ def _number(table: dict, key: str, default: float, where: str, path: Path) -> fl
     return float(value)
 
 
+_MAPS = {
+    "basemap": ("none", "osm", "amap", "tianditu"),
+    "language": ("zh", "en"),
+}
+_MAP_NUMBERS = {"warning_min_m": 100.0, "warning_factor": 0.33}
+
+
+def _maps(table: dict, path: Path) -> dict:
+    """``[maps]`` with its defaults: basemap (none), language (zh), tianditu_key, the
+    warning circle's warning_min_m (100) and warning_factor (0.33)."""
+    _unknown(table, {*_MAPS, *_MAP_NUMBERS, "tianditu_key"}, "[maps]", path)
+    out = {"basemap": "none", "language": "zh", "tianditu_key": ""}
+    for key, allowed in _MAPS.items():
+        value = table.get(key, out[key])
+        if value not in allowed:
+            raise ConfigError(
+                f"{path}: [maps] {key} = {_shown(value)} is not one of "
+                + ", ".join(f'"{a}"' for a in allowed)
+            )
+        out[key] = value
+    key = table.get("tianditu_key", "")
+    if not isinstance(key, str):
+        raise ConfigError(
+            f'{path}: [maps] tianditu_key must be a string, e.g. tianditu_key = "..."'
+        )
+    if out["basemap"] == "tianditu" and not key:
+        raise ConfigError(
+            f'{path}: [maps] basemap = "tianditu" needs tianditu_key = "<your key>" (a free key '
+            'from the Tianditu console), or basemap = "none"'
+        )
+    out["tianditu_key"] = key
+    for name, default in _MAP_NUMBERS.items():
+        out[name] = _number(table, name, default, "[maps]", path)
+    return out
+
+
 def _shown(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -361,5 +397,5 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
         hazard_settings=hazard_settings(
             _section(raw, "hazards", path), _section(raw, "risk", path), path
         ),
-        maps=raw.get("maps", {}),
+        maps=_maps(raw.get("maps", {}), path),
     )

@@ -14,12 +14,12 @@ import pandas as pd
 import pyproj
 import shapely
 
-from ._geo import to_wgs84
+from ._geo import to_wgs84, wgs84_to_gcj02
 from .errors import GasnetError, LocationError, OffNetworkError, UnknownAssetError
 from .schema import MAX_PRESSURE_MPA
 from .validate import COORDINATE_LIMIT, geoms
 
-__all__ = ["CUSTOMER_COLUMNS", "BurstResult", "burst", "isolate"]
+__all__ = ["CUSTOMER_COLUMNS", "BurstResult", "burst", "close_order", "isolate"]
 
 #: Columns of every "customers affected" table and CSV.
 CUSTOMER_COLUMNS = ["customer_id", "name", "kind", "critical", "households", "segment_id"]
@@ -34,12 +34,29 @@ def _affected(net, before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
 
 
 def _affected_mask(net, lost: np.ndarray, where=None) -> pd.DataFrame:
+    """The customers of ``lost``, critical ones first (then by customer_id)."""
     c = net.customers.loc[lost, CUSTOMER_COLUMNS[:-1]].copy()
     c["segment_id"] = net.engine.customer_segment[lost]
     c["critical"] = c["critical"].astype(bool)
     if where is not None:
         c["where"] = where[lost]
-    return pd.DataFrame(c).reset_index(drop=True)
+    c = pd.DataFrame(c).sort_values(["critical", "customer_id"], ascending=[False, True])
+    return c.reset_index(drop=True)
+
+
+def close_order(eng, valve_index: np.ndarray) -> np.ndarray:
+    """The order (1, 2, ...) in which a crew should close these valves: the source side first,
+    by the number of zones and valves between the stations and the valve (ties keep the
+    given order). O(n + m): one breadth-first search of the zone graph."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import shortest_path
+
+    g = csr_array((np.ones(len(eng.tails)), (eng.tails, eng.heads)), shape=(eng.n_zg, eng.n_zg))
+    hops = shortest_path(g, directed=True, unweighted=True, indices=eng.root)
+    depth = hops[eng.n_zones + np.asarray(valve_index, np.int64)]
+    rank = np.empty(len(depth), np.int64)
+    rank[np.argsort(depth, kind="stable")] = np.arange(1, len(depth) + 1)
+    return rank
 
 
 def isolate(net, valve_ids) -> pd.DataFrame:
@@ -62,12 +79,14 @@ class BurstResult:
     Attributes
     ----------
     valves
-        Every valve on the border of the isolated area: valve_id, action (``close``;
-        ``no_crew`` when nothing live lies behind it; ``already_closed``; ``skip_inoperable``
-        / ``skip_failed`` when isolation had to extend past it), x, y (working CRS), lon, lat.
+        Every valve on the border of the isolated area: order (1, 2, ... for the valves to
+        close, the source side first: :func:`close_order`), valve_id, node_id, action
+        (``close``; ``no_crew`` when nothing live lies behind it; ``already_closed``;
+        ``skip_inoperable`` / ``skip_failed`` when isolation had to extend past it), x, y
+        (working CRS), lon, lat (WGS84), gcj_lon, gcj_lat (GCJ-02, for Chinese web maps).
     customers
-        Customers losing gas: CUSTOMER_COLUMNS plus ``where`` (``isolated`` inside the
-        isolated area, ``cut_off`` behind it).
+        Customers losing gas, critical ones first: CUSTOMER_COLUMNS plus ``where``
+        (``isolated`` inside the isolated area, ``cut_off`` behind it).
     pipes
         De-energised pipe parts (edges) with ``isolated`` (True inside the area to vent).
     sources_to_shut
@@ -318,10 +337,20 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     vt["x"], vt["y"] = shapely.get_x(pts), shapely.get_y(pts)
     lon, lat = to_wgs84(net.edges.crs.to_string()).transform(vt["x"].to_numpy(), vt["y"].to_numpy())
     vt["lon"], vt["lat"] = np.round(lon, 7), np.round(lat, 7)
-    order = {"close": 0, "skip_inoperable": 1, "skip_failed": 1, "no_crew": 2, "already_closed": 3}
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    vt["gcj_lon"], vt["gcj_lat"] = np.round(glon, 7), np.round(glat, 7)
+    closing = (vt["action"] == "close").to_numpy()
+    vt["order"] = pd.array([pd.NA] * len(vt), dtype="Int64")
+    vidx = np.array([k for k, _ in plan.actions], np.int64)
+    if closing.any():
+        vt.loc[closing, "order"] = close_order(eng, vidx[closing])
+    rank = {"close": 0, "skip_inoperable": 1, "skip_failed": 1, "no_crew": 2, "already_closed": 3}
     vt = vt.sort_values(
-        ["action", "valve_id"], key=lambda s: s.map(order) if s.name == "action" else s
+        ["action", "order", "valve_id"], key=lambda s: s.map(rank) if s.name == "action" else s
     ).reset_index(drop=True)
+    vt = vt[
+        ["order", "valve_id", "node_id", "action", "x", "y", "lon", "lat", "gcj_lon", "gcj_lat"]
+    ]
     cz = eng.customer_zone
     where = np.where((cz >= 0) & in_region[np.maximum(cz, 0)], "isolated", "cut_off")
     lost_c = plan.customers_lost

@@ -25,6 +25,7 @@ __all__ = [
     "criticality",
     "hazards",
     "ingest",
+    "maps",
     "run",
     "stale_warning",
     "validate",
@@ -233,6 +234,53 @@ def write_risk_csv(config: Config, risk: pd.DataFrame) -> None:
         Path(tmp).write_bytes(data)
 
 
+#: The layers the maps show, with the stage that writes each.
+MAP_LAYERS = {
+    "pipes": "ingest",
+    "valves": "build",
+    "sources": "build",
+    "regulators": "build",
+    "customers": "build",
+    "quality_issues": "ingest",
+    "segments": "criticality",
+    "risk": "hazards",
+}
+
+
+def map_paths(config: Config) -> list[Path]:
+    """Where the maps go: ``<output.dir>/maps/network.html`` and ``risk.html``."""
+    return [config.output_dir / "maps" / "network.html", config.output_dir / "maps" / "risk.html"]
+
+
+def maps(config: Config) -> StageResult:
+    """The one map and the risk map (README, "Maps"), written together into
+    ``<output.dir>/maps/`` unless the stage runs inside :func:`run` (which writes them once
+    the GeoPackage is in place)."""
+    from . import maps as html_maps
+
+    layers, _, _ = store.read_snapshot(config.gpkg, MAP_LAYERS, shown=config.gpkg_target)
+    m = config.maps
+    kw = {"language": m["language"], "basemap": m["basemap"], "key": m["tianditu_key"]}
+    _progress.step("maps: network.html, risk.html")
+    pages = [html_maps.network_map(layers, **kw), html_maps.risk_map(layers, **kw)]
+    result = StageResult("maps", {"maps": len(pages)}, Report(crs=config.crs), config.gpkg)
+    result.tables = {"pages": pages}
+    if config.gpkg_override is None:
+        write_maps(config, pages)
+    return result
+
+
+def write_maps(config: Config, pages: list[str]) -> None:
+    """The map pages, atomically and together (:class:`gasnet.store.atomic_paths`)."""
+    from .store import atomic_paths
+
+    targets = map_paths(config)
+    targets[0].parent.mkdir(parents=True, exist_ok=True)
+    with atomic_paths(targets, setting="[output] dir in the config") as tmps:
+        for tmp, page in zip(tmps, pages, strict=True):
+            Path(tmp).write_text(page, encoding="utf-8")
+
+
 def run(config: Config):
     """The whole pipeline, stage after stage; yields each stage's result.
 
@@ -248,11 +296,14 @@ def run(config: Config):
     setting = "[output] dir in the config"
     with atomic_path(config.gpkg, setting=setting, translate=False) as staging:
         staged = dataclasses.replace(config, gpkg_override=staging)
-        for stage in (ingest, build, criticality, hazards):
+        for stage in (ingest, build, criticality, hazards, maps):
             result = stage(staged)
             result.path, result.staged = config.gpkg, True
+            if stage is hazards:
+                hazard_result = result
             yield result
-    write_risk_csv(config, result.tables["risk"])
+    write_risk_csv(config, hazard_result.tables["risk"])
+    write_maps(config, result.tables["pages"])
 
 
 def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[str]:

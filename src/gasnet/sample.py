@@ -624,8 +624,8 @@ due_on = "整改期限"
 description = "隐患描述"
 
 [maps]
-basemap = "osm"                # osm | amap | tianditu | none
-language = "zh"
+basemap = "none"               # none (offline) | osm | amap (features shifted to GCJ-02) | tianditu
+language = "zh"                # zh | en
 '''
 
 
