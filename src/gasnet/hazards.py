@@ -164,6 +164,20 @@ def _chords(points: np.ndarray, radius: np.ndarray, line: np.ndarray, lines) -> 
     return np.bincount(pair, weights=length, minlength=len(points))
 
 
+def _shapes(hazards: gpd.GeoDataFrame) -> np.ndarray:
+    """The records' shapes as the overlay reads them: one GEOS calls invalid (a line drawn
+    with one double click, a bow-tie area), which ingest keeps as drawn with an
+    ``invalid_geometry`` warning, repaired with ``make_valid`` (a point, the two triangles):
+    GEOS's distance queries miss a zero-length line and buffers of a broken ring cover the
+    wrong area."""
+    g = geoms(hazards)
+    bad = np.flatnonzero(~shapely.is_missing(g) & ~shapely.is_valid(g))
+    if len(bad):
+        g = g.copy()
+        g[bad] = shapely.make_valid(g[bad])
+    return g
+
+
 def overlay(
     hazards: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, settings: HazardSettings
 ) -> pd.DataFrame:
@@ -172,10 +186,11 @@ def overlay(
     Returns one row per pair: ``h`` and ``e`` (positions in ``hazards`` / ``edges``),
     distance_m (record to pipe part), influence_m (of the record's category for the pipe's
     class), protection_m (of the pipe's class), exposed_length_m (pipe part within
-    influence_m of the record). A record with no geometry matches nothing.
+    influence_m of the record). A record with no geometry matches nothing; an invalid one is
+    read repaired (:func:`_shapes`).
     """
     infl, _prot = _tables(settings)
-    hg, eg = geoms(hazards), geoms(edges)
+    hg, eg = _shapes(hazards), geoms(edges)
     live = np.flatnonzero((edges["status"] == "in_service").to_numpy() & ~shapely.is_missing(eg))
     cat = _category_index(hazards["category"])
     cls = _class_index(edges["pressure_class"])
@@ -426,7 +441,8 @@ def assess(
     if cons is not None:
         for k in lost:
             lost[k] = cons[f"{k}_lost"].reindex(seg).fillna(0).to_numpy()
-    eg, hg = geoms(edges)[e], geoms(hz)[h]
+    shapes = _shapes(hz)
+    eg, hg = geoms(edges)[e], shapes[h]
     near = shapely.get_point(shapely.shortest_line(eg, hg), 0)  # the failure point on the pipe
     r_imp = impact_radius_m(
         edges["diameter_mm"].to_numpy()[e], edges["pressure_class"].to_numpy()[e]
@@ -544,7 +560,7 @@ def assess(
         note(far, "no pipe within reach")
     note(has & ~np.isfinite(per(r_imp)), "pipe without diameter: exposure not counted")
     # -- the risk table ----------------------------------------------------------------------
-    pt = np.where(located, hgeom, None)
+    pt = np.where(located, shapes, None)
     area = shapely.get_type_id(pt) != shapely.GeometryType.POINT
     pt[area] = shapely.point_on_surface(pt[area])
     lon, lat = to_wgs84(edges.crs.to_string()).transform(shapely.get_x(pt), shapely.get_y(pt))

@@ -1,0 +1,89 @@
+"""Hostile review of the hazard stage (issue 8): odd shapes, odd frames, odd configs and
+damaged GeoPackages; each answer worked out in the comments.
+
+The hand-drawn network of test_hazards.py (every pipe MP-A DN110, protection 0.5 m):
+
+    S(0,0)─P1─J1(100,0)─P2─VA(150,0)─P2─J2(200,0)─P3─J3(300,0)─VC(320,0)─P4─E(400,0)
+              │                         │
+              P5                        P6
+              │                         │
+              J4─P7─VB(150,100)─P7──────J5(200,100)
+
+and the conftest project for the command line: S1 at (0,0); P1 (0,0)-(100,0) MP-A with V1
+(normally closed) at (50,0); P2 (100,0)-(200,0) MP-A; P3 (100,0)-(100,80) planned.
+"""
+
+from __future__ import annotations
+
+import pyogrio
+import pytest
+import shapely
+from conftest import xy
+from shapely.geometry import LineString, MultiLineString, Polygon
+from test_hazards import AS_OF, net_with, risk_of
+
+from gasnet._hazard_settings import HazardSettings
+from gasnet.hazards import assess
+
+
+def _with_geometry(rows, shapes):
+    """A network of test_hazards.py whose records get the given shapes (local metres)."""
+    net = net_with(rows)
+    net.hazards = net.hazards.set_geometry(list(shapes), crs=net.hazards.crs)
+    return net
+
+
+# -- shapes that GEOS calls invalid ----------------------------------------------------------
+
+
+def test_a_zero_length_line_matches_like_its_point():
+    # A leak drawn as a line from (250, 1) to (250, 1) (a double click): GEOS calls it
+    # invalid, ingest keeps it (invalid_geometry), and it is the point (250, 1): 1 m from P3,
+    # within the leak's 3 m; exposed the chord 2 x sqrt(3^2 - 1^2) = 5.657 m. It used to
+    # match nothing ("no pipe within reach", the nearest pipe being 1.0 m away).
+    net = _with_geometry([("Z", (0, 0))], [LineString([xy(250, 1), xy(250, 1)])])
+    res = assess(net, HazardSettings(), as_of=AS_OF)
+    assert list(res.matches["pipe_id"]) == ["P3"]
+    assert res.matches["distance_m"].iloc[0] == pytest.approx(1.0)
+    assert res.matches["exposed_length_m"].iloc[0] == pytest.approx(2 * 8**0.5)
+    assert "no_pipe_within_reach" not in set(res.report.to_frame()["check"])
+    assert risk_of(res, "Z")["pipe_id"] == "P3"
+
+
+def test_a_line_with_a_zero_length_part_still_matches():
+    # Two parts: a double click at (250, 1) and a stroke far away (250, -200)-(260, -200).
+    # The first part is 1 m from P3: the record matches P3.
+    shape = MultiLineString([[xy(250, 1), xy(250, 1)], [xy(250, -200), xy(260, -200)]])
+    res = assess(_with_geometry([("Z", (0, 0))], [shape]), HazardSettings(), as_of=AS_OF)
+    assert list(res.matches["pipe_id"]) == ["P3"]
+
+
+def test_a_bow_tie_area_exposes_what_it_covers():
+    # A leak area drawn as a bow-tie (240,-5) (260,5) (260,-5) (240,5): two triangles that
+    # meet at (250, 0) on P3, together spanning x 240..260 along the pipe. Widened by the
+    # leak's 3 m the pipe is exposed from x = 237 to 263: 26 m (the broken ring used to give
+    # 19.7 m).
+    tie = Polygon([xy(240, -5), xy(260, 5), xy(260, -5), xy(240, 5)])
+    assert not shapely.is_valid(tie)
+    res = assess(_with_geometry([("T", (0, 0))], [tie]), HazardSettings(), as_of=AS_OF)
+    assert list(res.matches["pipe_id"]) == ["P3"]
+    assert res.matches["exposed_length_m"].iloc[0] == pytest.approx(26.0, abs=1e-6)
+
+
+def test_a_zero_length_line_through_the_command_line(project, cli):
+    # The same double click in a GeoJSON layer of the conftest project: (150, 1) is 1 m from
+    # P2: a match, no no_pipe_within_reach row (ingest's invalid_geometry row stays).
+    import geopandas as gpd
+
+    gpd.GeoDataFrame(
+        {"hid": ["Z"], "category": ["leak"]},
+        geometry=[LineString([xy(150, 1), xy(150, 1)])],
+        crs="EPSG:4545",
+    ).to_file(project.raw / "h.geojson", driver="GeoJSON")
+    project.add_config('[layers.hazards]\npath = "raw/h.geojson"\nid = "hid"\n')
+    code, _, err = cli("--config", project.config, "run", "--as-of", "2026-03-02")
+    assert code == 0, err
+    matches = pyogrio.read_dataframe(project.gpkg, layer="hazard_matches")
+    assert list(matches["pipe_id"]) == ["P2"]
+    q = pyogrio.read_dataframe(project.gpkg, layer="quality_issues")
+    assert set(q["check"]) == {"invalid_geometry"}
