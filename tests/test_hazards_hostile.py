@@ -15,6 +15,8 @@ and the conftest project for the command line: S1 at (0,0); P1 (0,0)-(100,0) MP-
 
 from __future__ import annotations
 
+import datetime
+
 import pyogrio
 import pytest
 import shapely
@@ -87,3 +89,49 @@ def test_a_zero_length_line_through_the_command_line(project, cli):
     assert list(matches["pipe_id"]) == ["P2"]
     q = pyogrio.read_dataframe(project.gpkg, layer="quality_issues")
     assert set(q["check"]) == {"invalid_geometry"}
+
+
+# -- the Python API on frames as users hold them -----------------------------------------------
+
+
+def test_assess_reads_records_by_position_whatever_their_index():
+    # B and D have due_on before found_on. With A filtered out (index 1, 2, 3) and then the
+    # frame reversed (index 3, 2, 1), each due_before_found row still names its own dates
+    # (the lookup by label used to raise KeyError, or quote another record's dates).
+    rows = [
+        ("A", (250, 1), "leak", "general", "open", "2026-02-01", "2026-01-01"),
+        ("B", (250, 1), "leak", "general", "open", "2026-02-01", "2026-01-15"),
+        ("C", (250, 1), "leak", "general", "open", "2026-01-01", "2026-02-01"),
+        ("D", (250, 1), "leak", "general", "open", "2026-02-20", "2026-01-20"),
+    ]
+    net = net_with(rows)
+    net.hazards = net.hazards[net.hazards["hazard_id"] != "A"].iloc[::-1]
+    res = assess(net, HazardSettings(), as_of=AS_OF)
+    q = res.report.to_frame()
+    got = dict(zip(q["feature_id"], q["message"], strict=True))
+    assert "found 2026-02-01, due 2026-01-15" in got["B"]
+    assert "found 2026-02-20, due 2026-01-20" in got["D"]
+    # 2026-03-02 is 46 days past 2026-01-15, 41 past 2026-01-20, 29 past 2026-02-01.
+    days = res.risk.set_index("hazard_id")["days_overdue"]
+    assert (days["B"], days["C"], days["D"]) == (46, 29, 41)
+
+
+def test_assess_leaves_the_callers_frames_alone():
+    shapes = [shapely.Point(xy(250, 1)), LineString([xy(250, 1), xy(250, 1)])]
+    net = _with_geometry([("K", (0, 0)), ("T", (0, 0))], shapes)
+    before = {k: getattr(net, k).copy() for k in ("hazards", "edges", "customers", "pipes")}
+    assess(net, HazardSettings(), as_of=AS_OF)
+    for name, frame in before.items():
+        assert getattr(net, name).equals(frame), name
+
+
+@pytest.mark.parametrize(
+    "as_of", [datetime.date(2026, 3, 2), datetime.datetime(2026, 3, 2, 18, 30), "2026-03-02"]
+)
+def test_as_of_is_a_day_however_it_is_given(as_of):
+    # due 2026-01-01: 60 days overdue on 2026-03-02, whatever the hour; the assessment says
+    # the day (the stage writes it to run_metadata as risk_as_of).
+    net = net_with([("K", (250, 1), "leak", "general", "open", "2025-12-01", "2026-01-01")])
+    res = assess(net, HazardSettings(), as_of=as_of)
+    assert res.as_of == datetime.date(2026, 3, 2) and type(res.as_of) is datetime.date
+    assert risk_of(res, "K")["days_overdue"] == 60

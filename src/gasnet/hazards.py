@@ -357,8 +357,22 @@ class Assessment:
     as_of: datetime.date
 
 
+def _day(value) -> datetime.date:
+    """The as-of day: a date, the day of a datetime, or ISO text (YYYY-MM-DD)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"as_of {value!r} is not a date; give a datetime.date") from None
+
+
 def _dates(values) -> pd.Series:
-    return pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="%Y-%m-%d")
+    """Dates by position (the records' own index is not the caller's positions)."""
+    values = np.asarray(values, dtype=object)
+    return pd.to_datetime(pd.Series(values), errors="coerce", format="%Y-%m-%d")
 
 
 def _rules_met(settings, cat_name, cls_idx, dist, prot) -> np.ndarray:
@@ -380,9 +394,12 @@ def assess(
     net,
     settings: HazardSettings | None = None,
     *,
-    as_of: datetime.date | None = None,
+    as_of: datetime.date | str | None = None,
 ) -> Assessment:
     """Overlay every hazard record on ``net`` and rank them (README, "Hidden hazards").
+
+    ``as_of`` (default ``settings.as_of``, else today) is the day overdue is counted to: a
+    date, a datetime (its day) or ``"YYYY-MM-DD"``.
 
     Score of a record = category_weight x severity_weight x distance_factor x overdue_factor
     x consequence, taken on the pipe part where that product is largest (its pipe_id and
@@ -402,7 +419,7 @@ def assess(
     by tier, score, days overdue, hazard_id.
     """
     settings = settings or HazardSettings()
-    as_of = as_of or settings.as_of or datetime.date.today()
+    as_of = _day(as_of or settings.as_of or datetime.date.today())
     hz, edges = net.hazards, net.edges
     report = Report(crs=edges.crs)
     n = len(hz)
