@@ -20,12 +20,22 @@ import datetime
 import pyogrio
 import pytest
 import shapely
-from conftest import xy
+from conftest import X0, Y0, xy
 from shapely.geometry import LineString, MultiLineString, Polygon
 from test_hazards import AS_OF, net_with, risk_of
+from test_hazards_cli import CONFIG, HEADER, ROWS
 
 from gasnet._hazard_settings import HazardSettings
 from gasnet.hazards import assess
+
+
+@pytest.fixture
+def recorded(project):
+    """The conftest project with the four records of test_hazards_cli.py (H1 to H4)."""
+    lines = [",".join(map(str, (*r[:6], X0 + r[6], Y0 + r[7]))) for r in ROWS]
+    (project.raw / "h.csv").write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    project.add_config(CONFIG)
+    return project
 
 
 def _with_geometry(rows, shapes):
@@ -135,3 +145,40 @@ def test_as_of_is_a_day_however_it_is_given(as_of):
     res = assess(net, HazardSettings(), as_of=as_of)
     assert res.as_of == datetime.date(2026, 3, 2) and type(res.as_of) is datetime.date
     assert risk_of(res, "K")["days_overdue"] == 60
+
+
+# -- damaged or stale GeoPackages ----------------------------------------------------------------
+
+
+def _drop_column(gpkg, layer, column) -> None:
+    """Rewrite ``layer`` of ``gpkg`` without ``column`` (a hand-edited or foreign file)."""
+    frame = pyogrio.read_dataframe(gpkg, layer=layer)
+    pyogrio.write_dataframe(frame.drop(columns=column), gpkg, layer=layer, driver="GPKG")
+
+
+@pytest.mark.parametrize(
+    ("layer", "column"),
+    [
+        ("segments", "segment_id"),
+        ("hazards", "hazard_id"),
+        ("hazards", "category"),
+        ("hazards", "severity"),
+        ("hazards", "status"),
+        ("hazards", "found_on"),
+        ("hazards", "due_on"),
+        ("hazards", "description"),
+        ("edges", "pressure_class"),
+        ("edges", "diameter_mm"),
+    ],
+)
+def test_hazards_on_a_geopackage_that_lacks_a_column_says_rebuild_it(recorded, cli, layer, column):
+    # Each used to be a KeyError traceback (exit 1). Now one line naming the layer and the
+    # column, and the fix; the GeoPackage is left as it was.
+    assert cli("--config", recorded.config, "run", "--as-of", "2026-03-02")[0] == 0
+    _drop_column(recorded.gpkg, layer, column)
+    before = recorded.gpkg.read_bytes()
+    code, _, err = cli("--config", recorded.config, "hazards", "--as-of", "2026-03-02")
+    assert code == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert f"layer {layer} lacks {column}" in err and "run `gasnet run`" in err
+    assert recorded.gpkg.read_bytes() == before

@@ -166,6 +166,15 @@ def criticality(config: Config) -> StageResult:
     return result
 
 
+#: Columns the hazard stage reads beyond those :func:`gasnet.network.load` checks (a
+#: hand-edited or foreign GeoPackage may lack them).
+_HAZARD_COLUMNS = {
+    "hazards": ("hazard_id", "category", "severity", "status", "found_on", "due_on", "description"),
+    "edges": ("pressure_class", "diameter_mm"),
+    "segments": ("segment_id",),
+}
+
+
 def hazards(config: Config, *, as_of=None) -> StageResult:
     """Overlay the hazard records on the network and rank them (README, "Hidden hazards").
 
@@ -178,6 +187,10 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     from .network import load
 
     net = load(config, also=("segments",))
+    for name, columns in _HAZARD_COLUMNS.items():
+        missing = [c for c in columns if c not in getattr(net, name).columns]
+        if missing:
+            raise store.damaged(config.gpkg_target, f"layer {name} lacks {', '.join(missing)}")
     _progress.step("hazards: overlay and priority")
     res = assess(net, config.hazard_settings, as_of=as_of)
     found = res.report.to_frame()
