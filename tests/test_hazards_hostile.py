@@ -182,3 +182,59 @@ def test_hazards_on_a_geopackage_that_lacks_a_column_says_rebuild_it(recorded, c
     assert len(err.strip().splitlines()) == 1
     assert f"layer {layer} lacks {column}" in err and "run `gasnet run`" in err
     assert recorded.gpkg.read_bytes() == before
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Huge numbers overflowed the score to inf, and inf x a distance factor of 0 to NaN
+        # (a NaN score ranks anywhere); no real weight or distance comes near 1e6.
+        ("[hazards.influence_m]\nleak = 1e300\n", "[hazards.influence_m] leak must be a number"),
+        ("[hazards.protection_m]\nLP = 1e7\n", "[hazards.protection_m].LP must be a number"),
+        ("[risk.category_weight]\nleak = 1e308\n", "[risk.category_weight].leak must be"),
+        ("[risk.severity_weight]\nmajor = 1e200\n", "[risk.severity_weight].major must be"),
+        ("[risk]\ncritical_households = 1e308\n", "[risk] critical_households must be"),
+        ("[risk]\nexposed_weight = 1e300\n", "[risk] exposed_weight must be"),
+        ("[risk]\noverdue_max = 1e300\n", "[risk] overdue_max must be"),
+        (
+            '[[hazards.major_rules]]\nname = "x"\ncategory = "leak"\nmin_pressure_class = "LP"\n'
+            "within = 1e300\n",
+            'within (metres, or "protection") must be',
+        ),
+        # A rule's name is what major_rule says and the quality row quotes: an empty one was
+        # never applied (no rule met reads as ''), a table was shown as "{'a': 1}", and a
+        # second rule of one name took the other's text.
+        (
+            '[[hazards.major_rules]]\nname = ""\ncategory = "leak"\nmin_pressure_class = "LP"\n',
+            "[[hazards.major_rules]] number 1 name must be text",
+        ),
+        (
+            '[[hazards.major_rules]]\nname = { a = 1 }\ncategory = "leak"\n'
+            'min_pressure_class = "LP"\n',
+            "[[hazards.major_rules]] number 1 name must be text",
+        ),
+        (
+            '[[hazards.major_rules]]\nname = "encroachment_mp_or_higher"\ncategory = "leak"\n'
+            'min_pressure_class = "LP"\n',
+            "name encroachment_mp_or_higher is taken",
+        ),
+        (
+            '[[hazards.major_rules]]\nname = "a"\ncategory = "leak"\nmin_pressure_class = "LP"\n'
+            '[[hazards.major_rules]]\nname = "a"\ncategory = "flood"\nmin_pressure_class = "LP"\n',
+            "[[hazards.major_rules]] number 2 name a is taken",
+        ),
+        (
+            '[[hazards.major_rules]]\nname = "x"\ncategory = "leak"\nmin_pressure_class = "LP"\n'
+            "text = [1]\n",
+            "[[hazards.major_rules]] number 1 text must be text",
+        ),
+    ],
+)
+def test_bad_hazard_settings_are_one_clear_error(project, cli, text, message):
+    project.add_config(text)
+    code, _, err = cli("--config", project.config, "validate")
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
