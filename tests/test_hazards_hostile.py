@@ -98,7 +98,8 @@ def test_a_zero_length_line_through_the_command_line(project, cli):
     matches = pyogrio.read_dataframe(project.gpkg, layer="hazard_matches")
     assert list(matches["pipe_id"]) == ["P2"]
     q = pyogrio.read_dataframe(project.gpkg, layer="quality_issues")
-    assert set(q["check"]) == {"invalid_geometry"}
+    assert "invalid_geometry" in set(q["check"])
+    assert "no_pipe_within_reach" not in set(q["check"])
 
 
 # -- the Python API on frames as users hold them -----------------------------------------------
@@ -238,3 +239,32 @@ def test_bad_hazard_settings_are_one_clear_error(project, cli, text, message):
     code, _, err = cli("--config", project.config, "validate")
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+# -- a careless config ---------------------------------------------------------------------------
+
+
+def test_a_hazards_layer_without_its_field_mapping_is_a_warning(recorded, cli):
+    # The records of test_hazards_cli.py with [layers.hazards.fields] forgotten: the file's
+    # columns are 类别, 等级, 状态, 整改期限, so gasnet finds no category, severity, status or
+    # due_on. Every record then ranks as an open general "other" hazard that is never
+    # overdue: H4, closed, ranks as open and H1, an encroachment, is not major. That used to
+    # pass without a word ("quality: 0 errors, 0 warnings"); now one warning names the
+    # fields and the fix, and the records are still all ranked.
+    text = recorded.config.read_text(encoding="utf-8")
+    start = text.index("[layers.hazards.fields]")
+    recorded.config.write_text(text[:start], encoding="utf-8")
+    code, out, err = cli("--config", recorded.config, "run", "--as-of", "2026-03-02")
+    assert code == 0, err
+    assert "no category, severity, status, due_on field (fields: 编号, 类别" in out
+    assert "[layers.hazards.fields]" in out
+    q = pyogrio.read_dataframe(recorded.gpkg, layer="quality_issues")
+    assert list(q.loc[q["check"] == "unmapped_field", "layer"]) == ["hazards"]
+    risk = pyogrio.read_dataframe(recorded.gpkg, layer="risk")
+    assert sorted(risk["hazard_id"]) == ["H1", "H2", "H3", "H4"]
+
+
+def test_a_hazards_layer_with_its_fields_has_no_such_warning(recorded, cli):
+    assert cli("--config", recorded.config, "run", "--as-of", "2026-03-02")[0] == 0
+    q = pyogrio.read_dataframe(recorded.gpkg, layer="quality_issues")
+    assert "unmapped_field" not in set(q["check"])
