@@ -268,3 +268,25 @@ def test_a_hazards_layer_with_its_fields_has_no_such_warning(recorded, cli):
     assert cli("--config", recorded.config, "run", "--as-of", "2026-03-02")[0] == 0
     q = pyogrio.read_dataframe(recorded.gpkg, layer="quality_issues")
     assert "unmapped_field" not in set(q["check"])
+
+
+def test_criticality_after_hazards_says_the_segment_roll_ups_are_gone(recorded, cli):
+    # criticality writes segments afresh: without the roll-up columns the hazard stage
+    # added, while pipes, risk and hazard_matches keep what `gasnet hazards` wrote. That used
+    # to happen in silence (a map styled on segments.hazard_tier lost its column); now a
+    # note says so and what to run. `gasnet hazards` then puts them back.
+    assert cli("--config", recorded.config, "run", "--as-of", "2026-03-02")[0] == 0
+    code, _, err = cli("--config", recorded.config, "criticality")
+    assert code == 0 and "Traceback" not in err
+    assert "run `gasnet hazards` again" in err
+    segs = pyogrio.read_dataframe(recorded.gpkg, layer="segments")
+    assert "hazard_tier" not in segs
+    assert cli("--config", recorded.config, "hazards", "--as-of", "2026-03-02")[0] == 0
+    segs = pyogrio.read_dataframe(recorded.gpkg, layer="segments")
+    assert segs["hazards_open"].sum() == 2
+
+
+def test_criticality_before_any_hazards_run_has_no_such_note(recorded, cli):
+    for stage in ("ingest", "build", "criticality"):
+        code, _, err = cli("--config", recorded.config, stage)
+        assert code == 0 and "gasnet hazards" not in err

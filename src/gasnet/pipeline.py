@@ -140,7 +140,9 @@ def build(config: Config) -> StageResult:
 def criticality(config: Config) -> StageResult:
     """Segments and the criticality of every segment and valve, for the whole network.
 
-    Writes ``segments`` and ``valve_criticality``, and ``segment_id`` on customers.
+    Writes ``segments`` and ``valve_criticality``, and ``segment_id`` on customers. The
+    segments come without the hazard roll-ups: after a hazards stage, a notice says to run
+    it again.
     """
     from .network import load
 
@@ -156,11 +158,15 @@ def criticality(config: Config) -> StageResult:
         shown=config.gpkg_target,
         expect=net.stamp,
     )
+    report = Report(crs=config.crs)
+    if "stage:hazards" in net.metadata:
+        report.notice(
+            "segments were written afresh, without the hazard roll-ups (hazards_open ... "
+            "hazard_score); pipes, risk and hazard_matches keep those of the last hazards "
+            "stage: run `gasnet hazards` again"
+        )
     result = StageResult(
-        "criticality",
-        {"segments": len(segs), "valves": len(valves)},
-        Report(crs=config.crs),
-        config.gpkg,
+        "criticality", {"segments": len(segs), "valves": len(valves)}, report, config.gpkg
     )
     result.tables = {"segments": segs.drop(columns="geometry"), "valves": valves}
     return result
