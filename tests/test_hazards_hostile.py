@@ -290,3 +290,45 @@ def test_criticality_before_any_hazards_run_has_no_such_note(recorded, cli):
     for stage in ("ingest", "build", "criticality"):
         code, _, err = cli("--config", recorded.config, stage)
         assert code == 0 and "gasnet hazards" not in err
+
+
+# -- major-hazard rules reach as far as they say ------------------------------------------------
+
+
+def test_a_wider_protection_range_widens_the_encroachment_rule_and_its_reach(tmp_path):
+    # The README's own example raises a protection range: MP-A to 2.0 m here. A building
+    # 1.8 m from P3 (MP-A) is then within the protection range of a medium-pressure pipe:
+    # major by encroachment_mp_or_higher, P1. Encroachment's influence stayed at the default
+    # 0.5 m, so it used to match no pipe at all ("no pipe within reach", score 0, P3). A
+    # rule's distance now widens the influence of its categories on the classes it covers:
+    # influence 2.0 m, distance factor 1 (within the protection range).
+    from gasnet._hazard_settings import hazard_settings
+
+    settings = hazard_settings({"protection_m": {"MP-A": 2.0}}, {}, tmp_path / "gasnet.toml")
+    res = assess(net_with([("E", (250, 1.8), "encroachment")]), settings, as_of=AS_OF)
+    r = risk_of(res, "E")
+    assert r["pipe_id"] == "P3" and r["tier"] == "P1"
+    assert r["major_rule"] == "encroachment_mp_or_higher"
+    assert r["influence_m"] == 2.0 and r["distance_factor"] == 1.0
+    assert list(res.matches["pipe_id"]) == ["P3"]
+
+
+def test_a_utility_rule_reaching_past_the_influence_distance_applies(tmp_path):
+    # A utility's rule: a leak within 10 m of an LP or higher pipe is major. Leaks reach 3 m
+    # by default; a leak 5 m from P3 used to match nothing. Now the rule widens the leak's
+    # influence to 10 m on every class: it matches, major, P1; the distance factor
+    # (10 - 5) / (10 - 0.5) = 0.5263.
+    from gasnet._hazard_settings import hazard_settings
+
+    rule = {"name": "leak10", "category": "leak", "min_pressure_class": "LP", "within": 10}
+    settings = hazard_settings({"major_rules": [rule]}, {}, tmp_path / "gasnet.toml")
+    res = assess(net_with([("K", (250, 5), "leak")]), settings, as_of=AS_OF)
+    r = risk_of(res, "K")
+    assert r["pipe_id"] == "P3" and r["major_rule"] == "leak10" and r["tier"] == "P1"
+    assert r["influence_m"] == 10.0
+    assert r["distance_factor"] == pytest.approx(5 / 9.5)
+    # A rule for SHP-B and up widens nothing on these MP-A pipes: no match, as before.
+    rule["min_pressure_class"] = "SHP-B"
+    settings = hazard_settings({"major_rules": [rule]}, {}, tmp_path / "gasnet.toml")
+    res = assess(net_with([("K", (250, 5), "leak")]), settings, as_of=AS_OF)
+    assert len(res.matches) == 0

@@ -127,11 +127,25 @@ def _category_index(categories) -> np.ndarray:
 
 def _tables(settings: HazardSettings) -> tuple[np.ndarray, np.ndarray]:
     """(influence[category, class], protection[class]); the last class column (no class) is
-    the widest of its row."""
+    the widest of its row.
+
+    A major-hazard rule widens the influence of its categories on the classes it covers to
+    its distance: a record it makes major always matches the pipe (a protection range or a
+    utility's ``within`` beyond the category's influence would otherwise match nothing).
+    """
     infl = np.array([[settings.influence_m[c][k] for k in PRESSURE_CLASSES] for c in _CATS])
     infl = np.column_stack([infl, infl.max(axis=1)])
     prot = np.array([settings.protection_m[k] for k in PRESSURE_CLASSES])
-    return infl, np.r_[prot, prot.max()]
+    prot = np.r_[prot, prot.max()]
+    rank = np.r_[[PRESSURE_RANK[k] for k in PRESSURE_CLASSES], np.inf]  # no class meets all
+    for rule in settings.rules:
+        rows = np.flatnonzero(np.isin(np.array(_CATS), rule.categories))
+        cols = np.flatnonzero(rank >= PRESSURE_RANK[rule.min_pressure_class])
+        within = prot[cols] if rule.within == "protection" else np.full(len(cols), rule.within)
+        cover = np.ix_(rows, cols)
+        infl[cover] = np.maximum(infl[cover], within)
+    infl[:, -1] = infl.max(axis=1)
+    return infl, prot
 
 
 def _chords(points: np.ndarray, radius: np.ndarray, line: np.ndarray, lines) -> np.ndarray:
