@@ -332,3 +332,42 @@ def test_a_utility_rule_reaching_past_the_influence_distance_applies(tmp_path):
     settings = hazard_settings({"major_rules": [rule]}, {}, tmp_path / "gasnet.toml")
     res = assess(net_with([("K", (250, 5), "leak")]), settings, as_of=AS_OF)
     assert len(res.matches) == 0
+
+
+# -- outputs: all or nothing ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["hazards", "run"])
+def test_a_folder_where_risk_csv_goes_leaves_the_geopackage_as_it_was(recorded, cli, command):
+    # out/risk.csv is a folder: the command fails with one line, as it did, but it used to
+    # have replaced gasnet.gpkg first (a failed run with new results in the GeoPackage).
+    assert cli("--config", recorded.config, "run", "--as-of", "2026-03-02")[0] == 0
+    csv = recorded.root / "out" / "risk.csv"
+    csv.unlink()
+    csv.mkdir()
+    before = recorded.gpkg.read_bytes()
+    code, _, err = cli("--config", recorded.config, command, "--as-of", "2026-03-09")
+    assert code == 2 and "risk.csv" in err and "it is a folder" in err
+    assert len(err.strip().splitlines()) == 1
+    assert recorded.gpkg.read_bytes() == before
+    assert csv.is_dir() and not list(csv.parent.glob(".risk.tmp*"))
+
+
+def test_a_geopackage_that_cannot_be_written_leaves_risk_csv_as_it_was(recorded, cli, monkeypatch):
+    # The GeoPackage write fails (here: another process replaced it meanwhile): risk.csv,
+    # written after it, must not hold the new ranking either.
+    from gasnet import pipeline
+    from gasnet.errors import OutputError
+
+    assert cli("--config", recorded.config, "run", "--as-of", "2026-03-02")[0] == 0
+    csv = recorded.root / "out" / "risk.csv"
+    before = csv.read_bytes()
+
+    def replaced(*args, **kwargs):
+        raise OutputError("gasnet.gpkg: was replaced by another process; run the command again")
+
+    monkeypatch.setattr(pipeline.store, "write_layers", replaced)
+    code, _, err = cli("--config", recorded.config, "hazards", "--as-of", "2026-03-09")
+    assert code == 2 and "replaced by another process" in err
+    assert csv.read_bytes() == before
+    assert not list(csv.parent.glob(".risk.tmp*"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -185,9 +186,10 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     """Overlay the hazard records on the network and rank them (README, "Hidden hazards").
 
     Writes ``hazard_matches`` and ``risk``, the roll-up columns of ``pipes`` and ``segments``,
-    and the hazard rows of ``quality_issues``; then ``<output.dir>/risk.csv`` (UTF-8 with a
-    byte-order mark, ranked) unless the stage runs inside :func:`run`, which writes it once
-    the GeoPackage is in place. ``as_of`` (a date) overrides ``[risk] as_of``.
+    and the hazard rows of ``quality_issues``; and ``<output.dir>/risk.csv`` (UTF-8 with a
+    byte-order mark, ranked), staged before the GeoPackage is written and renamed after it,
+    unless the stage runs inside :func:`run`, which writes it at its end. A write that fails
+    leaves both as they were. ``as_of`` (a date) overrides ``[risk] as_of``.
     """
     from .hazards import add_rollups, assess
     from .network import load
@@ -206,20 +208,23 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     quality = gpd.GeoDataFrame(
         pd.concat([issues, found], ignore_index=True), geometry="geometry", crs=config.crs
     )
-    store.write_layers(
-        config.gpkg,
-        {
-            "hazard_matches": res.matches,
-            "risk": res.risk,
-            "pipes": add_rollups(net.pipes, "pipe_id", res.pipes),
-            "segments": add_rollups(net.segments, "segment_id", res.segments),
-            "quality_issues": quality,
-        },
-        stage="hazards",
-        metadata={"risk_as_of": res.as_of.isoformat()},
-        shown=config.gpkg_target,
-        expect=net.stamp,
-    )
+    # risk.csv is staged first and renamed once the GeoPackage is in place: a folder in its
+    # way or a full disk fails before anything is replaced (within run: run writes it).
+    with _risk_csv_after(None if config.gpkg_override else config, res.risk):
+        store.write_layers(
+            config.gpkg,
+            {
+                "hazard_matches": res.matches,
+                "risk": res.risk,
+                "pipes": add_rollups(net.pipes, "pipe_id", res.pipes),
+                "segments": add_rollups(net.segments, "segment_id", res.segments),
+                "quality_issues": quality,
+            },
+            stage="hazards",
+            metadata={"risk_as_of": res.as_of.isoformat()},
+            shown=config.gpkg_target,
+            expect=net.stamp,
+        )
     risk = res.risk
     counts = {
         "hazards": len(risk),
@@ -231,8 +236,6 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     }
     result = StageResult("hazards", counts, res.report, config.gpkg)
     result.tables = {"risk": risk.drop(columns="geometry"), "as_of": res.as_of}
-    if config.gpkg_override is None:
-        write_risk_csv(config, result.tables["risk"])
     return result
 
 
@@ -244,12 +247,39 @@ def risk_csv(config: Config) -> Path:
 def write_risk_csv(config: Config, risk: pd.DataFrame) -> None:
     """``risk.csv``, atomically: UTF-8 with a byte-order mark (Excel), text that Excel would
     run as a formula neutralised."""
+    with _risk_csv_after(config, risk):
+        pass
+
+
+@contextlib.contextmanager
+def _risk_csv_after(config: Config | None, risk: pd.DataFrame):
+    """``risk.csv`` of ``risk`` (see :func:`write_risk_csv`), put in place after the body.
+
+    Written to its staging file first -- a folder in its way, a read-only folder or a full
+    disk fail here, before the body replaces anything -- and renamed only when the body is
+    done; if the body fails, risk.csv stays as it was. ``config`` None: no file.
+    """
     from ._output import csv_bytes
     from .store import atomic_path
 
-    data = csv_bytes(risk)
-    with atomic_path(risk_csv(config), setting="[output] dir in the config") as tmp:
-        Path(tmp).write_bytes(data)
+    if config is None:
+        yield
+        return
+    if "geometry" in risk.columns:
+        risk = risk.drop(columns="geometry")
+    part = atomic_path(risk_csv(config), setting="[output] dir in the config")
+    tmp = part.__enter__()
+    try:
+        Path(tmp).write_bytes(csv_bytes(risk))
+    except BaseException as exc:
+        part.__exit__(type(exc), exc, exc.__traceback__)  # says why; the staging file goes
+        raise
+    try:
+        yield
+    except BaseException:
+        part._abort()
+        raise
+    part.__exit__(None, None, None)
 
 
 def run(config: Config):
@@ -271,7 +301,9 @@ def run(config: Config):
             result = stage(staged)
             result.path, result.staged = config.gpkg, True
             yield result
-    write_risk_csv(config, result.tables["risk"])
+        # Before the GeoPackage is renamed into place: a risk.csv that cannot be written
+        # fails the run with the previous GeoPackage intact.
+        write_risk_csv(config, result.tables["risk"])
 
 
 def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[str]:
