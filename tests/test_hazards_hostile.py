@@ -371,3 +371,25 @@ def test_a_geopackage_that_cannot_be_written_leaves_risk_csv_as_it_was(recorded,
     assert code == 2 and "replaced by another process" in err
     assert csv.read_bytes() == before
     assert not list(csv.parent.glob(".risk.tmp*"))
+
+
+def test_assess_refuses_records_in_another_crs():
+    # Records in lon/lat beside a network in EPSG:4545 used to match nothing, every record
+    # "no pipe within reach", without a word.
+    net = net_with([("K", (250, 1), "leak")])
+    net.hazards = net.hazards.to_crs("EPSG:4326")
+    with pytest.raises(ValueError, match=r"EPSG:4326.*EPSG:4545.*to_crs"):
+        assess(net, HazardSettings(), as_of=AS_OF)
+
+
+def test_assess_takes_a_bare_frame_of_records():
+    # A frame with only hazard_id, category and the shapes: the other fields take their
+    # defaults (severity general, status open, no dates) instead of a KeyError.
+    net = net_with([("K", (250, 1), "leak")])
+    net.hazards = net.hazards[["hazard_id", "category", "geometry"]]
+    r = risk_of(assess(net, HazardSettings(), as_of=AS_OF), "K")
+    assert (r["severity"], r["status"], r["days_overdue"]) == ("general", "open", 0)
+    assert r["pipe_id"] == "P3"
+    net.hazards = net.hazards[["category", "geometry"]]
+    with pytest.raises(ValueError, match="hazard_id"):
+        assess(net, HazardSettings(), as_of=AS_OF)

@@ -26,7 +26,8 @@ import shapely
 
 from ._geo import to_wgs84
 from ._hazard_settings import CATEGORIES, OTHER, HazardSettings
-from .schema import MAX_PRESSURE_MPA, PRESSURE_CLASSES, PRESSURE_RANK
+from .errors import InputError
+from .schema import LAYERS, MAX_PRESSURE_MPA, PRESSURE_CLASSES, PRESSURE_RANK
 from .validate import Report, geoms
 
 __all__ = [
@@ -383,6 +384,22 @@ def _day(value) -> datetime.date:
         raise ValueError(f"as_of {value!r} is not a date; give a datetime.date") from None
 
 
+def _records(hazards: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The records as :func:`assess` reads them: every field of the hazards layer (one the
+    frame lacks takes its default: severity general, status open, else blank), in the
+    network's CRS (records in another used to match nothing, in silence)."""
+    if "hazard_id" not in hazards.columns:
+        raise InputError("the hazard records have no hazard_id column")
+    if hazards.crs is not None and edges.crs is not None and hazards.crs != edges.crs:
+        raise InputError(
+            f"the hazard records are in {hazards.crs.to_string()}, the network in "
+            f"{edges.crs.to_string()}; give them in its CRS: hazards.to_crs(net.edges.crs)"
+        )
+    spec = LAYERS["hazards"]
+    missing = [f for f in spec.fields if f not in hazards.columns]
+    return hazards.assign(**{f: spec.defaults.get(f) for f in missing}) if missing else hazards
+
+
 def _dates(values) -> pd.Series:
     """Dates by position (the records' own index is not the caller's positions)."""
     values = np.asarray(values, dtype=object)
@@ -434,7 +451,8 @@ def assess(
     """
     settings = settings or HazardSettings()
     as_of = _day(as_of or settings.as_of or datetime.date.today())
-    hz, edges = net.hazards, net.edges
+    edges = net.edges
+    hz = _records(net.hazards, edges)
     report = Report(crs=edges.crs)
     n = len(hz)
     pairs = overlay(hz, edges, settings)
