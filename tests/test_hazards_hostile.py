@@ -393,3 +393,36 @@ def test_assess_takes_a_bare_frame_of_records():
     net.hazards = net.hazards[["category", "geometry"]]
     with pytest.raises(ValueError, match="hazard_id"):
         assess(net, HazardSettings(), as_of=AS_OF)
+
+
+# -- dates beyond pandas' nanosecond range (1677 to 2262) -----------------------------------------
+
+
+def test_dates_of_any_year_count():
+    # A due_on typed 1026-04-10 (for 2026) is long past: overdue by
+    # (2026-03-02 - 1026-04-10) = 365204 days, factor at its cap 3; one typed 3026-02-01 is
+    # not due yet. With pandas 2 (which the package allows), both used to read as blank:
+    # never overdue, and no due_before_found for A' (found 3026, due 2026).
+    rows = [
+        ("A", (250, 1), "leak", "general", "open", "1026-01-10", "1026-04-10"),
+        ("A'", (250, 1), "leak", "general", "open", "3026-01-10", "2026-02-01"),
+        ("C", (250, 1), "leak", "general", "open", "2026-01-10", "3026-02-01"),
+    ]
+    res = assess(net_with(rows), HazardSettings(), as_of=AS_OF)
+    risk = res.risk.set_index("hazard_id")
+    assert (datetime.date(2026, 3, 2) - datetime.date(1026, 4, 10)).days == 365204
+    assert risk.loc["A", "days_overdue"] == 365204 and risk.loc["A", "overdue_factor"] == 3.0
+    assert risk.loc["C", "days_overdue"] == 0
+    q = res.report.to_frame()
+    row = q[q["check"] == "due_before_found"]
+    assert list(row["feature_id"]) == ["A'"]
+    assert "found 3026-01-10, due 2026-02-01" in row["message"].iloc[0]
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31"])
+def test_an_as_of_of_any_year_is_counted_to(recorded, cli, as_of):
+    # Used to be an internal error (OutOfBoundsDatetime) with pandas 2.
+    assert cli("--config", recorded.config, "run", "--as-of", "2026-03-02")[0] == 0
+    code, out, err = cli("--config", recorded.config, "hazards", "--as-of", as_of)
+    assert code == 0, err
+    assert f"(as of {as_of})" in out

@@ -400,10 +400,23 @@ def _records(hazards: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> gpd.GeoDataF
     return hazards.assign(**{f: spec.defaults.get(f) for f in missing}) if missing else hazards
 
 
-def _dates(values) -> pd.Series:
-    """Dates by position (the records' own index is not the caller's positions)."""
-    values = np.asarray(values, dtype=object)
-    return pd.to_datetime(pd.Series(values), errors="coerce", format="%Y-%m-%d")
+def _days(values) -> np.ndarray:
+    """Each date (``YYYY-MM-DD`` as ingest writes it, or a date) as its day number
+    (:meth:`datetime.date.toordinal`), by position; NaN when blank or not a date. Any year
+    from 1 to 9999: pandas' nanosecond timestamps (1677 to 2262, pandas 2) read a typo such
+    as 1026-04-10 as blank, never overdue."""
+    values = pd.Series(np.asarray(values, dtype=object))
+    day = {}
+    for v in values.dropna().unique().tolist():
+        try:
+            day[v] = (
+                v.toordinal()
+                if isinstance(v, datetime.date)
+                else datetime.date.fromisoformat(str(v)[:10]).toordinal()
+            )
+        except (TypeError, ValueError):
+            pass
+    return values.map(day).to_numpy(float)
 
 
 def _rules_met(settings, cat_name, cls_idx, dist, prot) -> np.ndarray:
@@ -469,8 +482,8 @@ def assess(
     sev_raw = hz["severity"].astype(object).to_numpy()
     status = hz["status"].astype(object).to_numpy()
     closed = status == "closed"
-    found, due = _dates(hz["found_on"]), _dates(hz["due_on"])
-    days = (pd.Timestamp(as_of) - due).dt.days.to_numpy(float)
+    found, due = _days(hz["found_on"]), _days(hz["due_on"])
+    days = as_of.toordinal() - due
     days_overdue = np.where(~closed & np.isfinite(days), np.maximum(days, 0), 0).astype(np.int64)
     overdue_factor = np.minimum(
         1 + settings.overdue_per_30_days * days_overdue / 30, settings.overdue_max
@@ -577,7 +590,7 @@ def assess(
     note(
         odd_status, "status " + status[odd_status].astype(str) + " not recognised: treated as open"
     )
-    backwards = (due < found).to_numpy()
+    backwards = due < found
     if backwards.any():
         rows = np.flatnonzero(backwards)
         report.add(
@@ -588,7 +601,11 @@ def assess(
             "correct the dates in the inspection record",
             ids=ids[rows],
             geometries=hgeom[rows],
-            details=[f"found {found[i].date()}, due {due[i].date()}" for i in rows],
+            details=[
+                f"found {datetime.date.fromordinal(int(found[i]))}, due "
+                f"{datetime.date.fromordinal(int(due[i]))}"
+                for i in rows
+            ],
         )
         note(backwards, "due_on before found_on")
     note(~located, "no coordinates: not placed, no pipe matched")
