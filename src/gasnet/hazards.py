@@ -200,9 +200,9 @@ def overlay(
 
     Returns one row per pair: ``h`` and ``e`` (positions in ``hazards`` / ``edges``),
     distance_m (record to pipe part), influence_m (of the record's category for the pipe's
-    class), protection_m (of the pipe's class), exposed_length_m (pipe part within
-    influence_m of the record). A record with no geometry matches nothing; an invalid one is
-    read repaired (:func:`_shapes`).
+    class, widened by the major-hazard rules: :func:`_tables`), protection_m (of the pipe's
+    class), exposed_length_m (pipe part within influence_m of the record). A record with no
+    geometry matches nothing; an invalid one is read repaired (:func:`_shapes`).
     """
     infl, _prot = _tables(settings)
     hg, eg = _shapes(hazards), geoms(edges)
