@@ -16,6 +16,7 @@ and the conftest project for the command line: S1 at (0,0); P1 (0,0)-(100,0) MP-
 from __future__ import annotations
 
 import datetime
+import math
 
 import pyogrio
 import pytest
@@ -426,3 +427,15 @@ def test_an_as_of_of_any_year_is_counted_to(recorded, cli, as_of):
     code, out, err = cli("--config", recorded.config, "hazards", "--as-of", as_of)
     assert code == 0, err
     assert f"(as of {as_of})" in out
+
+
+@pytest.mark.parametrize("diameter", [-110.0, 0.0, float("nan")])
+def test_a_pipe_without_a_usable_diameter_counts_no_exposure(diameter):
+    # P3 with diameter -110 mm (a sign slip), 0 or none: no impact radius (it used to show
+    # -6.94 m for -110), no exposure, and the note says why.
+    net = net_with([("K", (250, 1), "leak")])
+    net.edges.loc[net.edges["pipe_id"] == "P3", "diameter_mm"] = diameter
+    r = risk_of(assess(net, HazardSettings(), as_of=AS_OF), "K")
+    assert r["pipe_id"] == "P3" and math.isnan(r["impact_radius_m"])
+    assert r["exposed_customers"] == 0
+    assert "pipe without a usable diameter: exposure not counted" in r["notes"]

@@ -109,10 +109,11 @@ _NC = len(PRESSURE_CLASSES)  # column of "no pressure class" in the tables below
 def impact_radius_m(diameter_mm, pressure_class) -> np.ndarray:
     """Potential impact radius r = 0.0997 x D[mm] x sqrt(p[MPa]) metres (PHMSA's formula in SI
     units, p the class's upper pressure; a pipe without a class takes the highest). NaN
-    without a diameter."""
+    without a diameter, or with one that is not above 0."""
     p = pd.Series(pressure_class, dtype=object).map(MAX_PRESSURE_MPA)
     p = p.fillna(max(MAX_PRESSURE_MPA.values())).to_numpy(float)
-    return 0.0997 * pd.to_numeric(pd.Series(diameter_mm), errors="coerce").to_numpy() * np.sqrt(p)
+    d = pd.to_numeric(pd.Series(diameter_mm), errors="coerce").to_numpy(float)
+    return 0.0997 * np.where(d > 0, d, np.nan) * np.sqrt(p)
 
 
 def _class_index(classes) -> np.ndarray:
@@ -624,7 +625,7 @@ def assess(
             details=_nearest_text(hgeom[rows], cat[rows], edges, settings),
         )
         note(far, "no pipe within reach")
-    note(has & ~np.isfinite(per(r_imp)), "pipe without diameter: exposure not counted")
+    note(has & ~np.isfinite(per(r_imp)), "pipe without a usable diameter: exposure not counted")
     # -- the risk table ----------------------------------------------------------------------
     pt = np.where(located, shapes, None)
     area = shapely.get_type_id(pt) != shapely.GeometryType.POINT
