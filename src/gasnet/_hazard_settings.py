@@ -151,10 +151,15 @@ def _fail(path: Path, text: str) -> ConfigError:
     return ConfigError(f"{path}: {text}")
 
 
+#: The largest distance, weight or score a setting takes: no real one comes near, and the
+#: product of the weights stays finite (1e300 made scores inf, and inf x 0 NaN).
+MAX_SETTING = 1e6
+
+
 def _number(value, where: str, path: Path, what: str = "a number") -> float:
     ok = not isinstance(value, bool) and isinstance(value, int | float)
-    if not ok or not math.isfinite(value) or value < 0:
-        raise _fail(path, f"{where} must be {what} >= 0, got {value!r}")
+    if not ok or not math.isfinite(value) or not 0 <= value <= MAX_SETTING:
+        raise _fail(path, f"{where} must be {what} >= 0 and at most {MAX_SETTING:g}, got {value!r}")
     return float(value)
 
 
@@ -188,7 +193,8 @@ def _weights(value, allowed, where: str, path: Path, base: dict) -> dict[str, fl
     return base | {k: _number(v, f"{where}.{k}", path) for k, v in value.items()}
 
 
-def _rule(item, k: int, path: Path) -> MajorRule:
+def _rule(item, k: int, path: Path, taken: set[str]) -> MajorRule:
+    """Rule ``k`` of ``[[hazards.major_rules]]``; ``taken``: the names before it."""
     where = f"[[hazards.major_rules]] number {k + 1}"
     _keys(item, _RULE_KEYS, where, path)
     missing = [key for key in ("name", "category", "min_pressure_class") if key not in item]
@@ -198,6 +204,14 @@ def _rule(item, k: int, path: Path) -> MajorRule:
             f'{where} lacks {", ".join(missing)}; e.g. name = "leak_on_shp", category = '
             '"leak", min_pressure_class = "SHP-B", within = 3',
         )
+    # The name is what major_rule says and the quality row quotes ('' there: no rule met).
+    for key in ("name", "text", "source"):
+        value = item.get(key, "x")
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(path, f"{where} {key} must be text (not blank), got {value!r}")
+    name = item["name"].strip()
+    if name in taken:
+        raise _fail(path, f"{where} name {name} is taken by another rule; give it its own name")
     cats = item["category"]
     cats = (cats,) if isinstance(cats, str) else tuple(cats) if isinstance(cats, list) else ()
     bad = [c for c in cats if c not in (*CATEGORIES, OTHER)] or ([] if cats else ["(none)"])
@@ -218,12 +232,12 @@ def _rule(item, k: int, path: Path) -> MajorRule:
     if within != "protection":
         within = _metres(within, f'{where} within (metres, or "protection")', path)
     return MajorRule(
-        name=str(item["name"]),
+        name=name,
         categories=cats,
         min_pressure_class=cls,
         within=within,
-        text=str(item.get("text", item["name"])),
-        source=str(item.get("source", "gasnet.toml")),
+        text=item.get("text", name),
+        source=item.get("source", "gasnet.toml"),
     )
 
 
@@ -268,10 +282,13 @@ def hazard_settings(hazards: dict, risk: dict, path: Path) -> HazardSettings:
     }
     if scalars.get("overdue_max", 1.0) < 1:
         raise _fail(path, "[risk] overdue_max must be >= 1 (1: overdue does not count)")
+    added: list[MajorRule] = []
+    for k, item in enumerate(rules):
+        added.append(_rule(item, k, path, {r.name for r in (*MAJOR_RULES, *added)}))
     return HazardSettings(
         influence_m=influence,
         protection_m=protection,
-        rules=MAJOR_RULES + tuple(_rule(r, k, path) for k, r in enumerate(rules)),
+        rules=MAJOR_RULES + tuple(added),
         category_weight=_weights(
             risk.get("category_weight", {}),
             (*CATEGORIES, OTHER),

@@ -26,7 +26,8 @@ import shapely
 
 from ._geo import to_wgs84
 from ._hazard_settings import CATEGORIES, OTHER, HazardSettings
-from .schema import MAX_PRESSURE_MPA, PRESSURE_CLASSES, PRESSURE_RANK
+from .errors import InputError
+from .schema import LAYERS, MAX_PRESSURE_MPA, PRESSURE_CLASSES, PRESSURE_RANK
 from .validate import Report, geoms
 
 __all__ = [
@@ -108,10 +109,11 @@ _NC = len(PRESSURE_CLASSES)  # column of "no pressure class" in the tables below
 def impact_radius_m(diameter_mm, pressure_class) -> np.ndarray:
     """Potential impact radius r = 0.0997 x D[mm] x sqrt(p[MPa]) metres (PHMSA's formula in SI
     units, p the class's upper pressure; a pipe without a class takes the highest). NaN
-    without a diameter."""
+    without a diameter, or with one that is not above 0."""
     p = pd.Series(pressure_class, dtype=object).map(MAX_PRESSURE_MPA)
     p = p.fillna(max(MAX_PRESSURE_MPA.values())).to_numpy(float)
-    return 0.0997 * pd.to_numeric(pd.Series(diameter_mm), errors="coerce").to_numpy() * np.sqrt(p)
+    d = pd.to_numeric(pd.Series(diameter_mm), errors="coerce").to_numpy(float)
+    return 0.0997 * np.where(d > 0, d, np.nan) * np.sqrt(p)
 
 
 def _class_index(classes) -> np.ndarray:
@@ -127,11 +129,25 @@ def _category_index(categories) -> np.ndarray:
 
 def _tables(settings: HazardSettings) -> tuple[np.ndarray, np.ndarray]:
     """(influence[category, class], protection[class]); the last class column (no class) is
-    the widest of its row."""
+    the widest of its row.
+
+    A major-hazard rule widens the influence of its categories on the classes it covers to
+    its distance: a record it makes major always matches the pipe (a protection range or a
+    utility's ``within`` beyond the category's influence would otherwise match nothing).
+    """
     infl = np.array([[settings.influence_m[c][k] for k in PRESSURE_CLASSES] for c in _CATS])
     infl = np.column_stack([infl, infl.max(axis=1)])
     prot = np.array([settings.protection_m[k] for k in PRESSURE_CLASSES])
-    return infl, np.r_[prot, prot.max()]
+    prot = np.r_[prot, prot.max()]
+    rank = np.r_[[PRESSURE_RANK[k] for k in PRESSURE_CLASSES], np.inf]  # no class meets all
+    for rule in settings.rules:
+        rows = np.flatnonzero(np.isin(np.array(_CATS), rule.categories))
+        cols = np.flatnonzero(rank >= PRESSURE_RANK[rule.min_pressure_class])
+        within = prot[cols] if rule.within == "protection" else np.full(len(cols), rule.within)
+        cover = np.ix_(rows, cols)
+        infl[cover] = np.maximum(infl[cover], within)
+    infl[:, -1] = infl.max(axis=1)
+    return infl, prot
 
 
 def _chords(points: np.ndarray, radius: np.ndarray, line: np.ndarray, lines) -> np.ndarray:
@@ -164,6 +180,20 @@ def _chords(points: np.ndarray, radius: np.ndarray, line: np.ndarray, lines) -> 
     return np.bincount(pair, weights=length, minlength=len(points))
 
 
+def _shapes(hazards: gpd.GeoDataFrame) -> np.ndarray:
+    """The records' shapes as the overlay reads them: one GEOS calls invalid (a line drawn
+    with one double click, a bow-tie area), which ingest keeps as drawn with an
+    ``invalid_geometry`` warning, repaired with ``make_valid`` (a point, the two triangles):
+    GEOS's distance queries miss a zero-length line and buffers of a broken ring cover the
+    wrong area."""
+    g = geoms(hazards)
+    bad = np.flatnonzero(~shapely.is_missing(g) & ~shapely.is_valid(g))
+    if len(bad):
+        g = g.copy()
+        g[bad] = shapely.make_valid(g[bad])
+    return g
+
+
 def overlay(
     hazards: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, settings: HazardSettings
 ) -> pd.DataFrame:
@@ -171,11 +201,12 @@ def overlay(
 
     Returns one row per pair: ``h`` and ``e`` (positions in ``hazards`` / ``edges``),
     distance_m (record to pipe part), influence_m (of the record's category for the pipe's
-    class), protection_m (of the pipe's class), exposed_length_m (pipe part within
-    influence_m of the record). A record with no geometry matches nothing.
+    class, widened by the major-hazard rules: :func:`_tables`), protection_m (of the pipe's
+    class), exposed_length_m (pipe part within influence_m of the record). A record with no
+    geometry matches nothing; an invalid one is read repaired (:func:`_shapes`).
     """
     infl, _prot = _tables(settings)
-    hg, eg = geoms(hazards), geoms(edges)
+    hg, eg = _shapes(hazards), geoms(edges)
     live = np.flatnonzero((edges["status"] == "in_service").to_numpy() & ~shapely.is_missing(eg))
     cat = _category_index(hazards["category"])
     cls = _class_index(edges["pressure_class"])
@@ -342,8 +373,51 @@ class Assessment:
     as_of: datetime.date
 
 
-def _dates(values) -> pd.Series:
-    return pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="%Y-%m-%d")
+def _day(value) -> datetime.date:
+    """The as-of day: a date, the day of a datetime, or ISO text (YYYY-MM-DD)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"as_of {value!r} is not a date; give a datetime.date") from None
+
+
+def _records(hazards: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The records as :func:`assess` reads them: every field of the hazards layer (one the
+    frame lacks takes its default: severity general, status open, else blank), in the
+    network's CRS (records in another used to match nothing, in silence)."""
+    if "hazard_id" not in hazards.columns:
+        raise InputError("the hazard records have no hazard_id column")
+    if hazards.crs is not None and edges.crs is not None and hazards.crs != edges.crs:
+        raise InputError(
+            f"the hazard records are in {hazards.crs.to_string()}, the network in "
+            f"{edges.crs.to_string()}; give them in its CRS: hazards.to_crs(net.edges.crs)"
+        )
+    spec = LAYERS["hazards"]
+    missing = [f for f in spec.fields if f not in hazards.columns]
+    return hazards.assign(**{f: spec.defaults.get(f) for f in missing}) if missing else hazards
+
+
+def _days(values) -> np.ndarray:
+    """Each date (``YYYY-MM-DD`` as ingest writes it, or a date) as its day number
+    (:meth:`datetime.date.toordinal`), by position; NaN when blank or not a date. Any year
+    from 1 to 9999: pandas' nanosecond timestamps (1677 to 2262, pandas 2) read a typo such
+    as 1026-04-10 as blank, never overdue."""
+    values = pd.Series(np.asarray(values, dtype=object))
+    day = {}
+    for v in values.dropna().unique().tolist():
+        try:
+            day[v] = (
+                v.toordinal()
+                if isinstance(v, datetime.date)
+                else datetime.date.fromisoformat(str(v)[:10]).toordinal()
+            )
+        except (TypeError, ValueError):
+            pass
+    return values.map(day).to_numpy(float)
 
 
 def _rules_met(settings, cat_name, cls_idx, dist, prot) -> np.ndarray:
@@ -365,9 +439,12 @@ def assess(
     net,
     settings: HazardSettings | None = None,
     *,
-    as_of: datetime.date | None = None,
+    as_of: datetime.date | str | None = None,
 ) -> Assessment:
     """Overlay every hazard record on ``net`` and rank them (README, "Hidden hazards").
+
+    ``as_of`` (default ``settings.as_of``, else today) is the day overdue is counted to: a
+    date, a datetime (its day) or ``"YYYY-MM-DD"``.
 
     Score of a record = category_weight x severity_weight x distance_factor x overdue_factor
     x consequence, taken on the pipe part where that product is largest (its pipe_id and
@@ -387,8 +464,9 @@ def assess(
     by tier, score, days overdue, hazard_id.
     """
     settings = settings or HazardSettings()
-    as_of = as_of or settings.as_of or datetime.date.today()
-    hz, edges = net.hazards, net.edges
+    as_of = _day(as_of or settings.as_of or datetime.date.today())
+    edges = net.edges
+    hz = _records(net.hazards, edges)
     report = Report(crs=edges.crs)
     n = len(hz)
     pairs = overlay(hz, edges, settings)
@@ -405,8 +483,8 @@ def assess(
     sev_raw = hz["severity"].astype(object).to_numpy()
     status = hz["status"].astype(object).to_numpy()
     closed = status == "closed"
-    found, due = _dates(hz["found_on"]), _dates(hz["due_on"])
-    days = (pd.Timestamp(as_of) - due).dt.days.to_numpy(float)
+    found, due = _days(hz["found_on"]), _days(hz["due_on"])
+    days = as_of.toordinal() - due
     days_overdue = np.where(~closed & np.isfinite(days), np.maximum(days, 0), 0).astype(np.int64)
     overdue_factor = np.minimum(
         1 + settings.overdue_per_30_days * days_overdue / 30, settings.overdue_max
@@ -426,7 +504,8 @@ def assess(
     if cons is not None:
         for k in lost:
             lost[k] = cons[f"{k}_lost"].reindex(seg).fillna(0).to_numpy()
-    eg, hg = geoms(edges)[e], geoms(hz)[h]
+    shapes = _shapes(hz)
+    eg, hg = geoms(edges)[e], shapes[h]
     near = shapely.get_point(shapely.shortest_line(eg, hg), 0)  # the failure point on the pipe
     r_imp = impact_radius_m(
         edges["diameter_mm"].to_numpy()[e], edges["pressure_class"].to_numpy()[e]
@@ -512,7 +591,7 @@ def assess(
     note(
         odd_status, "status " + status[odd_status].astype(str) + " not recognised: treated as open"
     )
-    backwards = (due < found).to_numpy()
+    backwards = due < found
     if backwards.any():
         rows = np.flatnonzero(backwards)
         report.add(
@@ -523,7 +602,11 @@ def assess(
             "correct the dates in the inspection record",
             ids=ids[rows],
             geometries=hgeom[rows],
-            details=[f"found {found[i].date()}, due {due[i].date()}" for i in rows],
+            details=[
+                f"found {datetime.date.fromordinal(int(found[i]))}, due "
+                f"{datetime.date.fromordinal(int(due[i]))}"
+                for i in rows
+            ],
         )
         note(backwards, "due_on before found_on")
     note(~located, "no coordinates: not placed, no pipe matched")
@@ -542,9 +625,9 @@ def assess(
             details=_nearest_text(hgeom[rows], cat[rows], edges, settings),
         )
         note(far, "no pipe within reach")
-    note(has & ~np.isfinite(per(r_imp)), "pipe without diameter: exposure not counted")
+    note(has & ~np.isfinite(per(r_imp)), "pipe without a usable diameter: exposure not counted")
     # -- the risk table ----------------------------------------------------------------------
-    pt = np.where(located, hgeom, None)
+    pt = np.where(located, shapes, None)
     area = shapely.get_type_id(pt) != shapely.GeometryType.POINT
     pt[area] = shapely.point_on_surface(pt[area])
     lon, lat = to_wgs84(edges.crs.to_string()).transform(shapely.get_x(pt), shapely.get_y(pt))

@@ -907,6 +907,32 @@ def _inexact_ids(source: LayerSource, raw: gpd.GeoDataFrame, columns, report: Re
     return bool(bad)
 
 
+#: The hazard fields the priority rests on, and what a record without them is taken as.
+_RANKED_BY = {
+    "category": "category blank (weighted as other)",
+    "severity": "severity general",
+    "status": "status open",
+    "due_on": "never overdue",
+}
+
+
+def _unmapped_hazard_fields(source: LayerSource, absent, columns, report: Report) -> None:
+    """One warning when a hazards file has none of the fields the priority rests on (their
+    mapping forgotten): every record would rank as an open, general, never overdue "other"
+    hazard without a word."""
+    if not absent:
+        return
+    report.add(
+        "unmapped_field",
+        "warning",
+        "hazards",
+        f"no {', '.join(absent)} field (fields: {', '.join(map(str, columns))}): every record "
+        f"is taken as {', '.join(_RANKED_BY[c] for c in absent)}",
+        f'map them in [layers.hazards.fields], e.g. {absent[0]} = "FIELD"',
+        label=source.label,
+    )
+
+
 def normalise_layer(
     source: LayerSource, raw: gpd.GeoDataFrame, config: Config, report: Report
 ) -> gpd.GeoDataFrame | None:
@@ -968,6 +994,11 @@ def normalise_layer(
     def source_field(canon: str) -> str:
         # Shapefiles cut field names to 10 characters: pressure_class arrives as pressure_c.
         return fields.get(canon) or (canon if canon in raw.columns else canon[:10])
+
+    if name == "hazards":
+        _unmapped_hazard_fields(
+            source, [c for c in _RANKED_BY if source_field(c) not in columns], columns, report
+        )
 
     texts = [source_field(c) for c, k in spec.fields.items() if k == "str"]
     if _inexact_ids(source, raw, [id_field, *texts], report):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -141,7 +142,9 @@ def build(config: Config) -> StageResult:
 def criticality(config: Config) -> StageResult:
     """Segments and the criticality of every segment and valve, for the whole network.
 
-    Writes ``segments`` and ``valve_criticality``, and ``segment_id`` on customers.
+    Writes ``segments`` and ``valve_criticality``, and ``segment_id`` on customers. The
+    segments come without the hazard roll-ups: after a hazards stage, a notice says to run
+    it again.
     """
     from .network import load
 
@@ -157,28 +160,46 @@ def criticality(config: Config) -> StageResult:
         shown=config.gpkg_target,
         expect=net.stamp,
     )
+    report = Report(crs=config.crs)
+    if "stage:hazards" in net.metadata:
+        report.notice(
+            "segments were written afresh, without the hazard roll-ups (hazards_open ... "
+            "hazard_score); pipes, risk and hazard_matches keep those of the last hazards "
+            "stage: run `gasnet hazards` again"
+        )
     result = StageResult(
-        "criticality",
-        {"segments": len(segs), "valves": len(valves)},
-        Report(crs=config.crs),
-        config.gpkg,
+        "criticality", {"segments": len(segs), "valves": len(valves)}, report, config.gpkg
     )
     result.tables = {"segments": segs.drop(columns="geometry"), "valves": valves}
     return result
+
+
+#: Columns the hazard stage reads beyond those :func:`gasnet.network.load` checks (a
+#: hand-edited or foreign GeoPackage may lack them).
+_HAZARD_COLUMNS = {
+    "hazards": ("hazard_id", "category", "severity", "status", "found_on", "due_on", "description"),
+    "edges": ("pressure_class", "diameter_mm"),
+    "segments": ("segment_id",),
+}
 
 
 def hazards(config: Config, *, as_of=None) -> StageResult:
     """Overlay the hazard records on the network and rank them (README, "Hidden hazards").
 
     Writes ``hazard_matches`` and ``risk``, the roll-up columns of ``pipes`` and ``segments``,
-    and the hazard rows of ``quality_issues``; then ``<output.dir>/risk.csv`` (UTF-8 with a
-    byte-order mark, ranked) unless the stage runs inside :func:`run`, which writes it once
-    the GeoPackage is in place. ``as_of`` (a date) overrides ``[risk] as_of``.
+    and the hazard rows of ``quality_issues``; and ``<output.dir>/risk.csv`` (UTF-8 with a
+    byte-order mark, ranked), staged before the GeoPackage is written and renamed after it,
+    unless the stage runs inside :func:`run`, which writes it at its end. A write that fails
+    leaves both as they were. ``as_of`` (a date) overrides ``[risk] as_of``.
     """
     from .hazards import add_rollups, assess
     from .network import load
 
     net = load(config, also=("segments",))
+    for name, columns in _HAZARD_COLUMNS.items():
+        missing = [c for c in columns if c not in getattr(net, name).columns]
+        if missing:
+            raise store.damaged(config.gpkg_target, f"layer {name} lacks {', '.join(missing)}")
     _progress.step("hazards: overlay and priority")
     res = assess(net, config.hazard_settings, as_of=as_of)
     found = res.report.to_frame()
@@ -188,20 +209,23 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     quality = gpd.GeoDataFrame(
         pd.concat([issues, found], ignore_index=True), geometry="geometry", crs=config.crs
     )
-    store.write_layers(
-        config.gpkg,
-        {
-            "hazard_matches": res.matches,
-            "risk": res.risk,
-            "pipes": add_rollups(net.pipes, "pipe_id", res.pipes),
-            "segments": add_rollups(net.segments, "segment_id", res.segments),
-            "quality_issues": quality,
-        },
-        stage="hazards",
-        metadata={"risk_as_of": res.as_of.isoformat()},
-        shown=config.gpkg_target,
-        expect=net.stamp,
-    )
+    # risk.csv is staged first and renamed once the GeoPackage is in place: a folder in its
+    # way or a full disk fails before anything is replaced (within run: run writes it).
+    with _risk_csv_after(None if config.gpkg_override else config, res.risk):
+        store.write_layers(
+            config.gpkg,
+            {
+                "hazard_matches": res.matches,
+                "risk": res.risk,
+                "pipes": add_rollups(net.pipes, "pipe_id", res.pipes),
+                "segments": add_rollups(net.segments, "segment_id", res.segments),
+                "quality_issues": quality,
+            },
+            stage="hazards",
+            metadata={"risk_as_of": res.as_of.isoformat()},
+            shown=config.gpkg_target,
+            expect=net.stamp,
+        )
     risk = res.risk
     counts = {
         "hazards": len(risk),
@@ -213,8 +237,6 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     }
     result = StageResult("hazards", counts, res.report, config.gpkg)
     result.tables = {"risk": risk.drop(columns="geometry"), "as_of": res.as_of}
-    if config.gpkg_override is None:
-        write_risk_csv(config, result.tables["risk"])
     return result
 
 
@@ -226,12 +248,39 @@ def risk_csv(config: Config) -> Path:
 def write_risk_csv(config: Config, risk: pd.DataFrame) -> None:
     """``risk.csv``, atomically: UTF-8 with a byte-order mark (Excel), text that Excel would
     run as a formula neutralised."""
+    with _risk_csv_after(config, risk):
+        pass
+
+
+@contextlib.contextmanager
+def _risk_csv_after(config: Config | None, risk: pd.DataFrame):
+    """``risk.csv`` of ``risk`` (see :func:`write_risk_csv`), put in place after the body.
+
+    Written to its staging file first -- a folder in its way, a read-only folder or a full
+    disk fail here, before the body replaces anything -- and renamed only when the body is
+    done; if the body fails, risk.csv stays as it was. ``config`` None: no file.
+    """
     from ._output import csv_bytes
     from .store import atomic_path
 
-    data = csv_bytes(risk)
-    with atomic_path(risk_csv(config), setting="[output] dir in the config") as tmp:
-        Path(tmp).write_bytes(data)
+    if config is None:
+        yield
+        return
+    if "geometry" in risk.columns:
+        risk = risk.drop(columns="geometry")
+    part = atomic_path(risk_csv(config), setting="[output] dir in the config")
+    tmp = part.__enter__()
+    try:
+        Path(tmp).write_bytes(csv_bytes(risk))
+    except BaseException as exc:
+        part.__exit__(type(exc), exc, exc.__traceback__)  # says why; the staging file goes
+        raise
+    try:
+        yield
+    except BaseException:
+        part._abort()
+        raise
+    part.__exit__(None, None, None)
 
 
 #: The layers the maps show, with the stage that writes each.
@@ -302,8 +351,10 @@ def run(config: Config):
             if stage is hazards:
                 hazard_result = result
             yield result
-    write_risk_csv(config, hazard_result.tables["risk"])
-    write_maps(config, result.tables["pages"])
+        # Before the GeoPackage is renamed into place: a risk.csv or a map that cannot be
+        # written fails the run with the previous GeoPackage intact.
+        write_risk_csv(config, hazard_result.tables["risk"])
+        write_maps(config, result.tables["pages"])
 
 
 def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[str]:
