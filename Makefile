@@ -17,6 +17,7 @@ help:
 	@echo "make burst PIPE=GX0000001 [FAIL=FM000003]        burst isolation plan"
 	@echo "make sample        regenerate the bundled sample in data/raw/ (deterministic)"
 	@echo "make bench         benchmarks (installs the optional WNTR peer)"
+	@echo "make screenshots   PNGs of the three kinds of map (docs/screenshots/)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +66,14 @@ isolate: install
 burst: install
 	@test -n "$(PIPE)" || { echo "usage: make burst PIPE=ID [FAIL=ID,...]"; exit 2; }
 	$(RUN) burst --pipe $(PIPE) $(if $(FAIL),--fail $(FAIL)) --out data/processed/burst.csv --map data/processed/burst.html
+
+# Screenshots need a CJK font for the Chinese labels (Debian's fonts-noto-cjk).
+screenshots: install browser
+	@fc-list 2>/dev/null | grep -qi "noto sans cjk" || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
+	  echo "warning: fonts-noto-cjk could not be installed: Chinese labels show as boxes"; }
+	$(PY) tools/screenshots.py docs/screenshots
 
 bench: install
 	$(PY) -m pip install --quiet -e '.[bench]'

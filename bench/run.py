@@ -3,6 +3,7 @@ bench/out/results.txt. Generated networks are cached in bench/out/ (about 1 GB a
 
     python bench/run.py            # build (10k, 100k, 1M) + engine vs WNTR (1.6k, 16k) + 100k, 1M
                                    # + hazards: 100k and 1M records on 100k pipes, vs GeoPandas
+                                   # + maps: HTML size and Chromium open time, 10k and 100k
     python bench/run.py --quick    # small sizes only (a few minutes less)
 """
 
@@ -23,8 +24,15 @@ def main() -> None:
     build = ["--sizes", "10000,100000"] if args.quick else []
     engine = ["--sizes", "100000"] if args.quick else []
     hazards = ["--pipes", "10000", "--sizes", "10000,100000"] if args.quick else []
+    maps = ["--sizes", "10000"] if args.quick else []
     out = []
-    for script, extra in (("build.py", build), ("engine.py", engine), ("hazards.py", hazards)):
+    scripts = (
+        ("build.py", build),
+        ("engine.py", engine),
+        ("hazards.py", hazards),
+        ("maps.py", maps),
+    )
+    for script, extra in scripts:
         title = f"== {script} {' '.join(extra)}".rstrip()
         print(title, flush=True)
         res = subprocess.run(

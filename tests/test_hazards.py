@@ -292,3 +292,16 @@ def test_overlay_of_no_records_is_empty():
     assert len(overlay(net.hazards, net.edges, HazardSettings())) == 0
     res = assess(net, HazardSettings(), as_of=AS_OF)
     assert len(res.risk) == 0 and len(res.matches) == 0
+
+
+def test_the_criticality_table_gives_the_same_consequence():
+    # The stage passes the segments layer criticality wrote; the answer is the engine's.
+    rows = [("A", (250, 1), "leak"), ("B", (360, 0), "leak"), ("V", (150, 0), "leak")]
+    net = net_with(rows)
+    segs, _, _ = net.criticality()
+    a = assess(net, HazardSettings(), as_of=AS_OF).risk
+    b = assess(net, HazardSettings(), as_of=AS_OF, segment_table=segs).risk
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    # A table of another network (wrong length) is not used.
+    c = assess(net, HazardSettings(), as_of=AS_OF, segment_table=segs.iloc[:1]).risk
+    assert a.drop(columns="geometry").equals(c.drop(columns="geometry"))

@@ -181,7 +181,7 @@ def test_a_full_disk_leaves_the_previous_results(project, cli, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     line = one_clear_error(int((res / "rc").read_text()), (res / "err").read_text())
-    assert "cannot write the GeoPackage (No space left on device)" in line
+    assert "cannot write the GeoPackage (No space left on device" in line  # (+ sizes)
     assert "free some disk space" in line
     assert (res / "sha").read_text().strip() == _digest(saved)
     assert (res / "ls").read_text().split() == ["gasnet.gpkg"]

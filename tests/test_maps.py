@@ -142,7 +142,7 @@ def test_the_burst_map_is_an_isolation_order(mapped, cli, browser, tmp_path):
     page, errors, requests = open_page(browser, out)
     assert errors == [] and requests == []
     names = page.evaluate("Object.keys(window.gasnetMap.overlays)")
-    assert "受损管段" in names and "警戒范围" in names
+    assert {"受损管段", "受损点", "需关闭阀门（按顺序）", "警戒范围"} <= set(names)
     panel = page.locator("#gasnet-panel").inner_text()
     assert "P2" in panel
     assert page.evaluate("window.__xss") is None

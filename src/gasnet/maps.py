@@ -96,6 +96,7 @@ LABELS = {
         "none": "无",
         "navigate": "导航",
         "damaged": "受损管段",
+        "damaged_point": "受损点",
         "deenergised": "停气管线",
         "isolated": "隔离区",
         "to_close": "需关闭阀门（按顺序）",
@@ -105,6 +106,8 @@ LABELS = {
         "warning": "警戒范围",
         "top_hazards": "优先整改隐患",
         "lost": "停气用户数",
+        "vent": "放散",
+        "households": "户",
     },
     "en": {
         "network": "Gas network: the one map",
@@ -132,6 +135,7 @@ LABELS = {
         "none": "none",
         "navigate": "navigate",
         "damaged": "Damaged pipe",
+        "damaged_point": "Damaged point",
         "deenergised": "Pipes without gas",
         "isolated": "Isolated area",
         "to_close": "Valves to close, in order",
@@ -141,6 +145,8 @@ LABELS = {
         "warning": "Warning circle",
         "top_hazards": "Hazards to fix first",
         "lost": "customers lost",
+        "vent": "to vent",
+        "households": "households",
     },
 }
 
@@ -167,8 +173,9 @@ def _assets() -> str:
     css += resources.files("gasnet").joinpath("templates/map.css").read_text(encoding="utf-8")
     js = (base / "leaflet.js").read_text(encoding="utf-8")
     js += "\n" + (cbase / "leaflet.markercluster.js").read_text(encoding="utf-8")
-    # Strip the source-map comments: the page must not even ask for a .map file.
-    js = re.sub(r"^//# sourceMappingURL=.*$", "", js, flags=re.M)
+    # Strip the source-map comments: the page must not even ask for a .map file. And no
+    # "</script" may end the element early ("<\/script" means the same inside JavaScript).
+    js = re.sub(r"^//# sourceMappingURL=.*$", "", js, flags=re.M).replace("</script", "<\\/script")
     return f"<style>{css}</style>\n<script>{js}</script>"
 
 
@@ -196,11 +203,7 @@ def _page(title: str, data: dict, *, basemap: str = "none", tianditu_key: str = 
             tiles=url.replace("{key}", tianditu_key),
             attr=attribution,
             name=basemap,
-            subdomains="1234"
-            if basemap == "amap"
-            else "01234567"
-            if basemap == "tianditu"
-            else "abc",
+            subdomains={"amap": "1234", "tianditu": "01234567"}.get(basemap, "abc"),
             max_zoom=19,
         ).add_to(m)
     root = m.get_root()
@@ -289,7 +292,10 @@ def _pipe_layer(pipes, name, gcj, *, show=True, minimap=True, extra=()) -> dict:
         "id": "pipe_id",
         "legend": legend,
         "show": show,
-        "minimap": minimap,
+        # The overview draws the mains only (LP and MP-B streets would double the drawing).
+        "minimap": {"field": "pressure_class", "values": list(PRESSURE_COLOURS)[:5]}
+        if minimap
+        else False,
     }
 
 
@@ -704,6 +710,20 @@ def incident_map(
             "id": "customer_id",
         }
     )
+    if centre is not None:
+        here = gpd.GeoDataFrame(
+            {"what": [t["damaged"]]}, geometry=[shapely.Point(centre)], crs=4326
+        )
+        specs.append(
+            {
+                "name": t["damaged_point"],
+                "data": _features(here, ["what"], gcj=gcj),
+                "color": "#d7191c",
+                "stroke": "#000000",
+                "radius": 9,
+                "weight": 3,
+            }
+        )
     data = {"labels": t, "layers": specs}
     if centre is not None and radius_m:
         lon, lat = centre
@@ -790,10 +810,11 @@ def burst_map(net, res, *, at=None, crs=None, config=None) -> str:
     title = f"{t['incident']}: {', '.join(map(str, res.damaged))}"
     lines = [
         f"{t['to_close']}: {st['valves_to_close']}",
-        f"{t['affected']}: {st['customers']} ({st['households']} households); "
+        f"{t['affected']}: {st['customers']} ({st['households']} {t['households']}); "
         f"{t['critical']}: {len(st['critical'])}",
         f"{t['stations']}: {', '.join(res.sources_to_shut) or t['none']}",
-        f"vent: {st['pipe_volume_m3']:.1f} m3 pipe, {st['gas_volume_std_m3']:.0f} std m3 gas",
+        f"{t['vent']}: {st['pipe_volume_m3']:.1f} m³ (pipe), "
+        f"{st['gas_volume_std_m3']:.0f} Nm³ (gas)",
         f"{t['warning']}: {radius:.0f} m",
     ]
     return incident_map(
@@ -837,7 +858,8 @@ def isolate_map(net, valve_ids, customers: pd.DataFrame, *, config=None) -> str:
         }
     )
     lines = [
-        f"{t['affected']}: {len(customers)} ({int(customers['households'].sum())} households); "
+        f"{t['affected']}: {len(customers)} ({int(customers['households'].sum())} "
+        f"{t['households']}); "
         f"{t['critical']}: {int(customers['critical'].sum())}"
     ]
     return incident_map(
@@ -851,3 +873,92 @@ def isolate_map(net, valve_ids, customers: pd.DataFrame, *, config=None) -> str:
         stations=[],
         **_page_options(config),
     )
+
+
+# -- QGIS: the same symbology in the GeoPackage ----------------------------------------------
+
+
+def _rgba(hex_colour: str) -> str:
+    h = hex_colour.lstrip("#")
+    return ",".join(str(int(h[i : i + 2], 16)) for i in (0, 2, 4)) + ",255"
+
+
+def _symbol(kind: str, name: str, colour: str) -> str:
+    if kind == "line":
+        layer, opts = "SimpleLine", {"line_color": _rgba(colour), "line_width": "0.6"}
+        opts["line_width_unit"] = "MM"
+    else:
+        layer = "SimpleMarker"
+        opts = {"color": _rgba(colour), "name": "circle", "size": "2.4", "size_unit": "MM"}
+        opts["outline_color"] = "35,35,35,255"
+    options = "".join(f'<Option type="QString" name="{k}" value="{v}"/>' for k, v in opts.items())
+    return (
+        f'<symbol type="{kind}" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+        f'<layer class="{layer}" enabled="1" locked="0" pass="0">'
+        f'<Option type="Map">{options}</Option></layer></symbol>'
+    )
+
+
+def _categorized_qml(kind: str, attr: str, categories: list[tuple[str, str, str]]) -> str:
+    """A QGIS style (QML) that colours ``kind`` ("line" / "marker") features by ``attr`` (a
+    field or an expression): categories are (value, label, colour)."""
+    from xml.sax.saxutils import quoteattr
+
+    cats = "".join(
+        f'<category render="true" symbol="{i}" value={quoteattr(v)} label={quoteattr(lab)}/>'
+        for i, (v, lab, _) in enumerate(categories)
+    )
+    syms = "".join(_symbol(kind, str(i), c) for i, (_, _, c) in enumerate(categories))
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+        '<qgis version="3.28.0" styleCategories="Symbology">'
+        f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(attr)} symbollevels="0" '
+        'enableorderby="0" forceraster="0">'
+        f"<categories>{cats}</categories><symbols>{syms}</symbols></renderer-v2></qgis>"
+    )
+
+
+#: The valves' state as a QGIS expression (what the web map computes as ``state``).
+VALVE_STATE_EXPRESSION = (
+    "CASE WHEN \"operable\" = 0 THEN 'inoperable' WHEN \"normally\" = 'closed' THEN 'closed' "
+    "ELSE 'open' END"
+)
+
+
+def layer_styles(language: str = "zh") -> pd.DataFrame:
+    """The ``layer_styles`` table QGIS reads from a GeoPackage: pipes by pressure class,
+    valves by state, hazards (``risk``) and pipes' roll-ups by tier, as on the web maps; each
+    the default style of its layer."""
+    t = LABELS[language]
+    pressure = [(k, k, c) for k, c in PRESSURE_COLOURS.items()] + [("", t["no_class"], NO_CLASS)]
+    styles = {
+        ("pipes", "line"): _categorized_qml("line", "pressure_class", pressure),
+        ("edges", "line"): _categorized_qml("line", "pressure_class", pressure),
+        ("valves", "marker"): _categorized_qml(
+            "marker",
+            VALVE_STATE_EXPRESSION,
+            [(k, t[k], c) for k, c in VALVE_COLOURS.items()],
+        ),
+        ("risk", "marker"): _categorized_qml(
+            "marker", "tier", [(k, k, c) for k, c in TIER_COLOURS.items()]
+        ),
+    }
+    now = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%S")
+    rows = [
+        {
+            "f_table_catalog": "",
+            "f_table_schema": "",
+            "f_table_name": table,
+            "f_geometry_column": "geometry",
+            "styleName": f"gasnet {table}",
+            "styleQML": qml,
+            "styleSLD": "",
+            "useAsDefault": True,
+            "description": "gasnet: the symbology of the web maps",
+            "owner": "gasnet",
+            "ui": "",
+            "update_time": now,
+        }
+        for (table, _), qml in styles.items()
+    ]
+    return pd.DataFrame(rows)

@@ -201,7 +201,7 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
         if missing:
             raise store.damaged(config.gpkg_target, f"layer {name} lacks {', '.join(missing)}")
     _progress.step("hazards: overlay and priority")
-    res = assess(net, config.hazard_settings, as_of=as_of)
+    res = assess(net, config.hazard_settings, as_of=as_of, segment_table=net.segments)
     found = res.report.to_frame()
     found["stage"] = "hazards"
     issues = net.quality_issues
@@ -303,15 +303,23 @@ def map_paths(config: Config) -> list[Path]:
 
 def maps(config: Config) -> StageResult:
     """The one map and the risk map (README, "Maps"), written together into
-    ``<output.dir>/maps/`` unless the stage runs inside :func:`run` (which writes them once
-    the GeoPackage is in place)."""
+    ``<output.dir>/maps/`` unless the stage runs inside :func:`run` (which writes them before
+    the GeoPackage goes in place); and the GeoPackage's ``layer_styles`` (QGIS)."""
     from . import maps as html_maps
 
-    layers, _, _ = store.read_snapshot(config.gpkg, MAP_LAYERS, shown=config.gpkg_target)
+    layers, _, stamp = store.read_snapshot(config.gpkg, MAP_LAYERS, shown=config.gpkg_target)
     m = config.maps
     kw = {"language": m["language"], "basemap": m["basemap"], "key": m["tianditu_key"]}
     _progress.step("maps: network.html, risk.html")
     pages = [html_maps.network_map(layers, **kw), html_maps.risk_map(layers, **kw)]
+    # The same symbology for QGIS: the GeoPackage's default layer styles.
+    store.write_layers(
+        config.gpkg,
+        {"layer_styles": html_maps.layer_styles(m["language"])},
+        stage="maps",
+        shown=config.gpkg_target,
+        expect=stamp,
+    )
     result = StageResult("maps", {"maps": len(pages)}, Report(crs=config.crs), config.gpkg)
     result.tables = {"pages": pages}
     if config.gpkg_override is None:

@@ -38,6 +38,7 @@ function gasnetDraw(map) {
 
   var overlays = {};
   var index = {};
+  var fillers = [];
   var legend = [];
   var all = L.latLngBounds([]);
   cfg.layers.forEach(function (spec) {
@@ -57,27 +58,41 @@ function gasnetDraw(map) {
     var group = spec.cluster
       ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40 })
       : L.featureGroup();
-    var layer = L.geoJSON(spec.data, {
-      style: style,
-      pointToLayer: function (f, ll) {
-        var m = L.circleMarker(ll, style(f));
-        if (spec.numbered && f.properties[spec.numbered] !== undefined) {
-          m.bindTooltip(String(f.properties[spec.numbered]), { permanent: true, direction: "right", className: "gasnet-number" });
-        }
-        return m;
-      },
-      onEachFeature: function (f, lyr) {
-        lyr.bindPopup(function () { return table(f.properties, spec.fields); }, { maxWidth: 420 });
-        if (spec.id && f.properties[spec.id] !== undefined && f.properties[spec.id] !== null) {
-          var key = String(f.properties[spec.id]);
-          if (!index[key]) index[key] = { layer: lyr, group: group };
-        }
-      },
-    });
-    group.addLayer(layer);
-    if (spec.show !== false) group.addTo(map);
+    // A layer is built when first shown (or searched): a hidden layer of 60,000 customers
+    // costs nothing until it is wanted.
+    var filled = false;
+    function fill() {
+      if (filled) return;
+      filled = true;
+      var layer = L.geoJSON(spec.data, {
+        style: style,
+        pointToLayer: function (f, ll) {
+          var m = L.circleMarker(ll, style(f));
+          if (spec.numbered && f.properties[spec.numbered] !== undefined) {
+            m.bindTooltip(String(f.properties[spec.numbered]), { permanent: true, direction: "right", className: "gasnet-number" });
+          }
+          return m;
+        },
+        onEachFeature: function (f, lyr) {
+          lyr.bindPopup(function () { return table(f.properties, spec.fields); }, { maxWidth: 420 });
+          if (spec.id && f.properties[spec.id] !== undefined && f.properties[spec.id] !== null) {
+            var key = String(f.properties[spec.id]);
+            if (!index[key]) index[key] = { layer: lyr, group: group };
+          }
+        },
+      });
+      if (spec.cluster) group.addLayers(layer.getLayers());
+      else group.addLayer(layer);
+      if (spec.show !== false && layer.getLayers().length) all.extend(layer.getBounds());
+    }
+    fillers.push(fill);
+    if (spec.show !== false) {
+      fill();
+      group.addTo(map);
+    } else {
+      group.once("add", fill);
+    }
     overlays[spec.name] = group;
-    if (layer.getBounds && layer.getLayers().length) all.extend(layer.getBounds());
     if (spec.legend) legend.push(spec);
   });
   if (cfg.circle) {
@@ -123,6 +138,10 @@ function gasnetDraw(map) {
   // Show a feature by its asset id: zoom to it (out of its cluster) and open its popup.
   function show(id) {
     var hit = index[id];
+    if (!hit) {
+      fillers.forEach(function (fill) { fill(); }); // the hidden layers too
+      hit = index[id];
+    }
     if (!hit) return false;
     map.closePopup();
     var open = function () {
@@ -198,7 +217,12 @@ function gasnetDraw(map) {
       scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, keyboard: false, preferCanvas: true });
     var miniCanvas = L.canvas();
     cfg.layers.forEach(function (spec) {
-      if (spec.minimap) L.geoJSON(spec.data, { style: function (f) { return { renderer: miniCanvas, color: colour(spec, f.properties), weight: 1 }; } }).addTo(mini);
+      if (!spec.minimap) return;
+      var keep = spec.minimap.values ? function (f) { return spec.minimap.values.indexOf(f.properties[spec.minimap.field]) >= 0; } : null;
+      L.geoJSON(spec.data, {
+        filter: keep,
+        style: function (f) { return { renderer: miniCanvas, color: colour(spec, f.properties), weight: 1 }; },
+      }).addTo(mini);
     });
     if (all.isValid()) mini.fitBounds(all);
     var box = L.rectangle(map.getBounds(), { color: "#ff7800", weight: 1, fill: false }).addTo(mini);
