@@ -781,13 +781,11 @@ def add_rollups(layer: pd.DataFrame, key: str, rollup: pd.DataFrame) -> pd.DataF
     joined = rollup.reindex(out[key].to_numpy())
     for col in ROLLUP_COLUMNS:
         values = joined[col].to_numpy()
-        if col in ("hazard_tier",):
+        if col == "hazard_tier":
             out[col] = np.where(pd.isna(values), None, values)
-        elif col == "hazard_score":
+        elif col in ("hazard_score", "hazard_exposed_m"):
             out[col] = np.nan_to_num(values.astype(float))
-        elif col == "hazard_exposed_m":
-            out[col] = np.nan_to_num(values.astype(float))
-        else:
+        else:  # counts
             out[col] = np.nan_to_num(values.astype(float)).astype(np.int64)
     return out
 
