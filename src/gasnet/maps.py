@@ -688,7 +688,9 @@ def incident_map(
     cust = gpd.GeoDataFrame(
         customers.copy(), geometry=cg.reindex(customers["customer_id"]).to_numpy(), crs=crs
     )
+    # ``where`` (isolated / cut off) is a burst's; a closure's customers have no such column.
     ccols = ["customer_id", "name", "kind", "critical", "households", "where", "segment_id"]
+    ccols = [c for c in ccols if c in customers.columns]
     crit = cust["critical"].astype(bool)
     specs.append(
         {
