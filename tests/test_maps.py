@@ -146,3 +146,15 @@ def test_the_burst_map_is_an_isolation_order(mapped, cli, browser, tmp_path):
     panel = page.locator("#gasnet-panel").inner_text()
     assert "P2" in panel
     assert page.evaluate("window.__xss") is None
+
+
+def test_the_closure_map_renders(mapped, cli, browser, tmp_path):
+    # isolate's customers have no "where" column (a burst's do): the page failed with KeyError.
+    out = tmp_path / "isolate.html"
+    code, _, err = cli("--config", mapped.config, "isolate", "--close", "V1", "--map", out)
+    assert code == 0, err
+    page, errors, requests = open_page(browser, out)
+    assert errors == [] and requests == []
+    assert "需关闭阀门（按顺序）" in page.evaluate("Object.keys(window.gasnetMap.overlays)")
+    assert "V1" in page.locator("#gasnet-panel").inner_text()
+    assert page.evaluate("window.__xss") is None

@@ -94,3 +94,17 @@ def test_gcj02_near_bazhong_is_about_460_m():
     _, _, d = pyproj.Geod(ellps="WGS84").inv(106.75, 31.86, float(lon), float(lat))
     assert 400 < d < 520
     assert wgs84_to_gcj02(2.35, 48.85) == (2.35, 48.85)  # outside China: unchanged
+
+
+def test_counts_travel_as_numbers_not_text(project, cli):
+    # to_numpy(object) hands Python ints (not numpy's) to the page: they were written as "30".
+    assert cli("--config", project.config, "run")[0] == 0
+    html = (project.root / "out" / "maps" / "network.html").read_text(encoding="utf-8")
+    props = {}
+    for layer in _data(html)["layers"]:
+        for f in layer["data"]["features"]:
+            props.setdefault(layer.get("id"), []).append(f["properties"])
+    customers = props["customer_id"]
+    assert len(customers) == 2 and all(isinstance(c["households"], int) for c in customers)
+    seg = props["segment_id"][0]
+    assert isinstance(seg["customers_lost"], int)

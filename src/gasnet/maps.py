@@ -229,12 +229,12 @@ def _value(v):
     """A JSON-safe property value (NaN and NaT -> null, numpy scalars -> Python)."""
     if v is None:
         return None
-    if isinstance(v, float | np.floating):
-        return None if not math.isfinite(v) else round(float(v), 7)
-    if isinstance(v, np.integer):
-        return int(v)
     if isinstance(v, np.bool_ | bool):
         return bool(v)
+    if isinstance(v, float | np.floating):
+        return None if not math.isfinite(v) else round(float(v), 7)
+    if isinstance(v, int | np.integer):  # to_numpy(object) gives Python ints: numbers, not text
+        return int(v)
     if v is pd.NaT or (not isinstance(v, str) and pd.isna(v)):
         return None
     return str(v)
@@ -688,7 +688,9 @@ def incident_map(
     cust = gpd.GeoDataFrame(
         customers.copy(), geometry=cg.reindex(customers["customer_id"]).to_numpy(), crs=crs
     )
+    # ``where`` (isolated / cut off) is a burst's; a closure's customers have no such column.
     ccols = ["customer_id", "name", "kind", "critical", "households", "where", "segment_id"]
+    ccols = [c for c in ccols if c in customers.columns]
     crit = cust["critical"].astype(bool)
     specs.append(
         {
