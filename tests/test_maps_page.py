@@ -108,3 +108,16 @@ def test_counts_travel_as_numbers_not_text(project, cli):
     assert len(customers) == 2 and all(isinstance(c["households"], int) for c in customers)
     seg = props["segment_id"][0]
     assert isinstance(seg["customers_lost"], int)
+
+
+def test_map_targets_that_are_mistakes_name_the_map_option(project, cli, tmp_path):
+    assert cli("--config", project.config, "run")[0] == 0
+    network = project.root / "out" / "maps" / "network.html"
+    for target, said in (
+        ("", "--map '': an empty path"),
+        (tmp_path, "that is a folder; give a file name, e.g. --map"),
+        (network, "that is the project's network.html"),
+        (project.raw / "x.html", "raw data is never written"),
+    ):
+        code, _, err = cli("--config", project.config, "burst", "--pipe", "P2", "--map", target)
+        assert code == 2 and said in err and "--out" not in err, err

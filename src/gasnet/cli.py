@@ -103,10 +103,10 @@ def _cmd_sample(args) -> None:
     print(f"config: {Path(args.out) / 'gasnet.toml'}")
 
 
-def _out_arg(out: str) -> str:
-    """``--out ''`` is a mistake, never "no output"."""
+def _out_arg(out: str, option: str = "--out") -> str:
+    """``--out ''`` (or ``--map ''``) is a mistake, never "no output"."""
     if not out.strip():
-        raise GasnetError(f"--out {out!r}: an empty path; give a file or folder name")
+        raise GasnetError(f"{option} {out!r}: an empty path; give a file or folder name")
     return out
 
 
@@ -214,13 +214,16 @@ def _xy(text: str) -> tuple[float, float]:
     return x, y
 
 
-def _check_out(config, out, given=None) -> None:
-    """``--out`` must not land in an input's folder nor on the GeoPackage or the config.
+def _check_out(config, out, given=None, option: str = "--out") -> None:
+    """``--out`` (or ``--map``: ``option``) must not land in an input's folder nor on the
+    GeoPackage, the config or the stage's maps.
 
-    ``out`` is a file ``--out`` writes; ``given`` the ``--out`` it derives from (a burst's
+    ``out`` is a file the option writes; ``given`` the value it derives from (a burst's
     ``F.valves.csv`` from ``F.csv``), when they differ.
     """
     from .errors import OutputError
+
+    example = "isolate.html" if option == "--map" else "isolate.csv"
 
     # os.path.realpath, not Path.resolve: a link that loops is refused by name when written
     # (store.atomic_path), not here with RuntimeError.
@@ -228,26 +231,30 @@ def _check_out(config, out, given=None) -> None:
     if target.is_dir():
         if given is not None and Path(given) != Path(out):
             raise OutputError(
-                f"--out {given}: {out}, written with it, is a folder; choose another --out, "
+                f"{option} {given}: {out}, written with it, is a folder; choose another {option}, "
                 "or move that folder away"
             )
         raise OutputError(
-            f"--out {out}: that is a folder; give a file name, e.g. --out {Path(out) / 'out.csv'}"
+            f"{option} {out}: that is a folder; give a file name, e.g. "
+            f"{option} {Path(out) / example.replace('isolate', 'out')}"
         )
-    own = {Path(os.path.realpath(p)) for p in (config.gpkg_target, config.path)}
+    from .pipeline import map_paths, risk_csv
+
+    outputs = (config.gpkg_target, config.path, risk_csv(config), *map_paths(config))
+    own = {Path(os.path.realpath(p)) for p in outputs}
     if target in own:
         raise OutputError(
-            f"--out {out}: that is the project's {target.name}; write the table elsewhere "
-            "(e.g. --out data/processed/isolate.csv)"
+            f"{option} {out}: that is the project's {target.name}; write the answer elsewhere "
+            f"(e.g. {option} data/processed/{example})"
         )
     for src in (s for srcs in config.layers.values() for s in srcs):
         folders = (Path(os.path.realpath(src.path.parent)), Path(os.path.realpath(src.path)).parent)
         folder = next((f for f in folders if target.parent.is_relative_to(f)), None)
         if folder is not None:
             raise OutputError(
-                f"--out {out}: {target.parent} is inside {folder}, the folder of input "
-                f"{src.path.name}; raw data is never written: write the table elsewhere "
-                "(e.g. --out data/processed/isolate.csv)"
+                f"{option} {out}: {target.parent} is inside {folder}, the folder of input "
+                f"{src.path.name}; raw data is never written: write the answer elsewhere "
+                f"(e.g. {option} data/processed/{example})"
             )
 
 
@@ -278,7 +285,7 @@ def _load(args):
         for out in _outputs(args):
             _check_out(config, out, args.out)
     if args.map is not None:
-        _check_out(config, Path(_out_arg(args.map)), args.map)
+        _check_out(config, Path(_out_arg(args.map, "--map")), args.map, "--map")
     net = gasnet.load(config)
     _warn_if_stale(config, net.metadata)  # from the same file the answers come from
     return net
