@@ -104,7 +104,9 @@ function gasnetDraw(map) {
     all.extend(L.latLng(cfg.circle.center).toBounds(2 * cfg.circle.radius));
   }
   if (cfg.focus) {
-    map.fitBounds(L.latLngBounds(cfg.focus), { padding: [20, 20] });
+    var focus = L.latLngBounds(cfg.focus);
+    if (cfg.circle) focus.extend(L.latLng(cfg.circle.center).toBounds(2 * cfg.circle.radius));
+    map.fitBounds(focus, { padding: [20, 20] });
   } else if (all.isValid()) {
     map.fitBounds(all, { padding: [10, 10] });
   }
