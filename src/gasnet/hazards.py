@@ -312,7 +312,7 @@ def segment_consequence(net, segments: np.ndarray, segment_table=None) -> pd.Dat
     def sides(c: int) -> set[int]:
         return set(side_seg[vptr[c] : vptr[c + 1]].tolist())
 
-    zptr, zones = _segment_zones(eng)
+    zptr, zones = eng.segment_zones
     grown_loss = {}
     for start in np.unique(s[live]).tolist():
         region = {start}
@@ -338,13 +338,6 @@ def segment_consequence(net, segments: np.ndarray, segment_table=None) -> pd.Dat
             col[at] = [t[k] for t in grown_loss.values()]
             out[f"{k}_lost"] = col
     return out
-
-
-def _segment_zones(eng) -> tuple[np.ndarray, np.ndarray]:
-    """(indptr, zones): the zones of segment s are ``zones[indptr[s]:indptr[s + 1]]``."""
-    order = np.argsort(eng.zone_seg, kind="stable")
-    ptr = np.r_[0, np.cumsum(np.bincount(eng.zone_seg, minlength=eng.n_segments))]
-    return ptr, order
 
 
 def _exposure(pairs_where: np.ndarray, radius: np.ndarray, customers) -> tuple[np.ndarray, ...]:

@@ -642,7 +642,7 @@ class IsolationEngine:
         return has_src, np.bincount(self.zone_seg, minlength=S), zone_of_seg
 
     @functools.cached_property
-    def _segment_zones(self) -> tuple[np.ndarray, np.ndarray]:
+    def segment_zones(self) -> tuple[np.ndarray, np.ndarray]:
         """(indptr, zones): the zones of segment s are ``zones[indptr[s]:indptr[s + 1]]``."""
         return _csr(self.zone_seg, np.arange(self.n_zones), self.n_segments)
 
@@ -650,7 +650,7 @@ class IsolationEngine:
         """Zone-graph nodes removed when ``segments`` are isolated: their zones (emptied of
         gas, so a source inside stops feeding) and their open boundary valves (closed), but
         ``keep_valve`` (a valve index that fails to close)."""
-        zptr, zones = self._segment_zones
+        zptr, zones = self.segment_zones
         _, valve, vptr = self._open_boundary
         parts = []
         for s in np.atleast_1d(segments).tolist():
@@ -728,7 +728,7 @@ class IsolationEngine:
         settled one segment at a time (:meth:`is_lost`).
         """
         x = self.n_zones + valve
-        zptr, zones = self._segment_zones
+        zptr, zones = self.segment_zones
         # Every (pair, zone of its segment), vectorised.
         count = zptr[seg + 1] - zptr[seg]
         pair = np.repeat(np.arange(len(seg)), count)
