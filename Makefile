@@ -6,11 +6,12 @@ GASNET := $(VENV)/bin/gasnet
 CONFIG ?= gasnet.toml
 RUN    := $(GASNET) --config $(CONFIG)
 
-.PHONY: help install browser demo test sample ingest validate run build criticality hazards maps isolate burst bench screenshots lint clean
+.PHONY: help install browser demo test notebooks sample ingest validate run build criticality hazards maps isolate burst bench screenshots lint clean
 
 help:
 	@echo "make demo          install, run the whole pipeline on the bundled sample, say where outputs are"
-	@echo "make test          install and run the whole test suite"
+	@echo "make test          install and run the whole test suite (with the doctests and notebooks)"
+	@echo "make notebooks     JupyterLab on notebooks/ (the Python API, step by step)"
 	@echo "make run           the whole pipeline (CONFIG=gasnet.toml)"
 	@echo "make ingest | validate | build | criticality | hazards | maps    one stage each"
 	@echo "make isolate VALVES=FM000001,FM000002            customers cut off by closing valves"
@@ -48,6 +49,10 @@ browser:
 test: install browser
 	$(PY) -m pytest -q
 
+notebooks: install
+	$(PY) -m pip install --quiet -e '.[notebooks]'
+	cd notebooks && ../$(VENV)/bin/jupyter lab
+
 sample: install
 	rm -rf data/sample.new
 	$(GASNET) sample --out data/sample.new --pipes 4500 --seed 7
@@ -80,8 +85,8 @@ bench: install
 	$(PY) bench/run.py
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench tools
-	$(VENV)/bin/ruff format --check src tests bench tools
+	$(VENV)/bin/ruff check src tests bench tools notebooks conftest.py
+	$(VENV)/bin/ruff format --check src tests bench tools notebooks conftest.py
 
 clean:
 	rm -rf data/processed/gasnet.gpkg data/processed/maps data/processed/*.csv bench/out

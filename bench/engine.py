@@ -49,13 +49,15 @@ def _wntr(net) -> dict:
     import pandas as pd
     from wntr.metrics.topographic import valve_segments
 
-    e = net.edges[net.edges["status"] == "in_service"]
+    e = net.layers["edges"][net.layers["edges"]["status"] == "in_service"]
     G = nx.MultiDiGraph()
-    G.add_nodes_from(str(n) for n in net.nodes["node_id"])
+    G.add_nodes_from(str(n) for n in net.layers["nodes"]["node_id"])
     G.add_edges_from(
         (str(u), str(v), str(k)) for u, v, k in zip(e["u"], e["v"], e["edge_id"], strict=True)
     )
-    valve_nodes = set(net.nodes.loc[net.nodes["kind"] == "valve", "node_id"].tolist())
+    valve_nodes = set(
+        net.layers["nodes"].loc[net.layers["nodes"]["kind"] == "valve", "node_id"].tolist()
+    )
     rows = [
         (str(n), str(k))
         for u, v, k in zip(e["u"], e["v"], e["edge_id"], strict=True)
@@ -79,21 +81,21 @@ def one(pipes: int, wntr: bool, bursts: int, shape: str = "sample") -> dict:
     net = _network(pipes, shape)
     res = {
         "shape": shape,
-        "pipes": len(net.pipes),
-        "edges": len(net.edges),
-        "valves": len(net.valves),
-        "customers": len(net.customers),
+        "pipes": len(net.layers["pipes"]),
+        "edges": len(net.layers["edges"]),
+        "valves": len(net.layers["valves"]),
+        "customers": len(net.layers["customers"]),
     }
     t = time.perf_counter()
-    fg = FlowGraph(net.nodes, net.edges)
-    fg.set_base_closed(closed_valve_nodes(net.valves))
-    nodes = net.customers["node_id"].to_numpy(np.int64)
-    eng = IsolationEngine(fg, nodes, customer_weights(net.customers))
+    fg = FlowGraph(net.layers["nodes"], net.layers["edges"])
+    fg.set_base_closed(closed_valve_nodes(net.layers["valves"]))
+    nodes = net.layers["customers"]["node_id"].to_numpy(np.int64)
+    eng = IsolationEngine(fg, nodes, customer_weights(net.layers["customers"]))
     loss, root_of = eng.segment_losses()
     eng.valve_failures(loss, root_of)
     res["engine_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    segment_table(eng, net.edges, net.customers, net.valves)
+    segment_table(eng, net.layers["edges"], net.layers["customers"], net.layers["valves"])
     res["tables_s"] = time.perf_counter() - t
     res.update(
         segments=eng.n_segments,
@@ -105,7 +107,11 @@ def one(pipes: int, wntr: bool, bursts: int, shape: str = "sample") -> dict:
         net.__dict__["engine"] = eng  # reuse
         net.__dict__["flow"] = fg
         rng = np.random.default_rng(0)
-        live = net.pipes.loc[net.pipes["status"] == "in_service", "pipe_id"].to_numpy()
+        live = (
+            net.layers["pipes"]
+            .loc[net.layers["pipes"]["status"] == "in_service", "pipe_id"]
+            .to_numpy()
+        )
         net.burst(pipe=live[0])  # warm caches
         ts = []
         for pid in rng.choice(live, bursts, replace=False):

@@ -41,7 +41,7 @@ def records(net, n: int, seed: int = 11):
     from gasnet._hazard_settings import CATEGORIES, DEFAULT_INFLUENCE_M
 
     rng = np.random.default_rng(seed)
-    edges = net.edges[net.edges["status"] == "in_service"]
+    edges = net.layers["edges"][net.layers["edges"]["status"] == "in_service"]
     lines = np.asarray(edges.geometry.values, dtype=object)
     pick = rng.integers(0, len(lines), n)
     at = shapely.line_interpolate_point(lines[pick], rng.random(n), normalized=True)
@@ -74,7 +74,7 @@ def records(net, n: int, seed: int = 11):
             "description": "",
         },
         geometry=geom,
-        crs=net.edges.crs,
+        crs=net.layers["edges"].crs,
     )
 
 
@@ -113,13 +113,18 @@ def one(pipes: int, n: int, shape: str, peer: bool) -> dict:
 
     net = _network(pipes, shape)
     t = time.perf_counter()
-    segments, _, _ = net.criticality()  # as the criticality stage does, before this one
-    res = {"shape": shape, "pipes": len(net.pipes), "edges": len(net.edges), "records": n}
+    segments = net.criticality().segments.reset_index()  # as the criticality stage wrote it
+    res = {
+        "shape": shape,
+        "pipes": len(net.layers["pipes"]),
+        "edges": len(net.layers["edges"]),
+        "records": n,
+    }
     res["criticality_s"] = time.perf_counter() - t
     net.hazards = records(net, n)
     settings = HazardSettings()
     t = time.perf_counter()
-    pairs = overlay(net.hazards, net.edges, settings)
+    pairs = overlay(net.layers["hazards"], net.layers["edges"], settings)
     res["overlay_s"] = time.perf_counter() - t
     res["pairs"] = len(pairs)
     t = time.perf_counter()
@@ -129,7 +134,7 @@ def one(pipes: int, n: int, shape: str, peer: bool) -> dict:
     res["P1"] = int((out.risk["tier"] == "P1").sum())
     if peer:
         t = time.perf_counter()
-        res["peer_pairs"] = geopandas_overlay(net.hazards, net.edges, settings)
+        res["peer_pairs"] = geopandas_overlay(net.layers["hazards"], net.layers["edges"], settings)
         res["peer_s"] = time.perf_counter() - t
     res["peak_mib"] = peak_rss_mib()
     return res

@@ -48,7 +48,7 @@ def test_gasnet_load_still_works_lazily(built):
 
     assert "load" in dir(gasnet) and "Network" in dir(gasnet)
     net = gasnet.load(built.config)
-    assert isinstance(net, gasnet.Network) and len(net.valves) == 1
+    assert isinstance(net, gasnet.Network) and len(net.layers["valves"]) == 1
     with pytest.raises(AttributeError):
         gasnet.nothing_here  # noqa: B018
 

@@ -102,7 +102,7 @@ def test_round_trip_graph_geopackage_graph(project, cli, tmp_path):
         for e in G.edges(keys=True)
     )
     # ... and the rebuilt tables give the same supply.
-    a = FlowGraph(net.nodes, net.edges).supplied()
+    a = FlowGraph(net.layers["nodes"], net.layers["edges"]).supplied()
     n2, e2 = graph_to_gdfs(back)
     assert np.array_equal(a, FlowGraph(n2, e2).supplied())
 
@@ -116,12 +116,12 @@ def test_round_trip_on_the_generated_sample(tmp_path, cli):
     net = gasnet.load(tmp_path / "s" / "gasnet.toml")
     nodes, edges = graph_to_gdfs(net.graph)
     assert nodes.drop(columns="geometry").equals(
-        net.nodes.drop(columns="geometry").astype({"degree": "int64"})
+        net.layers["nodes"].drop(columns="geometry").astype({"degree": "int64"})
     )
-    assert np.array_equal(edges["edge_id"], net.edges["edge_id"])
+    assert np.array_equal(edges["edge_id"], net.layers["edges"]["edge_id"])
     assert nx.utils.graphs_equal(graph_from_gdfs(nodes, edges, net.graph.graph), net.graph)
     # Supply agrees with a plain networkx search on the same graph (regulators aside).
-    assert net.customers["has_supply"].sum() > 0.95 * len(net.customers)
+    assert net.layers["customers"]["has_supply"].sum() > 0.95 * len(net.layers["customers"])
 
 
 def test_load_without_a_build_says_what_to_run(project):

@@ -238,7 +238,7 @@ def test_records_that_reach_no_pipe_are_kept_and_reported():
     # F is 200 m from every pipe; X has no coordinates. Both stay in risk, with no consequence
     # and score 0; F is a quality warning naming the nearest pipe.
     net = net_with([("F", (250, -200), "leak"), ("X", (250, 0), "leak")])
-    net.hazards.loc[net.hazards["hazard_id"] == "X", "geometry"] = None
+    net.layers["hazards"].loc[net.layers["hazards"]["hazard_id"] == "X", "geometry"] = None
     res = assess(net, HazardSettings(), as_of=AS_OF)
     risk = res.risk.set_index("hazard_id")
     assert risk.loc["F", "score"] == 0 and math.isnan(risk.loc["F", "consequence"])
@@ -289,7 +289,7 @@ def test_a_line_record_matches_along_its_length():
 
 def test_overlay_of_no_records_is_empty():
     net = net_with([])
-    assert len(overlay(net.hazards, net.edges, HazardSettings())) == 0
+    assert len(overlay(net.layers["hazards"], net.layers["edges"], HazardSettings())) == 0
     res = assess(net, HazardSettings(), as_of=AS_OF)
     assert len(res.risk) == 0 and len(res.matches) == 0
 
@@ -298,7 +298,7 @@ def test_the_criticality_table_gives_the_same_consequence():
     # The stage passes the segments layer criticality wrote; the answer is the engine's.
     rows = [("A", (250, 1), "leak"), ("B", (360, 0), "leak"), ("V", (150, 0), "leak")]
     net = net_with(rows)
-    segs, _, _ = net.criticality()
+    segs = net.criticality().segments.reset_index()  # as the stage reads the layer
     a = assess(net, HazardSettings(), as_of=AS_OF).risk
     b = assess(net, HazardSettings(), as_of=AS_OF, segment_table=segs).risk
     assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))

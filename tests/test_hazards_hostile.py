@@ -42,7 +42,7 @@ def recorded(project):
 def _with_geometry(rows, shapes):
     """A network of test_hazards.py whose records get the given shapes (local metres)."""
     net = net_with(rows)
-    net.hazards = net.hazards.set_geometry(list(shapes), crs=net.hazards.crs)
+    net.hazards = net.layers["hazards"].set_geometry(list(shapes), crs=net.layers["hazards"].crs)
     return net
 
 
@@ -117,7 +117,7 @@ def test_assess_reads_records_by_position_whatever_their_index():
         ("D", (250, 1), "leak", "general", "open", "2026-02-20", "2026-01-20"),
     ]
     net = net_with(rows)
-    net.hazards = net.hazards[net.hazards["hazard_id"] != "A"].iloc[::-1]
+    net.hazards = net.layers["hazards"][net.layers["hazards"]["hazard_id"] != "A"].iloc[::-1]
     res = assess(net, HazardSettings(), as_of=AS_OF)
     q = res.report.to_frame()
     got = dict(zip(q["feature_id"], q["message"], strict=True))
@@ -378,7 +378,7 @@ def test_assess_refuses_records_in_another_crs():
     # Records in lon/lat beside a network in EPSG:4545 used to match nothing, every record
     # "no pipe within reach", without a word.
     net = net_with([("K", (250, 1), "leak")])
-    net.hazards = net.hazards.to_crs("EPSG:4326")
+    net.hazards = net.layers["hazards"].to_crs("EPSG:4326")
     with pytest.raises(ValueError, match=r"EPSG:4326.*EPSG:4545.*to_crs"):
         assess(net, HazardSettings(), as_of=AS_OF)
 
@@ -387,11 +387,11 @@ def test_assess_takes_a_bare_frame_of_records():
     # A frame with only hazard_id, category and the shapes: the other fields take their
     # defaults (severity general, status open, no dates) instead of a KeyError.
     net = net_with([("K", (250, 1), "leak")])
-    net.hazards = net.hazards[["hazard_id", "category", "geometry"]]
+    net.hazards = net.layers["hazards"][["hazard_id", "category", "geometry"]]
     r = risk_of(assess(net, HazardSettings(), as_of=AS_OF), "K")
     assert (r["severity"], r["status"], r["days_overdue"]) == ("general", "open", 0)
     assert r["pipe_id"] == "P3"
-    net.hazards = net.hazards[["category", "geometry"]]
+    net.hazards = net.layers["hazards"][["category", "geometry"]]
     with pytest.raises(ValueError, match="hazard_id"):
         assess(net, HazardSettings(), as_of=AS_OF)
 
@@ -434,7 +434,7 @@ def test_a_pipe_without_a_usable_diameter_counts_no_exposure(diameter):
     # P3 with diameter -110 mm (a sign slip), 0 or none: no impact radius (it used to show
     # -6.94 m for -110), no exposure, and the note says why.
     net = net_with([("K", (250, 1), "leak")])
-    net.edges.loc[net.edges["pipe_id"] == "P3", "diameter_mm"] = diameter
+    net.layers["edges"].loc[net.layers["edges"]["pipe_id"] == "P3", "diameter_mm"] = diameter
     r = risk_of(assess(net, HazardSettings(), as_of=AS_OF), "K")
     assert r["pipe_id"] == "P3" and math.isnan(r["impact_radius_m"])
     assert r["exposed_customers"] == 0

@@ -90,8 +90,8 @@ def test_load_reads_again_when_the_geopackage_is_replaced_meanwhile(
     calls = _replacing_reader(monkeypatch, built.gpkg, [spare], after="valves")
     net = gasnet.load(built.config)
     # Valves and nodes come from the same file: the new one, read again from the start.
-    valve_nodes = set(net.nodes.loc[net.nodes["kind"] == "valve", "asset_id"])
-    assert set(net.valves["valve_id"]) == valve_nodes == {"V9"}
+    valve_nodes = set(net.layers["nodes"].loc[net.layers["nodes"]["kind"] == "valve", "asset_id"])
+    assert set(net.layers["valves"]["valve_id"]) == valve_nodes == {"V9"}
     assert calls.count("valves") == calls.count("nodes") == 2  # read through twice
     assert net.metadata["stage:criticality"]
 
@@ -413,13 +413,13 @@ def test_a_staging_copy_removed_before_the_last_write_is_never_committed(built, 
     layers into a fresh file and renamed it over gasnet.gpkg (no pipes, no nodes)."""
     from gasnet.network import Network
 
-    real = Network.criticality
+    real = Network.__dict__["_criticality_tables"].func  # what the stage computes
 
     def criticality(self):
         os.unlink(self.config.gpkg)  # the run's staging copy, removed by another program
         return real(self)
 
-    monkeypatch.setattr(Network, "criticality", criticality)
+    monkeypatch.setattr(Network, "_criticality_tables", property(criticality))
     before = _digest(built.gpkg)
     line = one_clear_error(*cli("--config", built.config, "run")[::2])
     assert f"{built.gpkg}: was removed by another process while gasnet worked" in line
@@ -434,7 +434,7 @@ def test_a_stage_never_writes_into_a_file_replaced_meanwhile(
     writing this network's segments into that file would mix them."""
     from gasnet.network import Network
 
-    real = Network.criticality
+    real = Network.__dict__["_criticality_tables"].func  # what the stage computes
     newer = built.gpkg.with_name("newer.gpkg")
     shutil.copy2(other_version, newer)
 
@@ -442,7 +442,7 @@ def test_a_stage_never_writes_into_a_file_replaced_meanwhile(
         os.replace(newer, built.gpkg)
         return real(self)
 
-    monkeypatch.setattr(Network, "criticality", criticality)
+    monkeypatch.setattr(Network, "_criticality_tables", property(criticality))
     expected = _digest(other_version)
     line = one_clear_error(*cli("--config", built.config, "criticality")[::2])
     assert f"{built.gpkg}: was replaced by another process while gasnet worked" in line

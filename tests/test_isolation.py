@@ -49,12 +49,12 @@ def net_of(pipes=PIPES, valves=None, sources=None, customers=CUSTOMERS, regulato
 
 
 def lost_ids(net, valves):
-    return sorted(net.isolate(valves)["customer_id"])
+    return sorted(net.isolate(valves).customers.index)
 
 
 def segment_of(net, customer):
-    segs, cseg, _ = net.criticality()
-    return segs.loc[cseg[list(net.customers["customer_id"]).index(customer)]]
+    crit = net.criticality()
+    return crit.segments.loc[crit.customer_segment[customer]]
 
 
 def test_a_loop_closure_isolates_nothing():
@@ -69,21 +69,23 @@ def test_a_dead_end_branch():
     # VC is the only way into P4's tail: closing it loses C1 alone.
     net = net_of()
     assert lost_ids(net, ["VC"]) == ["C1"]
-    table = net.isolate(["VC"])
-    assert list(table.columns) == [
+    table = net.isolate(["VC"]).customers
+    assert [table.index.name, *table.columns] == [
         "customer_id",
         "name",
         "kind",
         "critical",
         "households",
         "segment_id",
+        "geometry",
     ]
     assert table["households"].tolist() == [40]
 
 
 def test_segments_and_their_losses():
     net = net_of()
-    segs, _cseg, valves = net.criticality()
+    crit = net.criticality()
+    segs, valves = crit.segments, crit.valves
     assert len(segs) == 3
     a, b, c = (segment_of(net, x) for x in ("H", "C2", "C1"))
     # A holds the source: isolating A closes VA and VB and stops S (issue 7: the station
@@ -101,7 +103,7 @@ def test_segments_and_their_losses():
     # C: closing VC loses C1 only. Lengths: C is P4 from x=320 to 400.
     assert (c.valve_ids, c.customers_lost, c.households_lost) == ("VC", 1, 40)
     assert c.length_m == pytest.approx(80)
-    by_id = valves.set_index("valve_id")
+    by_id = valves
     # VC fails. Burst in C: gas still reaches VC from B, so B is isolated too: C1 + C2 lost,
     # 1 more than C's own 1. Burst in B: nothing live behind VC (C is fed through B), so
     # B alone: 2, nothing added. Worst side: 2 lost either way, C's adds more: (2, 1).
@@ -176,9 +178,9 @@ def test_burst_with_a_boundary_valve_that_needs_no_crew():
     # VC has only the dead end C behind it -> no crew. Lost: C2 inside, C1 cut off behind.
     net = net_of()
     res = net.burst(pipe="P3")
-    actions = dict(zip(res.valves["valve_id"], res.valves["action"], strict=True))
+    actions = dict(zip(res.valves.index, res.valves["action"], strict=True))
     assert actions == {"VA": "close", "VB": "close", "VC": "no_crew"}
-    where = dict(zip(res.customers["customer_id"], res.customers["where"], strict=True))
+    where = dict(zip(res.customers.index, res.customers["where"], strict=True))
     assert where == {"C1": "cut_off", "C2": "isolated"}
     st = res.stats
     # Isolated pipes: P2 from VA (50 m), P6 (100), P7 from VB (50), P3 (100), P4 to VC (20).
@@ -196,17 +198,17 @@ def test_burst_extends_past_an_inoperable_valve_and_stops_the_source():
     # between two isolated segments (no action); VC still needs no crew. Everyone is lost.
     net = net_of(valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))])
     res = net.burst(pipe="P3")
-    actions = dict(zip(res.valves["valve_id"], res.valves["action"], strict=True))
+    actions = dict(zip(res.valves.index, res.valves["action"], strict=True))
     assert actions == {"VA": "skip_inoperable", "VC": "no_crew"}
     assert res.sources_to_shut == ["S"]
-    assert sorted(res.customers["customer_id"]) == ["C1", "C2", "H"]
+    assert sorted(res.customers.index) == ["C1", "C2", "H"]
 
 
 def test_burst_with_a_reported_failed_valve():
     # VB reported failed: isolation extends into A through VB. As above, but skip_failed.
     net = net_of()
     res = net.burst(pipe="P3", fail=["VB"])
-    actions = dict(zip(res.valves["valve_id"], res.valves["action"], strict=True))
+    actions = dict(zip(res.valves.index, res.valves["action"], strict=True))
     assert actions["VB"] == "skip_failed" and res.sources_to_shut == ["S"]
 
 
@@ -225,7 +227,7 @@ def test_unknown_ids_are_named():
     net = net_of()
     with pytest.raises(UnknownAssetError, match="unknown valve id\\(s\\): NOPE"):
         net.isolate(["VA", "NOPE"])
-    with pytest.raises(UnknownAssetError, match="unknown pipe id 'P9'"):
+    with pytest.raises(UnknownAssetError, match="unknown pipe id\\(s\\): P9"):
         net.burst(pipe="P9")
     with pytest.raises(UnknownAssetError, match="unknown valve id\\(s\\): X1"):
         net.burst(pipe="P3", fail=["X1"])
@@ -242,12 +244,12 @@ def test_an_inoperable_valve_with_nothing_live_behind_it_does_not_widen_the_area
         customers=[("C2", (150, 5)), ("C3", (250, 5))],
     )
     res = net.burst(pipe="P2")
-    assert dict(zip(res.valves["valve_id"], res.valves["action"], strict=True)) == {
+    assert dict(zip(res.valves.index, res.valves["action"], strict=True)) == {
         "V1": "close",
         "V2": "no_crew",
     }
     assert res.stats["isolated_length_m"] == pytest.approx(100)
-    assert dict(zip(res.customers["customer_id"], res.customers["where"], strict=True)) == {
+    assert dict(zip(res.customers.index, res.customers["where"], strict=True)) == {
         "C2": "isolated",
         "C3": "cut_off",
     }
@@ -278,16 +280,17 @@ def test_a_valve_with_no_gas_on_either_side_adds_nothing_when_it_fails():
         regulators=[("R1", (100, 0)), ("R2", (300, 0))],
         customers=[("C1", (50, 5)), ("C2", (350, 5)), ("C3", (360, 5))],
     )
-    segs, _, valves = net.criticality()
+    crit = net.criticality()
+    segs, valves = crit.segments, crit.valves
     assert sorted(zip(segs["source_ids"], segs["customers_lost"], strict=True)) == [
         ("S1", 1),
         ("S2", 2),
     ]
-    v = valves.set_index("valve_id").loc["V"]
+    v = valves.loc["V"]
     assert (v.customers_lost_if_fails, v.extra_customers_lost) == (2, 0)
     # The burst agrees: in Y with V failed, V needs no crew and C2, C3 lose gas.
     res = net.burst(pipe="P4", fail=["V"])
-    assert sorted(res.customers["customer_id"]) == ["C2", "C3"]
+    assert sorted(res.customers.index) == ["C2", "C3"]
     assert res.sources_to_shut == ["S2"]
 
 

@@ -425,7 +425,7 @@ def test_a_valve_on_a_pipe_drawn_twice_closes_both_copies():
         customers=[("C", (180, 5))],
     )
     net, report = build_network(layers)
-    assert sorted(net.isolate(["V"])["customer_id"]) == ["C"]
+    assert sorted(net.isolate(["V"]).customers.index) == ["C"]
     assert {"duplicate_pipe"} <= set(checks(report))
 
 

@@ -79,10 +79,13 @@ def _summary(result) -> None:
     where = f" into {result.path}" if result.path and not result.staged else ""
     print(f"{result.stage}: {counts}{where}")
     c = result.report.counts()
-    print(
-        f"quality: {c['error']} errors, {c['warning']} warnings"
-        + (" (layer quality_issues)" if result.path else "")
-    )
+    # Stages that check nothing say nothing (a "0 warnings" after ingest's 42 reads as a
+    # contradiction).
+    if c["error"] or c["warning"] or result.stage not in ("criticality", "maps"):
+        print(
+            f"quality: {c['error']} errors, {c['warning']} warnings"
+            + (" (layer quality_issues)" if result.path else "")
+        )
     for line in result.report.lines("warning"):
         print(f"  {line}")
     if result.stage == "criticality" and result.tables:
@@ -286,9 +289,16 @@ def _load(args):
             _check_out(config, out, args.out)
     if args.map is not None:
         _check_out(config, Path(_out_arg(args.map, "--map")), args.map, "--map")
-    net = gasnet.load(config)
+    net = gasnet.load(config, also=())
     _warn_if_stale(config, net.metadata)  # from the same file the answers come from
     return net
+
+
+def _table(gdf):
+    """A result of the API (indexed by id, with geometry) as the CSV and the maps take it."""
+    import pandas as pd
+
+    return pd.DataFrame(gdf.drop(columns="geometry", errors="ignore")).reset_index()
 
 
 def _write_map(path, page: str) -> None:
@@ -310,7 +320,7 @@ def _outputs(args) -> list[Path]:
 def _base_state_notes(net, close=()) -> list[str]:
     """What the answer leaves out: valves already closed, customers without gas before."""
     notes = []
-    normally = net.valves.set_index("valve_id")["normally"]
+    normally = net.valves["normally"]
     shut = [v for v in close if normally.get(v) == "closed"]
     if shut:
         notes.append(
@@ -328,8 +338,8 @@ def _base_state_notes(net, close=()) -> list[str]:
 
 def _cmd_isolate(args) -> None:
     net = _load(args)
-    close = valve_ids(args.close, set(net.valves["valve_id"].dropna().astype(str)))
-    lost = net.isolate(close)
+    close = valve_ids(args.close, set(net.valves.index.dropna().astype(str)))
+    lost = _table(net.isolate(close).customers)
     if args.out is not None:
         _write_csv(lost, args.out)
     print(
@@ -352,12 +362,14 @@ def _cmd_isolate(args) -> None:
 
 def _cmd_burst(args) -> None:
     net = _load(args)
-    known = set(net.valves["valve_id"].dropna().astype(str))
+    known = set(net.valves.index.dropna().astype(str))
     fail = valve_ids(args.fail or (), known, "--fail")
     try:
         res = net.burst(pipe=args.pipe, at=args.at, crs=args.crs, fail=fail)
     except LocationError as exc:  # the library speaks its API (at=...); here: --at
         raise GasnetError(exc.render(cli=True)) from None
+    tables = {"valves": _table(res.valves), "customers": _table(res.customers)}
+    res = dataclasses.replace(res, pipes=res.pipes.reset_index(), **tables)
     st = res.stats
     print(
         f"burst on pipe {', '.join(map(clean_value, res.damaged))}: isolate "
@@ -429,7 +441,7 @@ def _write_burst(net, res, outputs) -> None:
             "households": [st["households"]],
         },
         geometry=[res.outline],
-        crs=net.edges.crs,
+        crs=net.layers["edges"].crs,
     ).to_crs("EPSG:4326")
     tables = [csv_bytes(res.customers), csv_bytes(res.valves)]
     group = atomic_paths(outputs, setting="--out")
@@ -541,12 +553,30 @@ def _one_line_warnings():
     return show
 
 
+#: The library's errors name its arguments (``pipe='X'``); the command line names its flags.
+_FLAGS = {"pipe": "--pipe", "fail": "--fail", "valves": "--close", "n_pipes": "--pipes"}
+
+
+def _flags(text: str) -> str:
+    """``pipe='GX1': unknown ...`` -> ``--pipe GX1: unknown ...`` (library -> command line)."""
+    import re
+
+    def flag(m):
+        value = m.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        return f"{_FLAGS[m.group(1)]} {value}" if value else _FLAGS[m.group(1)]
+
+    names = "|".join(_FLAGS)
+    return re.sub(rf"\b({names})=('[^']*'|\"[^\"]*\"|[^\s:;,)]*)", flag, text)
+
+
 def _error_line(exc: GasnetError) -> str:
     """A user error as gasnet prints it: its lines (validation has one per kind of problem)
     each without control characters and at most :data:`MAX_LINE` long."""
     from .errors import ValidationError
 
-    lines = str(exc).splitlines() if isinstance(exc, ValidationError) else [str(exc)]
+    lines = str(exc).splitlines() if isinstance(exc, ValidationError) else [_flags(str(exc))]
     out = []
     for line in lines:
         line = clean_value(line)

@@ -477,8 +477,8 @@ def assess(
     """
     settings = settings or HazardSettings()
     as_of = _day(as_of or settings.as_of or datetime.date.today())
-    edges = net.edges
-    hz = _records(net.hazards, edges)
+    edges = net.layers["edges"]
+    hz = _records(net.layers["hazards"], edges)
     report = Report(crs=edges.crs)
     n = len(hz)
     pairs = overlay(hz, edges, settings)
@@ -529,7 +529,7 @@ def assess(
     r_imp = impact_radius_m(
         edges["diameter_mm"].to_numpy()[e], edges["pressure_class"].to_numpy()[e]
     )
-    exp_c, exp_h = _exposure(near, r_imp, net.customers)
+    exp_c, exp_h = _exposure(near, r_imp, net.layers["customers"])
     people = lost["households"] + settings.critical_households * lost["critical"]
     people = people + settings.exposed_weight * exp_h
     consequence = 1 + np.log10(1 + people)

@@ -1272,7 +1272,8 @@ def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> No
         )
 
 
-def _empty_layer(name: str, crs: str) -> gpd.GeoDataFrame:
+def empty_layer(name: str, crs) -> gpd.GeoDataFrame:
+    """A canonical layer with no features (an optional layer not configured)."""
     spec = LAYERS[name]
     return gpd.GeoDataFrame(
         columns=[spec.id_field, *spec.fields, "source_file", "geometry"],
@@ -1334,7 +1335,7 @@ def load_layers(
             )
             layers[name] = gpd.GeoDataFrame(merged, geometry="geometry", crs=config.crs)
         else:
-            layers[name] = _empty_layer(name, config.crs)
+            layers[name] = empty_layer(name, config.crs)
     layers = validate_layers(layers, report, id_fields)
     check_working_crs(layers["pipes"], config.crs, report, str(config.path), located=bool(pipe_crs))
     check_id_text(layers, report)

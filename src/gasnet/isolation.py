@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import breadth_first_order, connected_components, dept
 
 from .schema import pressure_rank
 
-__all__ = ["FlowGraph", "IsolationEngine", "immediate_dominators", "segment_table"]
+__all__ = ["Criticality", "FlowGraph", "IsolationEngine", "immediate_dominators", "segment_table"]
 
 log = logging.getLogger(__name__)
 
@@ -884,6 +884,52 @@ VALVE_COLUMNS = [
     "extra_households_lost",
     "extra_critical_lost",
 ]
+
+
+class Criticality:
+    """Segments and valve criticality of a network (:meth:`gasnet.Network.criticality`).
+
+    Attributes
+    ----------
+    segments : geopandas.GeoDataFrame
+        Indexed by segment_id: valve_ids, source_ids, customers, households,
+        critical_customers, customers_lost, households_lost, critical_lost, length_m,
+        geometry (see :func:`segment_table`).
+    valves : geopandas.GeoDataFrame
+        Indexed by valve_id: node_id, normally, operable, segment_ids,
+        customers_lost_if_fails, households_lost_if_fails, critical_lost_if_fails,
+        extra_customers_lost, extra_households_lost, extra_critical_lost, geometry.
+    customer_segment : pandas.Series
+        The segment of every customer (-1: on no in-service pipe), indexed by customer_id.
+    """
+
+    def __init__(self, segments, valves, customer_segment):
+        self.segments = segments
+        self.valves = valves
+        self.customer_segment = customer_segment
+
+    @property
+    def worst_segment(self):
+        """The segment whose isolation cuts off the most customers (None: no segment)."""
+        lost = self.segments["customers_lost"]
+        return lost.idxmax() if len(lost) else None
+
+    def subset(self, valve_ids) -> Criticality:
+        """The rows of ``valve_ids`` and of the segments they bound."""
+        valves = self.valves.loc[list(valve_ids)]
+        segs = sorted({int(s) for ids in valves["segment_ids"] for s in str(ids).split(";") if s})
+        cs = self.customer_segment
+        return Criticality(self.segments.loc[segs], valves, cs[cs.isin(segs)])
+
+    def __repr__(self) -> str:
+        w = self.worst_segment
+        worst = (
+            ""
+            if w is None
+            else f"; the worst segment, {w}, cuts {self.segments.at[w, 'customers_lost']} "
+            f"customers ({self.segments.at[w, 'critical_lost']} critical)"
+        )
+        return f"<Criticality {len(self.segments)} segments, {len(self.valves)} valves{worst}>"
 
 
 def customer_weights(customers: pd.DataFrame) -> dict[str, np.ndarray]:

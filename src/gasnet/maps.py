@@ -618,8 +618,8 @@ def incident_map(
     warning circle, and the answer's figures; it prints as a one-page isolation order."""
     t = LABELS[language]
     gcj = basemap == "amap"
-    crs = net.edges.crs
-    specs = [_pipe_layer(net.pipes, t["pipes"], gcj, minimap=False)]
+    crs = net.layers["edges"].crs
+    specs = [_pipe_layer(net.layers["pipes"], t["pipes"], gcj, minimap=False)]
     specs[0]["opacity"] = 0.35
     if outline is not None:
         area = gpd.GeoDataFrame({"what": [t["isolated"]]}, geometry=[outline], crs=crs)
@@ -684,7 +684,7 @@ def incident_map(
                 "id": "valve_id",
             }
         )
-    cg = net.customers.set_index("customer_id").geometry
+    cg = net.layers["customers"].set_index("customer_id").geometry
     cust = gpd.GeoDataFrame(
         customers.copy(), geometry=cg.reindex(customers["customer_id"]).to_numpy(), crs=crs
     )
@@ -792,10 +792,10 @@ def burst_map(net, res, *, at=None, crs=None, config=None) -> str:
 
     t = LABELS[_page_options(config)["language"]]
     m = config.maps if config is not None else {}
-    work = net.edges.crs
+    work = net.layers["edges"].crs
     damaged = res.pipes[res.pipes["pipe_id"].astype(str).isin(res.damaged)]
     if not len(damaged):
-        damaged = net.edges[net.edges["pipe_id"].astype(str).isin(res.damaged)]
+        damaged = net.layers["edges"][net.layers["edges"]["pipe_id"].astype(str).isin(res.damaged)]
     if at is not None:
         src = pyproj.CRS.from_user_input(crs) if crs else work
         lon, lat = pyproj.Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform(*at)
@@ -842,9 +842,9 @@ def isolate_map(net, valve_ids, customers: pd.DataFrame, *, config=None) -> str:
 
     t = LABELS[_page_options(config)["language"]]
     nodes = net.valve_nodes(valve_ids)
-    pts = geoms(net.nodes)[nodes]
+    pts = geoms(net.layers["nodes"])[nodes]
     x, y = shapely.get_x(pts), shapely.get_y(pts)
-    lon, lat = to_wgs84(net.edges.crs.to_string()).transform(x, y)
+    lon, lat = to_wgs84(net.layers["edges"].crs.to_string()).transform(x, y)
     glon, glat = wgs84_to_gcj02(lon, lat)
     valves = pd.DataFrame(
         {
@@ -868,8 +868,8 @@ def isolate_map(net, valve_ids, customers: pd.DataFrame, *, config=None) -> str:
         net,
         title=f"{t['incident']}: {', '.join(map(str, valve_ids))}",
         lines=lines,
-        damaged=net.edges.iloc[0:0],
-        pipes=net.edges.iloc[0:0],
+        damaged=net.layers["edges"].iloc[0:0],
+        pipes=net.layers["edges"].iloc[0:0],
         valves=valves,
         customers=customers,
         stations=[],

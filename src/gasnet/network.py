@@ -19,22 +19,134 @@ from .isolation import FlowGraph
 __all__ = ["Network", "build_network", "load"]
 
 
+#: The id column of each layer: its public view is indexed by it (column dropped).
+INDEX: dict[str, str | list[str] | None] = {
+    "pipes": "pipe_id",
+    "valves": "valve_id",
+    "sources": "source_id",
+    "regulators": "regulator_id",
+    "customers": "customer_id",
+    "hazards": "hazard_id",
+    "nodes": "node_id",
+    "edges": "edge_id",
+    "segments": "segment_id",
+    "valve_criticality": "valve_id",
+    "hazard_matches": ["hazard_id", "pipe_id"],
+    "risk": "hazard_id",
+    "quality_issues": None,
+}
+
+#: Layers of the later stages :func:`load` reads when present and not older than the build,
+#: with the stage that writes them; absent ones are computed on first use.
+LATER = {
+    "segments": "criticality",
+    "valve_criticality": "criticality",
+    "hazard_matches": "hazards",
+    "risk": "hazards",
+}
+
+
+def as_ids(value, argument: str, *, empty: bool = False) -> list:
+    """One id or many as a list: a ``str`` (or number) is one id, never its characters.
+
+    Raises :class:`~gasnet.errors.UnknownAssetError` naming ``argument`` for an empty list
+    (unless ``empty``).
+    """
+    from .errors import UnknownAssetError
+
+    if value is None:
+        return []
+    if isinstance(value, str | bytes | int | np.integer):
+        return [value.decode() if isinstance(value, bytes) else value]
+    if isinstance(value, pd.Index | pd.Series | np.ndarray):
+        value = value.tolist()
+    try:
+        ids = list(value)
+    except TypeError:
+        raise UnknownAssetError(f"{argument}={value!r}: give an id or a list of ids") from None
+    if not ids and not empty:
+        raise UnknownAssetError(f"{argument}=[]: give at least one id")
+    return ids
+
+
+class _Layer:
+    """A layer of :class:`Network` as a GeoDataFrame indexed by its asset id."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, net: Network | None, owner=None) -> gpd.GeoDataFrame:
+        if net is None:
+            return self  # type: ignore[return-value]
+        return net._view(self.name)
+
+    def __set__(self, net: Network, value: pd.DataFrame) -> None:
+        net.replace_layer(self.name, value)
+
+
 class Network:
-    """The one map: canonical layers, the node / edge tables and the graph, in one object.
+    """The one map: the canonical layers, the network tables, the graph and every answer.
+
+    Every layer is a GeoDataFrame **indexed by its asset id** (the id column becomes the
+    index), so results join straight onto layers: ``net.pipes.join(...)``. The layers are
+    views of the loaded data: change a copy, not them.
 
     Attributes
     ----------
-    pipes, valves, sources, regulators, customers, hazards
-        Canonical layers (customers and assets carry ``node_id``; customers ``has_supply``).
-    nodes, edges
-        The network tables (see :mod:`gasnet.topology`).
-    graph
-        The networkx MultiGraph (built on first use; see :mod:`gasnet.graph`).
-    quality_issues
-        The quality report.
-    metadata
-        ``run_metadata`` as read with the layers (after :func:`load`; else empty).
+    pipes, valves, sources, regulators, customers, hazards : geopandas.GeoDataFrame
+        Canonical layers (README, "Canonical fields"), indexed by ``pipe_id``, ``valve_id``,
+        ``source_id``, ``regulator_id``, ``customer_id``, ``hazard_id``. Assets carry
+        ``node_id``; customers ``node_id``, ``edge_id``, ``attach_distance_m``,
+        ``has_supply`` (and ``segment_id`` once criticality ran).
+    nodes, edges : geopandas.GeoDataFrame
+        The network tables, indexed by ``node_id`` / ``edge_id`` (see :mod:`gasnet.topology`).
+    segments : geopandas.GeoDataFrame
+        Valve-bounded segments, indexed by ``segment_id`` (README, "Isolation and
+        criticality"): read from the GeoPackage when the criticality stage wrote it, else
+        computed on first use.
+    valve_criticality : geopandas.GeoDataFrame
+        The impact of every valve failing to close, indexed by ``valve_id``, with the
+        valve's point.
+    hazard_matches : pandas.DataFrame
+        Hazard record x pipe pairs within reach, indexed by (``hazard_id``, ``pipe_id``).
+    risk : geopandas.GeoDataFrame
+        Hazard records ranked for repair (README, "Hidden hazards"), indexed by
+        ``hazard_id``, in rank order.
+    quality_issues : geopandas.GeoDataFrame
+        The quality report (one row per problem).
+    graph : networkx.MultiGraph
+        The network as a graph (:func:`gasnet.graph.graph_from_gdfs`).
+    layers : dict
+        The same tables with their id columns and a plain row index, as the pipeline uses
+        them.
+    metadata : dict
+        ``run_metadata`` of the GeoPackage (after :func:`load`; else empty).
+
+    Examples
+    --------
+    >>> net                                          # doctest: +ELLIPSIS
+    <Network ... pipes, ... valves, ... customers; ... nodes, ... edges>
+    >>> pipe = net.pipes.loc["GX0000051"]
+    >>> pipe["pressure_class"], float(pipe["diameter_mm"])
+    ('MP-A', 160.0)
+    >>> lost = net.isolate("FM000283").customers    # results are indexed by id too
+    >>> bool(net.customers.loc[lost.index, "households"].sum() == lost["households"].sum())
+    True
     """
+
+    pipes = _Layer()
+    valves = _Layer()
+    sources = _Layer()
+    regulators = _Layer()
+    customers = _Layer()
+    hazards = _Layer()
+    nodes = _Layer()
+    edges = _Layer()
+    segments = _Layer()
+    valve_criticality = _Layer()
+    hazard_matches = _Layer()
+    risk = _Layer()
+    quality_issues = _Layer()
 
     def __init__(
         self,
@@ -43,36 +155,120 @@ class Network:
         graph_attrs: dict | None = None,
     ):
         self.config = config
-        self.layers = layers
+        self.layers = dict(layers)
         self.graph_attrs = dict(graph_attrs or {})
         self.metadata: dict[str, str] = {}
         self.stamp: tuple | None = None  # which file load() read (store.stamp)
-        for name, gdf in layers.items():
-            setattr(self, name, gdf)
+        self._views: dict[str, tuple] = {}
 
     def __repr__(self) -> str:
+        t = self.layers
         return (
-            f"<Network {len(self.pipes)} pipes, {len(self.valves)} valves, "
-            f"{len(self.customers)} customers; {len(self.nodes)} nodes, "
-            f"{len(self.edges)} edges>"
+            f"<Network {len(t['pipes'])} pipes, {len(t['valves'])} valves, "
+            f"{len(t['customers'])} customers; {len(t['nodes'])} nodes, "
+            f"{len(t['edges'])} edges>"
         )
+
+    #: What is computed from the layers on first use (dropped when a layer is replaced).
+    _CACHED = (
+        "graph",
+        "flow",
+        "customer_nodes",
+        "engine",
+        "edges_of_pipe",
+        "edge_live",
+        "valve_operable",
+        "_criticality_tables",
+    )
+
+    def replace_layer(self, name: str, value: pd.DataFrame) -> None:
+        """Put ``value`` in place of layer ``name`` (also ``net.<name> = value``), indexed
+        by its id or with the id column; what was computed from the old layer goes: new
+        hazard records give a new ``risk``; a changed pipe, valve or customer layer a new
+        engine, ``segments`` and everything after them.
+        """
+        key = INDEX.get(name)
+        keys = [key] if isinstance(key, str) else key or []
+        if keys and not set(keys) <= set(value.columns) and list(value.index.names) == keys:
+            value = value.reset_index()
+        self.layers[name] = value
+        later = ["hazard_matches", "risk"]
+        if name not in ("hazards", *LATER, "quality_issues"):
+            later += ["segments", "valve_criticality"]
+            for attr in self._CACHED:
+                self.__dict__.pop(attr, None)
+        if name not in LATER:
+            for layer in later:
+                self.layers.pop(layer, None)
+        self._views.pop(name, None)
+
+    def _view(self, name: str) -> gpd.GeoDataFrame:
+        """``layers[name]`` indexed by its id (cached while the table is the same object)."""
+        table = self.layers.get(name)
+        if table is None:
+            table = self._derived(name)
+        cached = self._views.get(name)
+        if cached is not None and cached[0] is table:
+            return cached[1]
+        key = INDEX.get(name)
+        keys = [key] if isinstance(key, str) else key or []
+        view = table.set_index(keys) if keys and set(keys) <= set(table.columns) else table
+        if name == "valve_criticality" and not isinstance(view, gpd.GeoDataFrame):
+            geom = self.valves.geometry.reindex(view.index)
+            view = gpd.GeoDataFrame(view, geometry=geom.to_numpy(), crs=self.valves.crs)
+        for col in ("segment_id", "edge_id"):  # (NaN where no pipe matched: nullable ints)
+            if col in view.columns and view[col].dtype.kind == "f":
+                whole = view[col].dropna()
+                if (whole == whole.round()).all():
+                    view = view.assign(**{col: view[col].astype("Int64")})
+        self._views[name] = (table, view)
+        return view
+
+    def _derived(self, name: str) -> pd.DataFrame:
+        """A later layer that was not read from the GeoPackage, computed here (cached)."""
+        if name in ("segments", "valve_criticality"):
+            segs, _, valves = self._criticality_tables
+            self.layers.setdefault("segments", segs)
+            self.layers.setdefault("valve_criticality", valves)
+        elif name in ("hazard_matches", "risk"):
+            res = self.assess()
+            self.layers.setdefault("hazard_matches", res.matches)
+            self.layers.setdefault("risk", res.risk)
+        else:
+            raise AttributeError(f"the network has no layer {name!r}")
+        return self.layers[name]
+
+    # -- the array forms the algorithms run on ------------------------------------------------
 
     @cached_property
     def graph(self) -> nx.MultiGraph:
-        """The networkx graph (``graph_from_gdfs(nodes, edges)``)."""
-        return graph_from_gdfs(self.nodes, self.edges, self.graph_attrs)
+        """The networkx graph (``graph_from_gdfs(nodes, edges)``).
+
+        Nodes are ``node_id`` (int) with attributes kind (junction, end, valve, source,
+        regulator, customer), asset_id, degree, x, y; edges are keyed by ``edge_id`` with
+        every column of ``edges`` (pipe_id, u, v, length_m, status, pressure_class,
+        diameter_mm, material, ...) and the shapely ``geometry``. ``G.graph`` holds ``crs``
+        and the build settings (snap_tolerance_m, customer_max_distance_m).
+
+        Examples
+        --------
+        >>> G = net.graph
+        >>> G.number_of_edges() == len(net.edges)
+        True
+        """
+        return graph_from_gdfs(self.layers["nodes"], self.layers["edges"], self.graph_attrs)
 
     @cached_property
     def flow(self) -> FlowGraph:
         """The array form used by the isolation algorithms, with the base valve states."""
-        fg = FlowGraph(self.nodes, self.edges)
-        fg.set_base_closed(closed_valve_nodes(self.valves))
+        fg = FlowGraph(self.layers["nodes"], self.layers["edges"])
+        fg.set_base_closed(closed_valve_nodes(self.layers["valves"]))
         return fg
 
     @cached_property
     def customer_nodes(self) -> np.ndarray:
         """Attachment node of every customer (-1: not attached)."""
-        nodes = pd.to_numeric(self.customers["node_id"], errors="coerce").fillna(-1)
+        nodes = pd.to_numeric(self.layers["customers"]["node_id"], errors="coerce").fillna(-1)
         return nodes.to_numpy(np.int64)
 
     @cached_property
@@ -80,68 +276,255 @@ class Network:
         """The isolation engine for the base state (see :mod:`gasnet.isolation`)."""
         from .isolation import IsolationEngine, customer_weights
 
-        return IsolationEngine(self.flow, self.customer_nodes, customer_weights(self.customers))
+        return IsolationEngine(
+            self.flow, self.customer_nodes, customer_weights(self.layers["customers"])
+        )
 
     @cached_property
     def edges_of_pipe(self) -> dict:
-        """pipe_id -> positions of its edges in :attr:`edges`."""
-        return (
-            pd.Series(np.arange(len(self.edges)))
-            .groupby(self.edges["pipe_id"].to_numpy(object))
-            .indices
-        )
+        """pipe_id -> positions of its edges in :attr:`layers` ``["edges"]``."""
+        edges = self.layers["edges"]
+        return pd.Series(np.arange(len(edges))).groupby(edges["pipe_id"].to_numpy(object)).indices
 
     @cached_property
     def edge_live(self) -> np.ndarray:
         """Per edge: in service (carries gas)."""
-        return (self.edges["status"] == "in_service").to_numpy()
+        return (self.layers["edges"]["status"] == "in_service").to_numpy()
 
     @cached_property
     def valve_operable(self) -> np.ndarray:
         """Per valve node of :attr:`flow` (``flow.valves`` order): can a crew close it?"""
         vid = self.flow.asset_id[self.flow.valves]
-        op = self.valves.set_index("valve_id")["operable"].reindex(vid)
+        op = self.layers["valves"].set_index("valve_id")["operable"].reindex(vid)
         return op.fillna(True).astype(bool).to_numpy()
 
-    def isolate(self, valve_ids) -> pd.DataFrame:
-        """Customers losing gas when these valves close (:func:`gasnet.operations.isolate`)."""
+    # -- answers ------------------------------------------------------------------------------
+
+    def isolate(self, valves):
+        """Customers that lose gas when ``valves`` close (on top of the normally-closed ones).
+
+        Parameters
+        ----------
+        valves : str or list of str
+            One valve id or several.
+
+        Returns
+        -------
+        gasnet.operations.Isolation
+            ``customers`` (GeoDataFrame indexed by customer_id), ``pipes`` (pipe parts left
+            without gas, indexed by edge_id) and ``stats``.
+
+        Raises
+        ------
+        gasnet.errors.UnknownAssetError
+            An id that is not a valve (the message names ``valves=``).
+
+        Examples
+        --------
+        >>> res = net.isolate("FM000283")
+        >>> res                                       # doctest: +ELLIPSIS
+        <Isolation closing FM000283: ... customers (... households) lose gas...>
+        >>> res.customers.columns.tolist()
+        ['name', 'kind', 'critical', 'households', 'segment_id', 'geometry']
+        """
         from .operations import isolate
 
-        return isolate(self, valve_ids)
+        return isolate(self, as_ids(valves, "valves"))
 
     def burst(self, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 30.0):
-        """Burst isolation plan (see :func:`gasnet.operations.burst`)."""
+        """The isolation plan for a burst (see :func:`gasnet.operations.burst`).
+
+        Parameters
+        ----------
+        pipe : str or list of str, optional
+            The damaged pipe(s), whole.
+        at : (float, float), optional
+            The damaged point (x, y); give exactly one of ``pipe`` and ``at``.
+        crs : str, optional
+            CRS of ``at`` (default: the working CRS), e.g. ``"EPSG:4326"`` for lon, lat.
+        fail : str or list of str
+            Valves that fail to close: isolation extends past them.
+        max_distance : float
+            How far (m) ``at`` may lie from the nearest in-service pipe.
+
+        Returns
+        -------
+        gasnet.operations.BurstResult
+            ``valves`` (indexed by valve_id, in closing order), ``customers`` (indexed by
+            customer_id, critical first), ``pipes`` (indexed by edge_id), ``stats``.
+
+        Examples
+        --------
+        >>> res = net.burst(pipe="GX0000051")
+        >>> res                                       # doctest: +ELLIPSIS
+        <BurstResult on GX0000051: close ... valve(s); ... customers (... households) lose gas...>
+        >>> res.valves.query("action == 'close'").index.tolist()   # doctest: +ELLIPSIS
+        ['FM...', ...]
+        """
         from .operations import burst
 
-        return burst(self, pipe=pipe, at=at, crs=crs, fail=fail, max_distance=max_distance)
+        pipes = None if pipe is None else [str(p) for p in as_ids(pipe, "pipe")]
+        return burst(
+            self,
+            pipe=pipes,
+            at=at,
+            crs=crs,
+            fail=[str(v) for v in as_ids(fail, "fail", empty=True)],
+            max_distance=max_distance,
+        )
 
-    def criticality(self):
-        """(segments, customer segment ids, valve_criticality) for the whole network."""
+    @cached_property
+    def _criticality_tables(self) -> tuple:
+        """(segments, segment per customer, valve_criticality) as the pipeline writes them."""
         from .isolation import segment_table
 
-        return segment_table(self.engine, self.edges, self.customers, self.valves)
+        t = self.layers
+        return segment_table(self.engine, t["edges"], t["customers"], t["valves"])
 
-    def valve_nodes(self, valve_ids) -> np.ndarray:
+    def criticality(self, valves=None):
+        """Segments and the impact of every valve failing to close (README, "Isolation and
+        criticality"), computed for the whole network at once (O(n + m) in practice).
+
+        Parameters
+        ----------
+        valves : str or list of str, optional
+            Only these valves and the segments they bound (default: the whole network).
+
+        Returns
+        -------
+        gasnet.isolation.Criticality
+            ``segments`` (indexed by segment_id), ``valves`` (indexed by valve_id) and
+            ``customer_segment`` (a Series indexed by customer_id).
+
+        Examples
+        --------
+        >>> crit = net.criticality()
+        >>> crit                                      # doctest: +ELLIPSIS
+        <Criticality ... segments, ... valves; the worst segment, ..., cuts ... customers...>
+        >>> worst = crit.segments.loc[crit.worst_segment]
+        >>> int(worst["customers_lost"]) == int(crit.segments["customers_lost"].max())
+        True
+        >>> net.criticality("FM000283").valves.index.tolist()
+        ['FM000283']
+        """
+        from .isolation import Criticality
+
+        segs, cseg, vt = self._criticality_tables
+        t = self.layers
+        geom = t["valves"].set_index("valve_id").geometry.reindex(vt["valve_id"])
+        crit = Criticality(
+            segments=segs.set_index("segment_id"),
+            valves=gpd.GeoDataFrame(
+                vt.set_index("valve_id"), geometry=geom.to_numpy(), crs=t["valves"].crs
+            ),
+            customer_segment=pd.Series(
+                cseg,
+                index=pd.Index(t["customers"]["customer_id"], name="customer_id"),
+                name="segment_id",
+            ),
+        )
+        if valves is None:
+            return crit
+        return crit.subset(self._known("valves", as_ids(valves, "valves"), "valves"))
+
+    def assess(self, *, as_of=None):
+        """The hazard overlay and risk ranking (:func:`gasnet.hazards.assess`) with the
+        config's ``[hazards]`` / ``[risk]`` settings (defaults without a config)."""
+        from ._hazard_settings import HazardSettings
+        from .hazards import assess
+
+        if "hazards" not in self.layers:  # a network built in memory without them
+            from .ingest import empty_layer
+
+            self.layers["hazards"] = empty_layer("hazards", self.layers["edges"].crs)
+        settings = self.config.hazard_settings if self.config else HazardSettings()
+        table = self.layers.get("segments")
+        return assess(self, settings, as_of=as_of, segment_table=table)
+
+    def _known(self, layer: str, ids: list, argument: str) -> list:
+        """``ids`` checked against ``layer``; unknown ones raise naming ``argument``."""
+        from ._output import shown_list
+        from .errors import UnknownAssetError
+
+        index = self._view(layer).index
+        unknown = [i for i in ids if i not in index]
+        if unknown:
+            kind = layer.rstrip("s")
+            hint = _close_matches(unknown[0], index)
+            raise UnknownAssetError(
+                f"unknown {kind} id(s): {shown_list(unknown)} (in {argument}=); "
+                + (f"did you mean {shown_list(hint)}? " if hint else "")
+                + f"{kind} ids look like {shown_list(index[:3])} (see the {layer} layer)"
+            )
+        return ids
+
+    def get_valve(self, valve_id) -> pd.Series:
+        """One valve: its row of ``valves`` with its criticality (``valve_criticality``'s
+        columns; NaN for a valve that is not on the network) and ``segment_ids`` (a list).
+
+        Examples
+        --------
+        >>> v = net.get_valve("FM000283")
+        >>> v.name, v["normally"]
+        ('FM000283', 'open')
+        """
+        self._known("valves", [valve_id], "valve_id")
+        row = self.valves.loc[valve_id].copy()
+        # A valve off the network (quality_issues: valve_off_pipe) has no criticality: NaN.
+        crit = self.criticality().valves.reindex([valve_id])
+        for col in crit.columns.drop(["node_id", "normally", "operable", "geometry"]):
+            row[col] = crit.at[valve_id, col]
+        ids = row["segment_ids"]
+        row["segment_ids"] = [int(s) for s in ids.split(";") if s] if isinstance(ids, str) else []
+        return row
+
+    def get_pipe(self, pipe_id) -> pd.Series:
+        """One pipe: its row of ``pipes`` with ``edge_ids`` (its pipe parts) and
+        ``segment_ids`` (lists).
+
+        Examples
+        --------
+        >>> p = net.get_pipe("GX0000051")
+        >>> p.name, p["pressure_class"]
+        ('GX0000051', 'MP-A')
+        """
+        self._known("pipes", [pipe_id], "pipe_id")
+        row = self.pipes.loc[pipe_id].copy()
+        rows = self.edges_of_pipe.get(pipe_id, np.empty(0, np.int64))
+        eid = self.layers["edges"]["edge_id"].to_numpy()[rows]
+        row["edge_ids"] = eid.tolist()
+        eng, fg = self.engine, self.flow
+        live = np.isin(fg.live_edges, eid)
+        row["segment_ids"] = sorted(set(eng.zone_seg[eng.edge_zone[live]].tolist()))
+        return row
+
+    def valve_nodes(self, valve_ids, argument: str = "valves") -> np.ndarray:
         """Node ids of valves, with a clear error for unknown or unplaced ids."""
         from ._output import shown_list
         from .errors import UnknownAssetError
 
-        table = self.valves.set_index("valve_id")["node_id"]
-        ids = list(valve_ids)
-        unknown = [v for v in ids if v not in table.index]
-        if unknown:  # (ids from the command line: the first 8, on one line)
-            raise UnknownAssetError(
-                f"unknown valve id(s): {shown_list(unknown)}; valve ids look like "
-                f"{shown_list(table.index[:3])} (see the valves layer)"
-            )
-        nodes = table.loc[ids]
+        ids = self._known("valves", list(valve_ids), argument)
+        nodes = self.valves["node_id"].loc[ids]
         off = nodes[nodes.isna() | (nodes < 0)]
         if len(off):
             raise UnknownAssetError(
-                f"valve(s) {shown_list(off.index)} are not on the network (see "
+                f"valve(s) {shown_list(off.index)} (in {argument}=) are not on the network (see "
                 "quality_issues: valve_off_pipe, asset_conflict); fix their position and rebuild"
             )
         return nodes.to_numpy(np.int64)
+
+
+def _close_matches(wanted, index: pd.Index, n: int = 3) -> list:
+    """Ids that look like ``wanted``: the same but for case, spaces or zero padding."""
+    import re
+
+    def norm(x) -> str:
+        return re.sub(r"(?<![0-9])0+(?=[0-9])", "", re.sub(r"\s+", "", str(x))).casefold()
+
+    key = norm(wanted)
+    if len(index) > 2_000_000:
+        return []
+    return [i for i in index if norm(i) == key][:n]
 
 
 def build_network(
@@ -251,30 +634,65 @@ _NEEDED = {
 }
 
 
-#: Layers of the later stages that :func:`load` can read too, with the stage that writes them.
-_LATER = {"segments": "criticality", "valve_criticality": "criticality"}
+def _fresh(meta: dict[str, str], name: str) -> bool:
+    """Was later layer ``name`` written after the network it describes was built?"""
+    made, built = meta.get(f"stage:{LATER[name]}", ""), meta.get("stage:build", "")
+    return bool(made) and made >= built  # ISO times compare as text
 
 
-def load(config: str | Path | Config = "gasnet.toml", *, also: tuple[str, ...] = ()) -> Network:
+def load(
+    config: str | Path | Config = "gasnet.toml", *, also: tuple[str, ...] | None = None
+) -> Network:
     """Load the built network from the config's GeoPackage (run ``gasnet run`` first).
 
-    ``also`` names later layers to read from the same version of the file (``segments``,
-    ``valve_criticality``); they become attributes of the network too.
+    Parameters
+    ----------
+    config : str, Path or Config
+        The config file (``gasnet.toml``) whose ``[output] dir`` holds ``gasnet.gpkg``.
+    also : tuple of str, optional
+        Later layers to read from the same version of the file (``segments``,
+        ``valve_criticality``, ``hazard_matches``, ``risk``); a missing one is an error.
+        Default: each of them that the file holds and that is not older than the build;
+        the others are computed when first used.
 
-    Raises :class:`~gasnet.errors.StageOrderError` when a stage has not run yet, and
-    :class:`~gasnet.errors.OutputError` when the GeoPackage is damaged (rerun ``gasnet run``).
+    Returns
+    -------
+    Network
+        Layers indexed by asset id (see :class:`Network`).
+
+    Raises
+    ------
+    gasnet.errors.StageOrderError
+        A stage has not run yet (the message names it).
+    gasnet.errors.OutputError
+        The GeoPackage is damaged (rebuild it with ``gasnet run``).
+
+    Notes
+    -----
     Whether the raw data changed since is :func:`gasnet.pipeline.changed_inputs`.
 
     Examples
     --------
-    >>> net = gasnet.load("gasnet.toml")            # doctest: +SKIP
-    >>> net.customers.groupby("has_supply").size()  # doctest: +SKIP
+    >>> net = gasnet.load(config)
+    >>> net.customers.groupby("has_supply").size().index.tolist()
+    [False, True]
     """
     config = config if isinstance(config, Config) else read_config(config)
     path, shown = config.gpkg, config.gpkg_target  # (a run's staging file is never named)
     stages = {name: "build" if name in ("nodes", "edges") else "ingest" for name in _LAYERS}
-    stages |= {name: _LATER[name] for name in also}
+    if also is None:
+        meta = store.read_metadata(path, missing_ok=True, shown=shown)
+        present = set(store.list_layers(path, shown)) if meta else set()
+        also = tuple(n for n in LATER if n in present and _fresh(meta, n))
+        optional = True
+    else:
+        optional = False
+    stages |= {name: LATER[name] for name in also}
     layers, meta, stamp = store.read_snapshot(path, stages, shown=shown)
+    if optional:  # (the file read may be newer than the metadata looked at)
+        for name in also:
+            if not _fresh(meta, name):
+                del layers[name]
     for name, layer in layers.items():
         # GDAL reads a layer whose CRS it cannot look up (a damaged gpkg_spatial_ref_sys) as
         # one without a CRS; gasnet always writes the working CRS.

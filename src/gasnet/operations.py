@@ -15,11 +15,11 @@ import pyproj
 import shapely
 
 from ._geo import to_wgs84, wgs84_to_gcj02
-from .errors import GasnetError, LocationError, OffNetworkError, UnknownAssetError
+from .errors import GasnetError, LocationError, OffNetworkError
 from .schema import MAX_PRESSURE_MPA
 from .validate import COORDINATE_LIMIT, geoms
 
-__all__ = ["CUSTOMER_COLUMNS", "BurstResult", "burst", "close_order", "isolate"]
+__all__ = ["CUSTOMER_COLUMNS", "BurstResult", "Isolation", "burst", "close_order", "isolate"]
 
 #: Columns of every "customers affected" table and CSV.
 CUSTOMER_COLUMNS = ["customer_id", "name", "kind", "critical", "households", "segment_id"]
@@ -35,7 +35,7 @@ def _affected(net, before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
 
 def _affected_mask(net, lost: np.ndarray, where=None) -> pd.DataFrame:
     """The customers of ``lost``, critical ones first (then by customer_id)."""
-    c = net.customers.loc[lost, CUSTOMER_COLUMNS[:-1]].copy()
+    c = net.layers["customers"].loc[lost, CUSTOMER_COLUMNS[:-1]].copy()
     c["segment_id"] = net.engine.customer_segment[lost]
     c["critical"] = c["critical"].astype(bool)
     if where is not None:
@@ -59,36 +59,105 @@ def close_order(eng, valve_index: np.ndarray) -> np.ndarray:
     return rank
 
 
-def isolate(net, valve_ids) -> pd.DataFrame:
+def _by_id(table: pd.DataFrame, key: str, geometry, crs) -> gpd.GeoDataFrame:
+    """``table`` indexed by its ``key`` column, as a GeoDataFrame with ``geometry``."""
+    out = gpd.GeoDataFrame(table.drop(columns=key), geometry=list(geometry), crs=crs)
+    out.index = pd.Index(table[key].to_numpy(object), name=key)
+    return out
+
+
+def _customers_gdf(net, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The customers of ``table`` (positional, with customer_id) with their geometry."""
+    cust = net.layers["customers"]
+    pos = pd.Index(cust["customer_id"]).get_indexer(table["customer_id"])
+    return _by_id(table, "customer_id", geoms(cust)[pos], cust.crs)
+
+
+def _stats_line(stats: dict) -> str:
+    crit = stats["critical"]
+    shown = ", ".join(crit[:3]) + (f" and {len(crit) - 3} more" if len(crit) > 3 else "")
+    return f"{stats['customers']} customers ({stats['households']} households) lose gas" + (
+        f"; {len(crit)} critical: {shown}" if crit else ""
+    )
+
+
+@dataclass(repr=False)
+class Isolation:
+    """What closing some valves does (:meth:`gasnet.Network.isolate`).
+
+    Attributes
+    ----------
+    closed
+        The valve ids closed.
+    customers
+        Customers that had gas and lose it, critical ones first, indexed by customer_id:
+        name, kind, critical, households, segment_id, geometry.
+    pipes
+        Pipe parts that had gas and lose it, indexed by edge_id (columns of ``edges``).
+    stats
+        customers, households, critical (names), deenergised_pipes, deenergised_length_m.
+    """
+
+    closed: list[str]
+    customers: gpd.GeoDataFrame
+    pipes: gpd.GeoDataFrame
+    stats: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(map(str, self.closed[:4])) + ("..." if len(self.closed) > 4 else "")
+        return f"<Isolation closing {shown}: {_stats_line(self.stats)}>"
+
+
+def isolate(net, valve_ids) -> Isolation:
     """Customers that lose supply when ``valve_ids`` close (on top of the normally-closed ones).
 
-    Returns one row per customer: customer_id, name, kind, critical, households, segment_id.
-    Raises :class:`UnknownAssetError` naming unknown (or unplaced) valve ids.
+    O(n + m): one search of the network. Raises :class:`UnknownAssetError` naming unknown
+    (or unplaced) valve ids.
     """
     nodes = net.valve_nodes(valve_ids)
     fg = net.flow
     mask = np.zeros(fg.n_nodes, bool)
     mask[nodes] = True
-    return _affected(net, fg.base_supply, fg.supplied(mask))
+    before, after = fg.base_supply, fg.supplied(mask)
+    table = _affected(net, before, after)
+    # A pipe part has gas while either end has (a closed valve at one end blocks only there).
+    had = before[fg.edge_u] | before[fg.edge_v]
+    dead = had & ~(after[fg.edge_u] | after[fg.edge_v])
+    edges = net.layers["edges"]
+    pipes = edges.iloc[np.searchsorted(edges["edge_id"].to_numpy(), fg.live_edges[dead])]
+    pipes = gpd.GeoDataFrame(pipes, crs=edges.crs).set_index("edge_id")
+    stats = {
+        "customers": len(table),
+        "households": int(table["households"].sum()),
+        "critical": table.loc[table["critical"], "name"].astype(str).tolist(),
+        "deenergised_pipes": int(pipes["pipe_id"].nunique()),
+        "deenergised_length_m": float(pipes["length_m"].sum()),
+    }
+    return Isolation([str(v) for v in valve_ids], _customers_gdf(net, table), pipes, stats)
 
 
-@dataclass
+@dataclass(repr=False)
 class BurstResult:
-    """What a shift supervisor needs after a burst.
+    """What a shift supervisor needs after a burst (:meth:`gasnet.Network.burst`).
 
     Attributes
     ----------
+    damaged
+        The damaged pipe ids.
     valves
-        Every valve on the border of the isolated area: order (1, 2, ... for the valves to
-        close, the source side first: :func:`close_order`), valve_id, node_id, action
-        (``close``; ``no_crew`` when nothing live lies behind it; ``already_closed``;
+        Every valve on the border of the isolated area, indexed by valve_id: order (1, 2,
+        ... for the valves to close, the source side first: :func:`close_order`), node_id,
+        action (``close``; ``no_crew`` when nothing live lies behind it; ``already_closed``;
         ``skip_inoperable`` / ``skip_failed`` when isolation had to extend past it), x, y
-        (working CRS), lon, lat (WGS84), gcj_lon, gcj_lat (GCJ-02, for Chinese web maps).
+        (working CRS), lon, lat (WGS84), gcj_lon, gcj_lat (GCJ-02, for Chinese web maps),
+        geometry; the valves to close come first, in order.
     customers
-        Customers losing gas, critical ones first: CUSTOMER_COLUMNS plus ``where``
-        (``isolated`` inside the isolated area, ``cut_off`` behind it).
+        Customers losing gas, critical ones first, indexed by customer_id: name, kind,
+        critical, households, segment_id, ``where`` (``isolated`` inside the isolated area,
+        ``cut_off`` behind it), geometry.
     pipes
-        De-energised pipe parts (edges) with ``isolated`` (True inside the area to vent).
+        De-energised pipe parts, indexed by edge_id, with ``isolated`` (True inside the area
+        to vent).
     sources_to_shut
         Source ids inside the isolated area (their station must stop feeding it).
     stats
@@ -105,30 +174,38 @@ class BurstResult:
     stats: dict = field(default_factory=dict)
     outline: object = None
 
+    def __repr__(self) -> str:
+        shown = ", ".join(self.damaged[:3]) + ("..." if len(self.damaged) > 3 else "")
+        return (
+            f"<BurstResult on {shown}: close {self.stats['valves_to_close']} valve(s); "
+            f"{_stats_line(self.stats)}>"
+        )
+
 
 def _damaged_edges(net, pipe, at, crs, max_distance) -> tuple[np.ndarray, list[str]]:
-    edges = net.edges
-    live = net.edge_live
-    if pipe is not None:
-        rows = net.edges_of_pipe.get(pipe)
-        mine = np.zeros(len(edges), bool)
-        if rows is not None:
-            mine[rows] = True
-        if not mine.any():
-            known = net.pipes["pipe_id"]
-            if (known == pipe).any():
-                raise GasnetError(
-                    f"pipe {pipe} is not part of the network (no usable geometry: see its "
-                    "row in quality_issues)"
-                )
-            raise UnknownAssetError(
-                f"unknown pipe id {pipe!r}; pipe ids look like {', '.join(map(str, known.head(3)))}"
+    """Positions of the damaged in-service edges, and the damaged pipe ids."""
+    if pipe is None:
+        return _nearest_live_edge(net, at, crs, max_distance)
+    pipes = [pipe] if isinstance(pipe, str) else list(pipe)
+    rows = [net.edges_of_pipe.get(p) for p in pipes]
+    missing = [p for p, r in zip(pipes, rows, strict=True) if r is None]
+    if missing:
+        known = pd.Index(net.layers["pipes"]["pipe_id"])
+        placed = [p for p in missing if p in known]
+        if placed:
+            raise GasnetError(
+                f"pipe={placed[0]!r} is not part of the network (no usable geometry: see its "
+                "row in quality_issues)"
             )
-        if not (mine & live).any():
-            status = edges.loc[mine, "status"].iloc[0]
-            raise GasnetError(f"pipe {pipe} is {status}: it carries no gas, nothing to isolate")
-        return np.flatnonzero(mine & live), [str(pipe)]
-    return _nearest_live_edge(net, at, crs, max_distance)
+        net._known("pipes", missing, "pipe")  # raises, naming pipe=
+    mine = np.zeros(len(net.layers["edges"]), bool)
+    mine[np.concatenate(rows)] = True
+    live = net.edge_live
+    for p, r in zip(pipes, rows, strict=True):
+        if not live[r].any():
+            status = net.layers["edges"]["status"].iloc[r[0]]
+            raise GasnetError(f"pipe={p!r} is {status}: it carries no gas, nothing to isolate")
+    return np.flatnonzero(mine & live), [str(p) for p in pipes]
 
 
 def _brace(text) -> str:
@@ -163,7 +240,7 @@ def _nearest_live_edge(net, at, crs, max_distance) -> tuple[np.ndarray, list[str
     :class:`LocationError`; when the point with x and y swapped (or read as lon/lat) lies
     within ``max(1 km, max_distance)`` of an in-service pipe, the message gives it.
     """
-    edges, work = net.edges, net.edges.crs
+    edges, work = net.layers["edges"], net.layers["edges"].crs
     try:
         x, y = (float(v) for v in at)
     except (TypeError, ValueError):
@@ -311,7 +388,8 @@ def _outline(lines: np.ndarray, points: np.ndarray, margin: float = 25.0):
 
 
 def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 30.0) -> BurstResult:
-    """Isolation plan for a burst on a whole pipe (``pipe``) or at a point (``at=(x, y)``).
+    """Isolation plan for a burst on whole pipes (``pipe``: an id or a list) or at a point
+    (``at=(x, y)``).
 
     The damaged pipe parts' segments are cut off from every source: each boundary valve
     closes, except those whose far side has no other supply (no crew needed); an inoperable
@@ -319,12 +397,12 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     """
     eng, fg = net.engine, net.flow
     if (pipe is None) == (at is None):
-        raise GasnetError("give exactly one of --pipe ID or --at X,Y")
+        raise GasnetError("give exactly one of pipe= (a pipe id) or at=(x, y)")
     failed = set(fail)
     if failed:
-        net.valve_nodes(sorted(failed))  # unknown ids -> a clear error
+        net.valve_nodes(sorted(failed), "fail")  # unknown ids -> a clear error
     e_idx, damaged = _damaged_edges(net, pipe, at, crs, max_distance)
-    eid = net.edges["edge_id"].to_numpy()[e_idx]
+    eid = net.layers["edges"]["edge_id"].to_numpy()[e_idx]
     zones = eng.edge_zone[np.searchsorted(fg.live_edges, eid)]
     vid = fg.asset_id[fg.valves]
     is_failed = np.isin(vid, list(failed))
@@ -333,9 +411,11 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     rows = [(vid[k], int(fg.valves[k]), a) for k, a in plan.actions]
     region = plan.segments
     vt = pd.DataFrame(rows, columns=["valve_id", "node_id", "action"])
-    pts = geoms(net.nodes)[vt["node_id"].to_numpy(np.int64)] if len(vt) else np.empty(0, object)
+    nodes = vt["node_id"].to_numpy(np.int64)
+    pts = geoms(net.layers["nodes"])[nodes] if len(vt) else np.empty(0, object)
     vt["x"], vt["y"] = shapely.get_x(pts), shapely.get_y(pts)
-    lon, lat = to_wgs84(net.edges.crs.to_string()).transform(vt["x"].to_numpy(), vt["y"].to_numpy())
+    work = net.layers["edges"].crs.to_string()
+    lon, lat = to_wgs84(work).transform(vt["x"].to_numpy(), vt["y"].to_numpy())
     vt["lon"], vt["lat"] = np.round(lon, 7), np.round(lat, 7)
     glon, glat = wgs84_to_gcj02(lon, lat)
     vt["gcj_lon"], vt["gcj_lat"] = np.round(glon, 7), np.round(glat, 7)
@@ -357,8 +437,8 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     customers = _affected_mask(net, lost_c, where)
     iso = in_region[eng.edge_zone]
     dead = (eng.reached[eng.edge_zone] & ~plan.after[eng.edge_zone]) | iso
-    epos = np.searchsorted(net.edges["edge_id"].to_numpy(), fg.live_edges[dead])
-    pipes = net.edges.iloc[epos].copy()
+    epos = np.searchsorted(net.layers["edges"]["edge_id"].to_numpy(), fg.live_edges[dead])
+    pipes = net.layers["edges"].iloc[epos].copy()
     pipes["isolated"] = iso[dead]
     isolated = pipes[pipes["isolated"]]
     # Only what held gas in the base state is vented: an unsupplied stub inside the area
@@ -389,8 +469,9 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
         "households": int(customers["households"].sum()),
         "critical": customers.loc[customers["critical"], "name"].astype(str).tolist(),
     }
-    outline = _outline(geoms(pipes), geoms(net.customers)[lost_c])
-    srcs = [str(net.nodes["asset_id"].iloc[s]) for s in plan.source_nodes.tolist()]
-    return BurstResult(
-        damaged, vt, customers, gpd.GeoDataFrame(pipes, crs=net.edges.crs), srcs, stats, outline
-    )
+    outline = _outline(geoms(pipes), geoms(net.layers["customers"])[lost_c])
+    srcs = [str(net.layers["nodes"]["asset_id"].iloc[s]) for s in plan.source_nodes.tolist()]
+    crs = net.layers["edges"].crs
+    valves = _by_id(vt, "valve_id", shapely.points(vt["x"], vt["y"]), crs)
+    pipes = gpd.GeoDataFrame(pipes, crs=crs).set_index("edge_id")
+    return BurstResult(damaged, valves, _customers_gdf(net, customers), pipes, srcs, stats, outline)

@@ -28,6 +28,7 @@ __all__ = [
     "ingest",
     "maps",
     "run",
+    "run_and_load",
     "stale_warning",
     "validate",
 ]
@@ -113,7 +114,7 @@ def build(config: Config) -> StageResult:
         name: net.layers[name]
         for name in ("nodes", "edges", "valves", "sources", "regulators", "customers")
     }
-    cust = net.customers
+    cust = net.layers["customers"]
     built = report.to_frame()
     built["stage"] = "build"
     if "stage" not in issues:
@@ -131,8 +132,8 @@ def build(config: Config) -> StageResult:
         expect=read,  # into the file read, never one a concurrent run put there meanwhile
     )
     counts = {
-        "nodes": len(net.nodes),
-        "edges": len(net.edges),
+        "nodes": len(net.layers["nodes"]),
+        "edges": len(net.layers["edges"]),
         "customers supplied": int(cust["has_supply"].sum()),
         "customers without supply": int((~cust["has_supply"]).sum()),
     }
@@ -148,10 +149,10 @@ def criticality(config: Config) -> StageResult:
     """
     from .network import load
 
-    net = load(config)
+    net = load(config, also=())
     _progress.step("criticality: segments and valves")
-    segs, cseg, valves = net.criticality()
-    cust = net.customers.copy()
+    segs, cseg, valves = net._criticality_tables
+    cust = net.layers["customers"].copy()
     cust["segment_id"] = cseg
     store.write_layers(
         config.gpkg,
@@ -197,14 +198,14 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
 
     net = load(config, also=("segments",))
     for name, columns in _HAZARD_COLUMNS.items():
-        missing = [c for c in columns if c not in getattr(net, name).columns]
+        missing = [c for c in columns if c not in net.layers[name].columns]
         if missing:
             raise store.damaged(config.gpkg_target, f"layer {name} lacks {', '.join(missing)}")
     _progress.step("hazards: overlay and priority")
-    res = assess(net, config.hazard_settings, as_of=as_of, segment_table=net.segments)
+    res = assess(net, config.hazard_settings, as_of=as_of, segment_table=net.layers["segments"])
     found = res.report.to_frame()
     found["stage"] = "hazards"
-    issues = net.quality_issues
+    issues = net.layers["quality_issues"]
     issues = issues[issues.get("stage", pd.Series(index=issues.index, dtype=object)) != "hazards"]
     quality = gpd.GeoDataFrame(
         pd.concat([issues, found], ignore_index=True), geometry="geometry", crs=config.crs
@@ -217,8 +218,8 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
             {
                 "hazard_matches": res.matches,
                 "risk": res.risk,
-                "pipes": add_rollups(net.pipes, "pipe_id", res.pipes),
-                "segments": add_rollups(net.segments, "segment_id", res.segments),
+                "pipes": add_rollups(net.layers["pipes"], "pipe_id", res.pipes),
+                "segments": add_rollups(net.layers["segments"], "segment_id", res.segments),
                 "quality_issues": quality,
             },
             stage="hazards",
@@ -363,6 +364,42 @@ def run(config: Config):
         # written fails the run with the previous GeoPackage intact.
         write_risk_csv(config, hazard_result.tables["risk"])
         write_maps(config, result.tables["pages"])
+
+
+def run_and_load(config: str | Path | Config = "gasnet.toml", *, as_of=None):
+    """Run the whole pipeline (``gasnet run``: GeoPackage, risk.csv, maps) and load the
+    result; exported as ``gasnet.run``.
+
+    Parameters
+    ----------
+    config : str, Path or Config
+        The config file.
+    as_of : datetime.date, optional
+        The date overdue hazards are counted to (default ``[risk] as_of``, else today).
+
+    Returns
+    -------
+    gasnet.Network
+        As :func:`gasnet.load` returns it.
+
+    Raises
+    ------
+    gasnet.errors.GasnetError
+        Bad input (the message names the file, the feature and the fix); the previous
+        outputs are left as they were.
+    """
+    import dataclasses
+
+    from .config import read_config
+    from .network import load
+
+    config = config if isinstance(config, Config) else read_config(config)
+    if as_of is not None:
+        settings = dataclasses.replace(config.hazard_settings, as_of=as_of)
+        config = dataclasses.replace(config, hazard_settings=settings)
+    for stage in run(config):
+        log.info("Stage %s done: %s", stage.stage, stage.counts)
+    return load(config)
 
 
 def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[str]:

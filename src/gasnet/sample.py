@@ -179,9 +179,9 @@ def generate_sample(n_pipes: int = DEFAULT_PIPES, seed: int = 7) -> Sample:
         from .errors import GasnetError
 
         if n_pipes < 100:
-            raise GasnetError(f"--pipes {n_pipes}: a sample needs at least 100 pipes")
+            raise GasnetError(f"n_pipes={n_pipes}: a sample needs at least 100 pipes")
         raise GasnetError(
-            f"--pipes {n_pipes}: a sample has at most {MAX_PIPES:,} pipes (1,000,000 take "
+            f"n_pipes={n_pipes}: a sample has at most {MAX_PIPES:,} pipes (1,000,000 take "
             "about 3 GB of memory to build); give a smaller number"
         )
     rng = np.random.default_rng(seed)
@@ -675,7 +675,7 @@ def write_sample(
         sample = generate_sample(n_pipes, seed)
     except MemoryError:
         raise GasnetError(
-            f"--pipes {n_pipes}: not enough memory to generate a sample that large; give a "
+            f"n_pipes={n_pipes}: not enough memory to generate a sample that large; give a "
             "smaller number"
         ) from None
     created = not root.exists()

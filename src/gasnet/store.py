@@ -737,7 +737,7 @@ def write_layers(
     old = {} if fresh else read_metadata(path, missing_ok=True)
     meta = dict(metadata or {})
     if stage:
-        meta[f"stage:{stage}"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        meta[f"stage:{stage}"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
         meta["gasnet_version"] = __version__
     setting = "[output] dir in the config"
     staging = atomic_path(
