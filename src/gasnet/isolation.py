@@ -130,6 +130,14 @@ def _csr(tails: np.ndarray, heads: np.ndarray, n: int) -> tuple[np.ndarray, np.n
     return np.cumsum(indptr), heads[order]
 
 
+def _sorted_isin(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, sorted_keys)`` for a sorted array of distinct keys (binary search)."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
 def _gather(indptr: np.ndarray, indices: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """All neighbours of ``nodes`` in a CSR structure, concatenated (vectorised)."""
     starts = indptr[nodes]
@@ -450,6 +458,23 @@ class IsolationEngine:
         # A second certificate: a DFS tree's paths run elsewhere than the BFS tree's.
         _, dpred = depth_first_order(g, root, directed=True, return_predecessors=True)
         _, self.dtin, self.dtout = _tree_intervals(dpred, root, n)
+        # More certificates for the batched removals: BFS trees with ties broken at random
+        # (the nodes relabelled), whose paths wander off the first ones' (on a looped grid
+        # the first BFS tree's subtrees are wide cones, and a hole's neighbours lie in them).
+        rng = np.random.default_rng(0)
+        self.more_trees = []
+        for _ in range(self.EXTRA_TREES):
+            perm = rng.permutation(n - 1)
+            label = np.r_[perm, n - 1]  # node -> label (the root keeps its own)
+            back = np.empty(n, np.int64)
+            back[label] = np.arange(n)
+            h = csr_array(
+                (np.ones(len(self.tails), np.int8), (label[self.tails], label[self.heads])),
+                shape=(n, n),
+            )
+            _, lp = breadth_first_order(h, n - 1, directed=True, return_predecessors=True)
+            parent = np.where(lp[label] >= 0, back[np.maximum(lp[label], 0)], -1)
+            self.more_trees.append(_tree_intervals(parent, root, n)[1:])
 
     def subtree_total(self, nodes: np.ndarray, key: str) -> np.ndarray:
         """Weight ``key`` dominated by each node (what its removal alone cuts off)."""
@@ -485,6 +510,7 @@ class IsolationEngine:
         b = np.concatenate(bs) if bs else np.empty(0, np.int64)
         key = _unique_keys(x * self.n_zg + b)
         ptr, idx = _csr(key // self.n_zg, key % self.n_zg, self.n_zg)
+        self._exit_arrays = ptr, idx
         self._exit_ptr, self._exit_idx = ptr.tolist(), idx.tolist()
         self._tin_l, self._tout_l = tin.tolist(), tout.tolist()
         self._btin_l = self.btin.tolist()
@@ -558,6 +584,154 @@ class IsolationEngine:
                             newly.append(y)
             at_risk = {b for x in newly for b in oidx[optr[x] : optr[x + 1]] if not lost(b)}
         return roots, sorted(extra)
+
+    #: Sets with more dominator-tree roots than this go to :meth:`lost_totals` one by one,
+    #: and so do those whose searches take more levels than this.
+    BATCH_MAX_ROOTS = 64
+    BATCH_LEVELS = 64
+    #: ... and those whose searches see more nodes than this (a large area cut off: the
+    #: one-by-one routine lists it by subtrees).
+    BATCH_SEARCH = 64
+    #: Spanning trees beyond the BFS and DFS ones that certify nodes as still supplied.
+    EXTRA_TREES = 2
+
+    def lost_totals_many(self, ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        """:meth:`lost_totals` of many removal sets at once, in array operations.
+
+        Set i is ``idx[ptr[i]:ptr[i + 1]]`` (zone-graph nodes). Returns (totals, decided):
+        ``totals[i, j]`` the weight ``j`` (in the order of :attr:`weights`) lost, for the
+        sets ``decided[i]``; the others need :meth:`lost_totals`.
+
+        The first round of :meth:`_settle`, vectorised: the roots of each set (members not
+        inside another member's dominator subtree) and the at-risk nodes (heads of arcs
+        leaving the roots' subtrees). A set is decided when each at-risk node is inside a
+        root's subtree, certified by the BFS or DFS spanning tree, or a dead end: a leaf of
+        the dominator tree all of whose in-neighbours are lost (nothing can reach it; lost)
+        and whose out-neighbours are lost or certified (nothing is lost beyond it). On a
+        looped grid that is nearly every valve's joined segments. O((k + r·a) log k) for k
+        members, r roots and a at-risk nodes in all.
+        """
+        if not hasattr(self, "_exit_arrays"):
+            self._exits()
+        B, n = len(ptr) - 1, self.n_zg
+        keys = list(self.weights)
+        totals = np.zeros((B, len(keys)))
+        decided = np.ones(B, bool)
+        tin, tout = self.tin, self.tout
+        set_of = np.repeat(np.arange(B), np.diff(ptr))
+        w = np.asarray(idx, np.int64)
+        ok = tin[w] >= 0
+        key = _unique_keys(set_of[ok] * n + tin[w[ok]])  # sorted by set, then preorder
+        set_of, t = key // n, key % n
+        w = self.pre[t]
+        # Roots: not inside the subtree of an earlier member of the same set.
+        big = n + 1
+        run = np.maximum.accumulate(set_of * big + tout[w]) if len(w) else w
+        prev = np.r_[-1, run[:-1]]
+        is_root = set_of * big + t >= np.maximum(prev, set_of * big)
+        roots, r_set = w[is_root], set_of[is_root]
+        per_set = np.bincount(r_set, minlength=B)
+        decided &= per_set <= self.BATCH_MAX_ROOTS
+        for j, k in enumerate(keys):
+            p = self.prefix[k]
+            totals[:, j] = np.bincount(r_set, weights=p[tout[roots]] - p[tin[roots]], minlength=B)
+        rkey = r_set * big + tin[roots]  # sorted: the roots' disjoint intervals, by set
+
+        def dom_lost(sets, nodes):
+            """Is each node inside a root's dominator subtree (of its set)?"""
+            at = np.searchsorted(rkey, sets * big + tin[nodes], side="right") - 1
+            atc = np.maximum(at, 0)
+            return (
+                (at >= 0)
+                & (r_set[atc] == sets)
+                & (tin[nodes] >= 0)
+                & (tin[nodes] < tout[roots[atc]])
+            )
+
+        rptr = np.r_[0, np.cumsum(per_set)]
+
+        trees = [(self.btin, self.btout), (self.dtin, self.dtout), *self.more_trees]
+
+        def certified(sets, nodes):
+            """Is each node's path in one of the spanning trees (BFS, DFS, random BFS) free
+            of its set's roots?"""
+            count = per_set[sets]
+            pair = np.repeat(np.arange(len(nodes)), count)
+            r = roots[_gather_positions(rptr[sets], count)]
+            y = nodes[pair]
+            cut = np.ones(len(nodes), bool)
+            for ttin, ttout in trees:
+                inside = np.zeros(len(nodes), bool)
+                np.logical_or.at(inside, pair, (ttin[r] <= ttin[y]) & (ttin[y] < ttout[r]))
+                cut &= inside
+            return (self.btin[nodes] >= 0) & ~cut
+
+        eptr, eidx = self._exit_arrays
+        count = eptr[roots + 1] - eptr[roots]
+        a_set = np.repeat(r_set, count)
+        a = eidx[_gather_positions(eptr[roots], count)]
+        pair = _unique_keys(a_set * n + a)
+        a_set, a = pair // n, pair % n
+        open_ = ~dom_lost(a_set, a)
+        a_set, a = a_set[open_], a[open_]
+        cert = certified(a_set, a)
+        a_set, a = a_set[~cert], a[~cert]
+        # The rest: _settle's backward searches, for all sets at once, level by level: they
+        # do not enter the lost subtrees and stop at certified nodes. Then gas is pushed
+        # forward from the certified nodes they met, within what they saw: what it reaches is
+        # supplied, the rest of what they saw is cut off (every way in was searched).
+        ip, ii = self.in_ptr, self.in_idx
+        op, oi = self.out_ptr, self.out_idx
+        seen = _unique_keys(a_set * n + a)
+        f_set, front = a_set, a
+        found = [np.empty(0, np.int64)]
+        for _ in range(self.BATCH_LEVELS):
+            if not len(front):
+                break
+            cnt = ip[front + 1] - ip[front]
+            q = np.repeat(np.arange(len(front)), cnt)
+            y = ii[_gather_positions(ip[front], cnt)]
+            ys = f_set[q]
+            keep = ~dom_lost(ys, y)
+            k = _unique_keys(ys[keep] * n + y[keep])
+            k = k[~_sorted_isin(k, seen)]
+            seen = _unique_keys(np.concatenate([seen, k]))
+            ys, y = k // n, k % n
+            c = certified(ys, y)
+            found.append(k[c])
+            f_set, front = ys[~c], y[~c]
+            over = np.bincount(seen // n, minlength=B) > self.BATCH_SEARCH
+            decided &= ~over
+            keep = ~over[f_set]
+            f_set, front = f_set[keep], front[keep]
+        decided[f_set] = False  # searches that did not end
+        reached = _unique_keys(np.concatenate(found))
+        front = reached
+        while len(front):
+            fs, fn = front // n, front % n
+            cnt = op[fn + 1] - op[fn]
+            q = np.repeat(np.arange(len(front)), cnt)
+            y = oi[_gather_positions(op[fn], cnt)]
+            k = _unique_keys(fs[q] * n + y)
+            k = k[_sorted_isin(k, seen) & ~_sorted_isin(k, reached)]
+            reached = _unique_keys(np.concatenate([reached, k]))
+            front = k
+        lost = seen[~_sorted_isin(seen, reached)]
+        l_set, x = lost // n, lost % n
+        # Accepted when what is cut off is dominator leaves (their subtrees are themselves)
+        # whose out-neighbours are lost or supplied: nothing is lost beyond them.
+        decided[l_set[tout[x] - tin[x] != 1]] = False
+        cnt = op[x + 1] - op[x]
+        q = np.repeat(np.arange(len(x)), cnt)
+        y = oi[_gather_positions(op[x], cnt)]
+        ys = l_set[q]
+        k = ys * n + y
+        fine = dom_lost(ys, y) | _sorted_isin(k, seen)
+        fine[~fine] = certified(ys[~fine], y[~fine])
+        decided[ys[~fine]] = False
+        for j, wk in enumerate(keys):
+            totals[:, j] += np.bincount(l_set, weights=self.node_weight[wk][x], minlength=B)
+        return totals, decided
 
     def lost_by_removal(self, W) -> np.ndarray:
         """Zone-graph nodes that lose supply when the nodes ``W`` are removed (exact).
@@ -859,18 +1033,32 @@ class IsolationEngine:
         seg, valve, _ = self._open_boundary
         seg_multi = np.zeros(self.n_segments, bool)
         seg_multi[seg[self.valve_sides[valve] >= 3]] = True
+        todo = np.flatnonzero(need & ~hit)
+        # The removal set of each: with two-sided valves only, the segments' zones (removing
+        # them removes what the valves pass on); else zones and open boundary valves but k.
+        simple_seg = (zones_per == 1) & ~seg_multi
+        whole = np.ones(nv, bool)
+        np.logical_and.at(whole, v_of, simple_seg[s_of])
+        easy, hard = todo[whole[todo]], todo[~whole[todo]]
+        cnt = nseg[easy]
+        sets = [zone_of_seg[s_of[_gather_positions(vstart[easy], cnt)]]]
+        sizes = [cnt]
+        for k in hard.tolist():
+            W = self.segment_removal(s_of[vstart[k] : vstart[k + 1]], keep_valve=k)
+            sets.append(W)
+            sizes.append(np.array([len(W)]))
+        order = np.concatenate([easy, hard])
+        ptr = np.r_[0, np.cumsum(np.concatenate(sizes))]
+        idx = np.concatenate(sets)
+        totals, decided = self.lost_totals_many(ptr, idx)
+        out[order[decided]] = totals[decided]
         cache: dict[tuple, dict] = {}
-        for k in np.flatnonzero(need & ~hit).tolist():
-            segs = s_of[vstart[k] : vstart[k + 1]]
-            if (zones_per[segs] == 1).all() and not seg_multi[segs].any():
-                # Two-sided valves only: removing the zones removes what the valves pass on.
-                W = zone_of_seg[segs]
-            else:
-                W = self.segment_removal(segs, keep_valve=k)
+        for i in np.flatnonzero(~decided).tolist():
+            W = idx[ptr[i] : ptr[i + 1]]
             key = tuple(sorted(W.tolist()))
             if key not in cache:  # valves side by side between two segments: one answer
                 cache[key] = self.lost_totals(W)
-            out[k] = [cache[key][w] for w in keys]
+            out[order[i]] = [cache[key][w] for w in keys]
         return out
 
 
