@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from netgen import random_network
 from reference import Reference
 from test_isolation_properties import reference_burst
+from test_maps import browser  # noqa: F401  (the fixture, for the page test)
 
 from gasnet.advise import (
     REPAIR_COLUMNS,
@@ -400,3 +401,141 @@ def test_every_repair_equals_the_brute_force_burst_of_every_segment(seed, pick):
             want = (now.loc[affected, col].max(), fixed.loc[affected, col].max())
             got = (row[f"{col}_before"], row[f"{col}_after"])
             assert got == (want if len(affected) else (0, 0)), (seed, w, k)
+
+
+# -- the command, the stage, the layers and the map ----------------------------------------------
+
+
+@pytest.fixture
+def advised(project, cli):
+    """The conftest project with V1 open and inoperable and a second station S2 at P2's end:
+    S1 o--P1--x V1--+--P2--(C1)--o S2; a burst on either side spreads past V1."""
+    from conftest import pt, write_shp
+
+    write_shp(
+        project.raw / "valves.shp",
+        [{"id": "V1", "normally": "open", "operable": "否"}],
+        [pt(50, 0)],
+    )
+    write_shp(
+        project.raw / "sources.shp",
+        [
+            {"id": "S1", "name": "門站", "kind": "門站"},
+            {"id": "S2", "name": "二站", "kind": "門站"},
+        ],
+        [pt(0, 0), pt(200, 0)],
+    )
+    code, out, err = cli("--config", project.config, "run")
+    assert code == 0, err
+    return project, out
+
+
+def test_run_writes_the_advice_layers_and_csv(advised):
+    import pyogrio
+
+    project, out = advised
+    assert "advise: " in out and "top 1 inoperable valves to repair" in out
+    layers = {str(n) for n, _ in pyogrio.list_layers(project.gpkg)}
+    assert {"valve_advice", "repair_advice"} <= layers
+    va = pyogrio.read_dataframe(project.gpkg, layer="valve_advice")
+    assert list(va.columns) == ["rank", *VALVE_COLUMNS]
+    assert set(va["pipe_id"]) == {"P2"} and list(va["rank"]) == [1]
+    ra = pyogrio.read_dataframe(project.gpkg, layer="repair_advice")
+    assert list(ra["valve_id"]) == ["V1"] and list(ra["segments_affected"]) == [2]
+    raw = (project.root / "out" / "valve_advice.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfrank,pipe_id,edge_id,segment_id")
+    assert len(raw.decode("utf-8-sig").splitlines()) == 2
+
+
+def test_the_command_ranks_writes_and_refuses_bad_options(advised, cli, tmp_path, capsys):
+    project, _ = advised
+    out = tmp_path / "advice.csv"
+    code, text, err = cli(
+        "--config", project.config, "advise-valves", "--objective", "exposure", "--out", out
+    )
+    assert code == 0, err
+    assert "by households exposed" in text and f"valve advice: {out}" in text
+    assert "P2" in text and "V1" in text
+    rows = out.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("rank,pipe_id") and len(rows) == 2
+    code, text, err = cli("--config", project.config, "advise-valves", "--top", "1")
+    assert code == 0, err
+    assert (project.root / "out" / "valve_advice.csv").exists()
+    for bad in (["--top", "0"], ["--top", "x"], ["--objective", "best"]):
+        with pytest.raises(SystemExit) as exc:  # argparse: usage and exit 2
+            cli("--config", project.config, "advise-valves", *bad)
+        assert exc.value.code == 2 and bad[0] in capsys.readouterr().err
+    code, _, err = cli(
+        "--config", project.config, "advise-valves", "--out", project.root / "out" / "risk.csv"
+    )
+    assert code == 2 and "risk.csv" in err
+
+
+def test_the_command_before_build_names_the_stage(project, cli):
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 0, err
+    code, _, err = cli("--config", project.config, "advise-valves")
+    assert code == 2 and "gasnet build" in err
+
+
+def test_maps_show_the_advice_layers_only_when_the_stage_ran(project, cli):
+    # Stage by stage, without advise-valves: the maps stage works and shows no advice; after
+    # it, the one map has the layer (the conftest project has no inoperable valve: no repairs).
+    for stage in ("ingest", "build", "criticality", "hazards", "maps"):
+        code, _, err = cli("--config", project.config, stage)
+        assert code == 0, (stage, err)
+    page = (project.root / "out" / "maps" / "network.html").read_text(encoding="utf-8")
+    assert '"name":"建议增设阀门"' not in page  # (the label itself is in the page's labels)
+    for args in (["advise-valves"], ["maps"]):
+        code, _, err = cli("--config", project.config, *args)
+        assert code == 0, err
+    page = (project.root / "out" / "maps" / "network.html").read_text(encoding="utf-8")
+    assert '"name":"建议增设阀门"' in page and '"name":"建议优先维修的阀门"' not in page
+
+
+def test_the_one_map_draws_both_advice_layers(advised):
+    from gasnet.maps import network_map
+    from gasnet.network import load
+
+    project, _ = advised
+    from gasnet import pipeline, store
+    from gasnet.config import read_config
+
+    config = read_config(project.config)
+    layers, _, _ = store.read_snapshot(
+        config.gpkg, pipeline.MAP_LAYERS, optional=pipeline.MAP_OPTIONAL
+    )
+    page = network_map(layers, language="en")
+    for name in ("Where one more valve helps most", "Valves whose repair helps most"):
+        assert f'"name":"{name}"' in page
+    assert load(config).layers["valves"]["operable"].tolist() == [False]
+
+
+def test_the_advice_layers_render_and_open_in_a_browser(advised, request):
+    import shutil
+
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        pytest.skip("Chromium is not installed (make test installs Debian's chromium)")
+    from test_maps import open_page
+
+    chromium = request.getfixturevalue("browser")
+    project, _ = advised
+    page, errors, requests = open_page(chromium, project.root / "out" / "maps" / "network.html")
+    assert errors == [] and requests == []
+    names = page.evaluate("Object.keys(window.gasnetMap.overlays)")
+    assert {"建议增设阀门", "建议优先维修的阀门"} <= set(names)
+    for name, what in (("建议增设阀门", "P2"), ("建议优先维修的阀门", "V1")):
+        shown = page.evaluate(
+            """name => {
+                const g = window.gasnetMap.overlays[name];
+                window.gasnetMap.map.addLayer(g);
+                const marker = g.getLayers()[0].getLayers()[0];
+                marker.openPopup();
+                return g.getLayers()[0].getLayers().length;
+            }""",
+            name,
+        )
+        assert shown == 1
+        text = page.locator(".leaflet-popup-content").last.inner_text()
+        assert what in text and "customers_lost_before" in text and "exposure_after" in text
+    assert errors == []

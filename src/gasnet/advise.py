@@ -565,6 +565,22 @@ def repair_effects(net, segment_table=None) -> RepairEffects:
 # --------------------------------------------------------------------------------------------
 
 
+def _segment_losses(eng, table=None) -> pd.DataFrame:
+    """``<weight>_lost`` per segment: from ``table`` when it has one row per segment of the
+    engine, in order (the ``segments`` layer), else from the engine."""
+    cols = [f"{k}_lost" for k in eng.weights]
+    if (
+        table is not None
+        and len(table) == eng.n_segments
+        and {"segment_id", *cols} <= set(table.columns)
+        and (
+            pd.to_numeric(table["segment_id"], errors="coerce").to_numpy() == np.arange(len(table))
+        ).all()
+    ):
+        return table[cols].reset_index(drop=True).astype(float)
+    return eng.segment_losses()[0]
+
+
 def _customer_nodes(net) -> np.ndarray:
     nodes = pd.to_numeric(net.layers["customers"]["node_id"], errors="coerce").fillna(-1)
     return nodes.to_numpy(np.int64)
@@ -666,7 +682,14 @@ def _order(objective: str, ids: list[str]) -> list[tuple[str, bool]]:
     return keys + [(c, True) for c in ids]
 
 
-def advise_valves(net, *, objective: str = "worst", top: int | None = None, per_segment=True):
+def advise_valves(
+    net,
+    *,
+    objective: str = "worst",
+    top: int | None = None,
+    per_segment: bool = True,
+    segment_table=None,
+):
     """Where one added valve most reduces the worst case, or the households exposed.
 
     Parameters
@@ -680,6 +703,9 @@ def advise_valves(net, *, objective: str = "worst", top: int | None = None, per_
         Keep the first ``top`` rows (a positive int; None: all).
     per_segment
         One row per segment, its best position (default); False: every candidate.
+    segment_table
+        The segments' losses if at hand (the ``segments`` layer, or ``segment_losses()``
+        with a segment_id column: see :func:`gasnet.hazards.segment_consequence`).
 
     Returns
     -------
@@ -712,7 +738,7 @@ def advise_valves(net, *, objective: str = "worst", top: int | None = None, per_
     nodes, edges = net.layers["nodes"], net.layers["edges"]
     sp = split_losses(flow, eng, nodes, edges, _customer_nodes(net))
     crs = edges.crs
-    seg_loss, _ = eng.segment_losses()
+    seg_loss = _segment_losses(eng, segment_table)
     out = valve_objectives(sp, seg_loss, _segment_lengths(net))
     rows = _live_rows(net)[sp.live]
     out.insert(0, "pipe_id", edges["pipe_id"].to_numpy(object)[rows])
