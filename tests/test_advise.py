@@ -469,6 +469,12 @@ def test_the_command_ranks_writes_and_refuses_bad_options(advised, cli, tmp_path
         "--config", project.config, "advise-valves", "--out", project.root / "out" / "risk.csv"
     )
     assert code == 2 and "risk.csv" in err
+    # Its own file is fine for itself; another command may not write over it.
+    own = project.root / "out" / "valve_advice.csv"
+    code, _, err = cli("--config", project.config, "advise-valves", "--out", own)
+    assert code == 0, err
+    code, _, err = cli("--config", project.config, "isolate", "--close", "V1", "--out", own)
+    assert code == 2 and "valve_advice.csv" in err
 
 
 def test_the_command_before_build_names_the_stage(project, cli):

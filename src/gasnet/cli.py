@@ -141,6 +141,8 @@ def _stage(name):
             notices += result.report.notices
         if name in ("run", "hazards"):
             print(f"ranked hazards: {pipeline.risk_csv(config)}")
+        if name == "run":
+            print(f"valve advice: {pipeline.advice_csv(config)}")
         if name in ("run", "maps"):
             print(f"maps: {', '.join(map(str, pipeline.map_paths(config)))}")
         if name == "run":  # the generator is exhausted: the staging copy has replaced it
@@ -240,9 +242,15 @@ def _check_out(config, out, given=None, option: str = "--out") -> None:
             f"{option} {out}: that is a folder; give a file name, e.g. "
             f"{option} {Path(out) / example.replace('isolate', 'out')}"
         )
-    from .pipeline import map_paths, risk_csv
+    from .pipeline import advice_csv, map_paths, risk_csv
 
-    outputs = (config.gpkg_target, config.path, risk_csv(config), *map_paths(config))
+    outputs = (
+        config.gpkg_target,
+        config.path,
+        risk_csv(config),
+        advice_csv(config),
+        *map_paths(config),
+    )
     own = {Path(os.path.realpath(p)) for p in outputs}
     if target in own:
         raise OutputError(
@@ -499,7 +507,9 @@ def _cmd_advise(args) -> None:
 
     config = read_config(args.config)
     if args.out is not None:
-        _check_out(config, Path(_out_arg(args.out)), args.out)
+        out = Path(_out_arg(args.out))
+        if os.path.realpath(out) != os.path.realpath(pipeline.advice_csv(config)):
+            _check_out(config, out, args.out)
     _warn_if_stale(config)
     result = pipeline.advise(config, objective=args.objective, top=args.top, out=args.out)
     _summary(result)

@@ -168,6 +168,11 @@ def criticality(config: Config) -> StageResult:
             "hazard_score); pipes, risk and hazard_matches keep those of the last hazards "
             "stage: run `gasnet hazards` again"
         )
+    if "stage:advise" in net.metadata:
+        report.notice(
+            "valve_advice and repair_advice (and valve_advice.csv) are those of the last "
+            "advise stage: run `gasnet advise-valves` again"
+        )
     result = StageResult(
         "criticality", {"segments": len(segs), "valves": len(valves)}, report, config.gpkg
     )
