@@ -356,11 +356,14 @@ def split_losses(flow: FlowGraph, engine: IsolationEngine, nodes, edges, custome
     range queries on the (valve or source, node) pairs sorted by preorder. When one member of
     W dominates the others in R's dominator tree (the min / max of their preorder positions,
     again by range queries) the loss is that member's subtree: O(1). Otherwise the engine's
-    local set removal :meth:`~gasnet.isolation.IsolationEngine.lost_totals` settles it.
+    local set removal :meth:`~gasnet.isolation.IsolationEngine.lost_totals` settles it, given
+    W with the side's own R-zones and virtual valves (lost anyway; so what they feed is
+    summed from the dominator tree's prefix sums, not searched).
 
-    Complexity: O((n + m) log n) for the forest, the bridges, R and its engine, plus O(log P)
-    per candidate side (P pairs) and, for the few sides no single node dominates,
-    O(|W| + the local settle) each.
+    Complexity: O((n + m) log n) for the forest, the bridges, R and its engine, plus O(1)
+    numpy work per candidate side and, for the sides no single member of W dominates (a
+    segment fed from two ends, a mesh), O(|X| log |X| + the local settle) each, |X| the
+    side's size in R: at worst quadratic in the size of a segment fed from several sides.
     """
     forest = _bridges(flow)
     C = len(forest.live)
