@@ -6,7 +6,7 @@ GASNET := $(VENV)/bin/gasnet
 CONFIG ?= gasnet.toml
 RUN    := $(GASNET) --config $(CONFIG)
 
-.PHONY: help install browser demo test sample ingest validate run build criticality hazards maps isolate burst advise bench screenshots lint clean
+.PHONY: help install browser demo test sample ingest validate run build criticality hazards maps isolate burst bench screenshots lint clean
 
 help:
 	@echo "make demo          install, run the whole pipeline on the bundled sample, say where outputs are"
@@ -68,6 +68,8 @@ burst: install
 	@test -n "$(PIPE)" || { echo "usage: make burst PIPE=ID [FAIL=ID,...]"; exit 2; }
 	$(RUN) burst --pipe $(PIPE) $(if $(FAIL),--fail $(FAIL)) --out data/processed/burst.csv --map data/processed/burst.html
 
+# (its own .PHONY line: merges without touching the list above)
+.PHONY: advise
 advise: install
 	$(RUN) advise-valves $(if $(TOP),--top $(TOP)) $(if $(OBJECTIVE),--objective $(OBJECTIVE))
 
