@@ -266,7 +266,7 @@ def advise(
     from .advise import advise_repairs, advise_valves
     from .network import load
 
-    net = load(config)
+    net = load(config, also=())
     _progress.step("advise: valve positions and repairs")
     loss, _ = net.engine.segment_losses()
     loss["segment_id"] = range(len(loss))
