@@ -16,6 +16,7 @@ help:
 	@echo "make ingest | validate | build | criticality | hazards | maps    one stage each"
 	@echo "make isolate VALVES=FM000001,FM000002            customers cut off by closing valves"
 	@echo "make burst PIPE=GX0000001 [FAIL=FM000003]        burst isolation plan"
+	@echo "make advise [TOP=20] [OBJECTIVE=exposure]        where one more valve helps most; valves to repair"
 	@echo "make sample        regenerate the bundled sample in data/raw/ (deterministic)"
 	@echo "make bench         benchmarks (installs the optional WNTR peer)"
 	@echo "make screenshots   PNGs of the three kinds of map (docs/screenshots/)"
@@ -71,6 +72,11 @@ isolate: install
 burst: install
 	@test -n "$(PIPE)" || { echo "usage: make burst PIPE=ID [FAIL=ID,...]"; exit 2; }
 	$(RUN) burst --pipe $(PIPE) $(if $(FAIL),--fail $(FAIL)) --out data/processed/burst.csv --map data/processed/burst.html
+
+# (its own .PHONY line: merges without touching the list above)
+.PHONY: advise
+advise: install
+	$(RUN) advise-valves $(if $(TOP),--top $(TOP)) $(if $(OBJECTIVE),--objective $(OBJECTIVE))
 
 # Screenshots need a CJK font for the Chinese labels (Debian's fonts-noto-cjk).
 screenshots: install browser

@@ -4,6 +4,7 @@ bench/out/results.txt. Generated networks are cached in bench/out/ (about 1 GB a
     python bench/run.py            # build (10k, 100k, 1M) + engine vs WNTR (1.6k, 16k) + 100k, 1M
                                    # + hazards: 100k and 1M records on 100k pipes, vs GeoPandas
                                    # + maps: HTML size and Chromium open time, 10k and 100k
+                                   # + advise: valve positions and repairs, 4.5k, 100k, grid 16k
     python bench/run.py --quick    # small sizes only (a few minutes less)
 """
 
@@ -25,12 +26,14 @@ def main() -> None:
     engine = ["--sizes", "100000"] if args.quick else []
     hazards = ["--pipes", "10000", "--sizes", "10000,100000"] if args.quick else []
     maps = ["--sizes", "10000"] if args.quick else []
+    advise = ["--sizes", "4500", "--grid-sizes", "1600"] if args.quick else []
     out = []
     scripts = (
         ("build.py", build),
         ("engine.py", engine),
         ("hazards.py", hazards),
         ("maps.py", maps),
+        ("advise.py", advise),
     )
     for script, extra in scripts:
         title = f"== {script} {' '.join(extra)}".rstrip()

@@ -142,7 +142,9 @@ def test_the_config_itself_must_be_a_regular_file(tmp_path):
 def _leftovers(folder: Path) -> list[str]:
     """What is in an output folder besides the outputs (gasnet.gpkg, risk.csv)."""
     return sorted(
-        p.name for p in folder.iterdir() if p.name not in ("gasnet.gpkg", "maps", "risk.csv")
+        p.name
+        for p in folder.iterdir()
+        if p.name not in ("gasnet.gpkg", "maps", "risk.csv", "valve_advice.csv")
     )
 
 
@@ -532,7 +534,9 @@ def test_stale_staging_files_are_cleaned_but_never_a_live_runs(project, cli, tmp
         for name in stale + kept:
             (out / name).write_bytes(b"partial")
         assert cli("--config", project.config, "run")[0] == 0
-        assert sorted(os.listdir(out)) == sorted([*kept, "gasnet.gpkg", "maps", "risk.csv"])
+        assert sorted(os.listdir(out)) == sorted(
+            [*kept, "gasnet.gpkg", "maps", "risk.csv", "valve_advice.csv"]
+        )
     finally:
         live.kill()
         live.wait()

@@ -277,6 +277,9 @@ def test_burst_files_are_not_replaced_when_one_is_locked(built, cli, answered):
 
 # -- A12: staging files of runs in other pid namespaces ------------------------------------------
 
+#: What a successful run leaves in the output folder.
+OUTPUTS = ["gasnet.gpkg", "maps", "risk.csv", "valve_advice.csv"]
+
 HOLD = textwrap.dedent(
     """\
     import fcntl, os, sys
@@ -323,13 +326,13 @@ def test_a_live_run_in_another_namespace_keeps_its_staging_files(project, cli):
     try:
         assert cli("--config", project.config, "run")[0] == 0
         assert sorted(os.listdir(out)) == sorted(
-            [*theirs, f".gasnet.tmp-{pid}.gpkg.lock", "gasnet.gpkg", "maps", "risk.csv"]
+            [*theirs, f".gasnet.tmp-{pid}.gpkg.lock", *OUTPUTS]
         )
     finally:
         holder.close()
     # Once it has ended (its lock released), the next write removes them.
     assert cli("--config", project.config, "ingest")[0] == 0
-    assert sorted(os.listdir(out)) == ["gasnet.gpkg", "maps", "risk.csv"]
+    assert sorted(os.listdir(out)) == OUTPUTS
 
 
 def test_a_run_with_our_own_pid_in_another_namespace_is_not_touched(project, cli):
@@ -343,9 +346,7 @@ def test_a_run_with_our_own_pid_in_another_namespace_is_not_touched(project, cli
         code, _, err = cli("--config", project.config, "run")
         assert code == 0, err
         assert (out / mine).read_bytes() == b"the other container's run"
-        assert sorted(os.listdir(out)) == sorted(
-            [mine, f"{mine}.lock", "gasnet.gpkg", "maps", "risk.csv"]
-        )
+        assert sorted(os.listdir(out)) == sorted([mine, f"{mine}.lock", *OUTPUTS])
     finally:
         holder.close()
 
@@ -361,7 +362,7 @@ def test_an_unlocked_lock_file_means_stale_whatever_the_pid(project, cli):
         for name in (f".gasnet.tmp-{live.pid}.gpkg", f".gasnet.tmp-{live.pid}.gpkg.lock"):
             (out / name).write_bytes(b"")
         assert cli("--config", project.config, "run")[0] == 0
-        assert sorted(os.listdir(out)) == ["gasnet.gpkg", "maps", "risk.csv"]
+        assert sorted(os.listdir(out)) == OUTPUTS
     finally:
         live.stdin.close()
         live.wait(timeout=60)

@@ -524,4 +524,5 @@ def test_a_run_failing_at_a_later_stage_leaves_the_previous_results(project, cli
         "gasnet.gpkg",
         "maps",
         "risk.csv",
+        "valve_advice.csv",
     ]

@@ -100,6 +100,7 @@ def test_the_one_map_renders_offline_with_every_layer(mapped, browser):
         "用户（聚合）",
         "重要用户（医院、学校、养老院）",
         "隐患（按等级）",
+        "建议增设阀门",  # (gasnet advise-valves, in run: P2 can take a valve)
         "数据质量问题",
     ]
     labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()

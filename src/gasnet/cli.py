@@ -92,6 +92,8 @@ def _summary(result) -> None:
         _top(result)
     if result.stage == "hazards" and result.tables:
         _top_risk(result)
+    if result.stage == "advise" and result.tables:
+        _top_advice(result)
 
 
 def _cmd_sample(args) -> None:
@@ -142,6 +144,8 @@ def _stage(name):
             notices += result.report.notices
         if name in ("run", "hazards"):
             print(f"ranked hazards: {pipeline.risk_csv(config)}")
+        if name == "run":
+            print(f"valve advice: {pipeline.advice_csv(config)}")
         if name in ("run", "maps"):
             print(f"maps: {', '.join(map(str, pipeline.map_paths(config)))}")
         if name == "run":  # the generator is exhausted: the staging copy has replaced it
@@ -241,9 +245,15 @@ def _check_out(config, out, given=None, option: str = "--out") -> None:
             f"{option} {out}: that is a folder; give a file name, e.g. "
             f"{option} {Path(out) / example.replace('isolate', 'out')}"
         )
-    from .pipeline import map_paths, risk_csv
+    from .pipeline import advice_csv, map_paths, risk_csv
 
-    outputs = (config.gpkg_target, config.path, risk_csv(config), *map_paths(config))
+    outputs = (
+        config.gpkg_target,
+        config.path,
+        risk_csv(config),
+        advice_csv(config),
+        *map_paths(config),
+    )
     own = {Path(os.path.realpath(p)) for p in outputs}
     if target in own:
         raise OutputError(
@@ -456,6 +466,89 @@ def _write_burst(net, res, outputs) -> None:
     print(f"  written: {', '.join(map(str, outputs))}")
 
 
+# -- advise-valves (issue 10, part 3) -----------------------------------------------------------
+
+
+def _top_advice(result, n: int = 10) -> None:
+    t = result.tables
+    what = "worst case" if t["objective"] == "worst" else "households exposed"
+    print(
+        f"  by {what}: network worst case {t['network_worst']} customers lost, households "
+        f"exposed {t['exposure']:.1f} (per burst at a random point), {t['candidates']} "
+        "pipe parts where a valve would split a segment"
+    )
+    va = t["valve_advice"].head(n)
+    print(f"top {len(va)} places for one more valve (one per segment):")
+    print(
+        "  rank  pipe          at_m  segment  customers_lost  households_lost  "
+        "network_worst  exposure"
+    )
+    for r in va.itertuples():
+        cust = f"{r.customers_lost_before} -> {r.customers_lost_after}"
+        hh = f"{r.households_lost_before} -> {r.households_lost_after}"
+        print(
+            f"  {r.Index:>4}  {clean_value(r.pipe_id):<12} {r.position_m:>5.0f}  "
+            f"{r.segment_id:>7}  {cust:>14}  {hh:>15}  {r.network_worst_after:>13}  "
+            f"{r.exposure_after:>8.1f}"
+        )
+    ra = t["repair_advice"].head(n)
+    print(f"top {len(ra)} inoperable valves to repair (burst consequence):")
+    if len(ra):
+        print("  rank  valve         segments  customers_lost  network_worst  exposure")
+    for r in ra.itertuples():
+        cust = f"{r.customers_lost_before} -> {r.customers_lost_after}"
+        print(
+            f"  {r.Index:>4}  {clean_value(r.valve_id):<12}  {r.segments_affected:>8}  "
+            f"{cust:>14}  {r.network_worst_after:>13}  {r.exposure_after:>8.1f}"
+        )
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number, e.g. 20")
+    return n
+
+
+def _cmd_advise(args) -> None:
+    from . import pipeline
+    from .config import read_config
+
+    config = read_config(args.config)
+    if args.out is not None:
+        out = Path(_out_arg(args.out))
+        if os.path.realpath(out) != os.path.realpath(pipeline.advice_csv(config)):
+            _check_out(config, out, args.out)
+    _warn_if_stale(config)
+    result = pipeline.advise(config, objective=args.objective, top=args.top, out=args.out)
+    _summary(result)
+    print(f"valve advice: {result.tables['csv']}")
+
+
+def _advise_parser(sub) -> None:
+    s = sub.add_parser(
+        "advise-valves",
+        help="where one more valve helps most; which inoperable valves to repair first",
+    )
+    s.add_argument("--top", type=_positive, metavar="N", help="keep the first N rows of each")
+    s.add_argument(
+        "--objective",
+        choices=("worst", "exposure"),
+        default="worst",
+        help="rank by the network's worst case (default) or by the households exposed",
+    )
+    s.add_argument(
+        "--out", metavar="F.csv", help="the positions (default <output.dir>/valve_advice.csv)"
+    )
+    s.set_defaults(func=_cmd_advise)
+
+
+# ------------------------------------------------------------------------------------------------
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gasnet", description="One-map pipeline for a city gas network."
@@ -485,6 +578,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("maps", help="the one map and the risk map (offline HTML)").set_defaults(
         func=_stage("maps")
     )
+    _advise_parser(sub)
     s = sub.add_parser("isolate", help="customers that lose gas when these valves close")
     s.add_argument(
         "--close",

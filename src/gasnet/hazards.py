@@ -263,7 +263,9 @@ def overlay(
     )
 
 
-def segment_consequence(net, segments: np.ndarray, segment_table=None) -> pd.DataFrame:
+def segment_consequence(
+    net, segments: np.ndarray, segment_table=None, *, operable=None, passed: dict | None = None
+) -> pd.DataFrame:
     """Customers, households and critical customers that lose gas when the segment is isolated
     for a burst on it: the segment's loss (every boundary valve closes; a station inside
     stops), extended past inoperable valves as :func:`gasnet.operations.burst` does.
@@ -281,6 +283,12 @@ def segment_consequence(net, segments: np.ndarray, segment_table=None) -> pd.Dat
     ``segment_table``: the ``segments`` layer the criticality stage wrote for this network,
     whose ``<weight>_lost`` columns spare computing the segments' losses again; used only when
     it has one row per segment of the engine, in order.
+
+    ``operable``: per valve of ``net.flow`` (``flow.valves`` order), can it be closed
+    (default ``net.valve_operable``; :mod:`gasnet.advise` asks "what if this one were
+    repaired"). ``passed``: a dict to fill with, per segment whose area grew, the valve
+    indices the growth passed; a valve passed by no segment's area changes no consequence
+    whether or not it closes.
     """
     eng = net.engine
     cols = [f"{k}_lost" for k in eng.weights]
@@ -300,7 +308,8 @@ def segment_consequence(net, segments: np.ndarray, segment_table=None) -> pd.Dat
         index=pd.Index(segments, name="segment_id"),
     )
     nz = eng.n_zones
-    weak_valve = ~np.asarray(net.valve_operable, bool) & eng.valve_open
+    operable = net.valve_operable if operable is None else operable
+    weak_valve = ~np.asarray(operable, bool) & eng.valve_open
     side_seg = eng.zone_seg[eng.vz_zone]
     weak = weak_valve[eng.vz_valve] & np.isin(side_seg, segments)
     v, s = eng.vz_valve[weak], side_seg[weak]
@@ -316,6 +325,7 @@ def segment_consequence(net, segments: np.ndarray, segment_table=None) -> pd.Dat
     grown_loss = {}
     for start in np.unique(s[live]).tolist():
         region = {start}
+        went = set()
         while True:
             members = sorted(region)
             W = np.concatenate([zones[zptr[m] : zptr[m + 1]] for m in members])
@@ -326,11 +336,14 @@ def segment_consequence(net, segments: np.ndarray, segment_table=None) -> pd.Dat
                 break
             x = nz + cand
             grown = cand[eng.reached[x] & ~eng.is_lost(W, x)]
+            went.update(grown.tolist())
             new = set().union(*(sides(c) for c in grown.tolist())) - region
             if not new:
                 break
             region |= new
         grown_loss[start] = eng.lost_totals(eng.segment_removal(sorted(region)))
+        if passed is not None:
+            passed[start] = np.array(sorted(went), np.int64)
     if grown_loss:
         at = out.index.get_indexer(list(grown_loss))
         for k in eng.weights:

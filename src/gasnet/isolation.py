@@ -9,6 +9,7 @@ attachment node (DESIGN.md, "Network semantics").
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 
@@ -320,7 +321,23 @@ def immediate_dominators(tails: np.ndarray, heads: np.ndarray, n: int, root: int
 
 def _interval_test(spans: list[tuple[int, int]], pos: list[int], extra: set | None):
     """``f(y)``: is ``pos[y]`` inside one of ``spans`` (or ``y`` in ``extra``)? Unrolled for
-    the usual one or two spans: this runs a million times on a city network."""
+    the usual one or two spans: this runs a million times on a city network. Many spans
+    (a segment side with many valves, :mod:`gasnet.advise`) are merged and bisected."""
+    if len(spans) > 4:
+        starts, ends = [], []
+        for a, e in sorted(spans):
+            if starts and a <= ends[-1]:
+                ends[-1] = max(ends[-1], e)
+            else:
+                starts.append(a)
+                ends.append(e)
+
+        def inside(y) -> bool:
+            p = pos[y]
+            i = bisect.bisect_right(starts, p) - 1
+            return (i >= 0 and p < ends[i]) or (extra is not None and y in extra)
+
+        return inside
     if len(spans) == 1 and extra is None:
         ((a0, e0),) = spans
         return lambda y: a0 <= pos[y] < e0

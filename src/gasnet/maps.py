@@ -108,6 +108,8 @@ LABELS = {
         "lost": "停气用户数",
         "vent": "放散",
         "households": "户",
+        "valve_advice": "建议增设阀门",
+        "repair_advice": "建议优先维修的阀门",
     },
     "en": {
         "network": "Gas network: the one map",
@@ -147,6 +149,8 @@ LABELS = {
         "lost": "customers lost",
         "vent": "to vent",
         "households": "households",
+        "valve_advice": "Where one more valve helps most",
+        "repair_advice": "Valves whose repair helps most",
     },
 }
 
@@ -310,8 +314,9 @@ def _valve_state(valves: pd.DataFrame) -> pd.Series:
 def network_map(layers: dict, *, language: str = "zh", basemap: str = "none", key: str = "") -> str:
     """The one map: pipes by pressure class, valves by state, stations, regulators, customers
     (clustered; the critical ones apart), segments by customers lost, hazards by tier
-    (clustered points; areas apart), quality issues. ``layers`` are the GeoPackage's layers
-    (``risk`` and ``segments`` optional)."""
+    (clustered points; areas apart), quality issues, and the valve advice (the top positions
+    for one more valve and valves to repair, off at first). ``layers`` are the GeoPackage's
+    layers (``risk``, ``segments``, ``valve_advice`` and ``repair_advice`` optional)."""
     t = LABELS[language]
     gcj = basemap == "amap"
     specs = [_pipe_layer(layers["pipes"], t["pipes"], gcj)]
@@ -415,6 +420,7 @@ def network_map(layers: dict, *, language: str = "zh", basemap: str = "none", ke
         }
     )
     specs += _hazard_layers(layers, t, gcj)
+    specs += _advice_layers(layers, t, gcj)
     q = layers.get("quality_issues")
     if q is not None and len(q):
         q = q[q.geometry.notna()].copy()
@@ -434,6 +440,49 @@ def network_map(layers: dict, *, language: str = "zh", basemap: str = "none", ke
         )
     data = {"labels": t, "layers": specs, "minimap": True, "focus": _bounds(layers["pipes"])}
     return _page(t["network"], data, basemap=basemap, tianditu_key=key)
+
+
+#: How many of the ranked valve positions and repairs the one map shows.
+ADVICE_ON_MAP = 50
+_ADVICE_LOSSES = [
+    f"{k}_lost_{x}" for k in ("customers", "households", "critical") for x in ("before", "after")
+]
+
+
+def _advice_layers(layers, t, gcj) -> list[dict]:
+    """The top :data:`ADVICE_ON_MAP` rows of ``valve_advice`` and ``repair_advice`` (layers
+    of ``gasnet advise-valves``), numbered by rank, off at first; absent layers: none."""
+    out = []
+    for name, colour, cols in (
+        (
+            "valve_advice",
+            "#7b3294",
+            ["rank", "pipe_id", "position_m", "segment_id", *_ADVICE_LOSSES],
+        ),
+        (
+            "repair_advice",
+            "#e66101",
+            ["rank", "valve_id", "segments_affected", "segment_ids", *_ADVICE_LOSSES],
+        ),
+    ):
+        table = layers.get(name)
+        if table is None or not len(table):
+            continue
+        top = table.sort_values("rank").head(ADVICE_ON_MAP)
+        fields = [*cols, "network_worst_after", "exposure_before", "exposure_after", "reduction"]
+        out.append(
+            {
+                "name": t[name],
+                "data": _features(top, fields, gcj=gcj),
+                "color": colour,
+                "stroke": "#000000",
+                "radius": 7,
+                "numbered": "rank",
+                "fields": fields,
+                "show": False,
+            }
+        )
+    return out
 
 
 def _hazard_layers(layers, t, gcj, *, show=True) -> list[dict]:

@@ -427,6 +427,53 @@ class Network:
             return crit
         return crit.subset(self._known("valves", as_ids(valves, "valves"), "valves"))
 
+    def advise_valves(
+        self, *, objective: str = "worst", top: int | None = None, per_segment: bool = True
+    ) -> gpd.GeoDataFrame:
+        """Where one more valve helps most (:func:`gasnet.advise.advise_valves`).
+
+        Parameters
+        ----------
+        objective : {"worst", "exposure"}
+            ``worst``: the positions that most lower the worst case (customers lost);
+            ``exposure``: the households a burst at a random point cuts off, on average.
+        top : int, optional
+            Keep the first ``top`` rows.
+        per_segment : bool
+            One row per segment, its best position (default); False: every candidate.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Indexed by ``rank``: pipe_id, position_m along it, x, y, lon, lat, the losses
+            before and after, ``reduction`` (README, "Where one more valve helps most").
+
+        Examples
+        --------
+        >>> advice = net.advise_valves(top=3)
+        >>> advice.index.tolist()
+        [1, 2, 3]
+        >>> bool((advice["customers_lost_after"] <= advice["customers_lost_before"]).all())
+        True
+        """
+        from .advise import advise_valves
+
+        return advise_valves(self, objective=objective, top=top, per_segment=per_segment)
+
+    def advise_repairs(self, *, objective: str = "worst", top: int | None = None):
+        """The inoperable valves whose repair helps most
+        (:func:`gasnet.advise.advise_repairs`), indexed by ``rank``.
+
+        Examples
+        --------
+        >>> repairs = net.advise_repairs(top=5)
+        >>> repairs["valve_id"].is_unique and len(repairs) <= 5
+        True
+        """
+        from .advise import advise_repairs
+
+        return advise_repairs(self, objective=objective, top=top)
+
     def assess(self, *, as_of=None):
         """The hazard overlay and risk ranking (:func:`gasnet.hazards.assess`) with the
         config's ``[hazards]`` / ``[risk]`` settings (defaults without a config)."""

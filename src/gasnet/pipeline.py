@@ -21,6 +21,7 @@ from .validate import Report
 
 __all__ = [
     "StageResult",
+    "advise",
     "build",
     "changed_inputs",
     "criticality",
@@ -168,6 +169,11 @@ def criticality(config: Config) -> StageResult:
             "hazard_score); pipes, risk and hazard_matches keep those of the last hazards "
             "stage: run `gasnet hazards` again"
         )
+    if "stage:advise" in net.metadata:
+        report.notice(
+            "valve_advice and repair_advice (and valve_advice.csv) are those of the last "
+            "advise stage: run `gasnet advise-valves` again"
+        )
     result = StageResult(
         "criticality", {"segments": len(segs), "valves": len(valves)}, report, config.gpkg
     )
@@ -241,6 +247,58 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     return result
 
 
+def advice_csv(config: Config) -> Path:
+    """Where the valve-placement advice goes: ``<output.dir>/valve_advice.csv``."""
+    return config.output_dir / "valve_advice.csv"
+
+
+def advise(
+    config: Config, *, objective: str = "worst", top: int | None = None, out=None
+) -> StageResult:
+    """Where one more valve helps most, and which inoperable valves to repair first
+    (:mod:`gasnet.advise`; README, "Where one more valve helps most").
+
+    Writes the layers ``valve_advice`` and ``repair_advice`` and ``valve_advice.csv``
+    (``<output.dir>/`` or ``out``; UTF-8 with a byte-order mark), staged before the
+    GeoPackage is written and renamed after it, like ``risk.csv`` (within :func:`run`, run
+    writes it at its end). ``top`` keeps the first rows of both tables.
+    """
+    from .advise import advise_repairs, advise_valves
+    from .network import load
+
+    net = load(config, also=())
+    _progress.step("advise: valve positions and repairs")
+    loss, _ = net.engine.segment_losses()
+    loss["segment_id"] = range(len(loss))
+    valves = advise_valves(net, objective=objective, top=top, segment_table=loss)
+    repairs = advise_repairs(net, objective=objective, top=top, segment_table=loss)
+    target = None if config.gpkg_override and out is None else Path(out or advice_csv(config))
+    with _csv_after(target, valves.reset_index(), "--out" if out else None):
+        store.write_layers(
+            config.gpkg,
+            {"valve_advice": valves.reset_index(), "repair_advice": repairs.reset_index()},
+            stage="advise",
+            shown=config.gpkg_target,
+            expect=net.stamp,
+        )
+    result = StageResult(
+        "advise",
+        {"valve positions": len(valves), "valves to repair": len(repairs)},
+        Report(crs=config.crs),
+        config.gpkg,
+    )
+    result.tables = {
+        "valve_advice": valves.drop(columns="geometry"),
+        "repair_advice": repairs.drop(columns="geometry"),
+        "objective": objective,
+        "network_worst": valves.attrs["network_worst_before"],
+        "exposure": valves.attrs["exposure_before"],
+        "candidates": valves.attrs["candidates"],
+        "csv": target,
+    }
+    return result
+
+
 def risk_csv(config: Config) -> Path:
     """Where the ranked hazard list goes: ``<output.dir>/risk.csv``."""
     return config.output_dir / "risk.csv"
@@ -261,18 +319,26 @@ def _risk_csv_after(config: Config | None, risk: pd.DataFrame):
     disk fail here, before the body replaces anything -- and renamed only when the body is
     done; if the body fails, risk.csv stays as it was. ``config`` None: no file.
     """
+    with _csv_after(None if config is None else risk_csv(config), risk):
+        yield
+
+
+@contextlib.contextmanager
+def _csv_after(path: Path | None, frame: pd.DataFrame, setting: str | None = None):
+    """A CSV of ``frame`` at ``path`` (None: no file), staged now and put in place after the
+    body (see :func:`_risk_csv_after`)."""
     from ._output import csv_bytes
     from .store import atomic_path
 
-    if config is None:
+    if path is None:
         yield
         return
-    if "geometry" in risk.columns:
-        risk = risk.drop(columns="geometry")
-    part = atomic_path(risk_csv(config), setting="[output] dir in the config")
+    if "geometry" in frame.columns:
+        frame = frame.drop(columns="geometry")
+    part = atomic_path(path, setting=setting or "[output] dir in the config")
     tmp = part.__enter__()
     try:
-        Path(tmp).write_bytes(csv_bytes(risk))
+        Path(tmp).write_bytes(csv_bytes(frame))
     except BaseException as exc:
         part.__exit__(type(exc), exc, exc.__traceback__)  # says why; the staging file goes
         raise
@@ -294,7 +360,11 @@ MAP_LAYERS = {
     "quality_issues": "ingest",
     "segments": "criticality",
     "risk": "hazards",
+    "valve_advice": "advise",
+    "repair_advice": "advise",
 }
+#: Layers of :data:`MAP_LAYERS` the maps show only when the GeoPackage has them.
+MAP_OPTIONAL = frozenset({"valve_advice", "repair_advice"})
 
 
 def map_paths(config: Config) -> list[Path]:
@@ -308,7 +378,9 @@ def maps(config: Config) -> StageResult:
     the GeoPackage goes in place); and the GeoPackage's ``layer_styles`` (QGIS)."""
     from . import maps as html_maps
 
-    layers, _, stamp = store.read_snapshot(config.gpkg, MAP_LAYERS, shown=config.gpkg_target)
+    layers, _, stamp = store.read_snapshot(
+        config.gpkg, MAP_LAYERS, shown=config.gpkg_target, optional=MAP_OPTIONAL
+    )
     m = config.maps
     kw = {"language": m["language"], "basemap": m["basemap"], "key": m["tianditu_key"]}
     _progress.step("maps: network.html, risk.html")
@@ -354,15 +426,19 @@ def run(config: Config):
     setting = "[output] dir in the config"
     with atomic_path(config.gpkg, setting=setting, translate=False) as staging:
         staged = dataclasses.replace(config, gpkg_override=staging)
-        for stage in (ingest, build, criticality, hazards, maps):
+        for stage in (ingest, build, criticality, advise, hazards, maps):
             result = stage(staged)
             result.path, result.staged = config.gpkg, True
             if stage is hazards:
                 hazard_result = result
+            if stage is advise:
+                advice = result.tables["valve_advice"]
             yield result
         # Before the GeoPackage is renamed into place: a risk.csv or a map that cannot be
         # written fails the run with the previous GeoPackage intact.
         write_risk_csv(config, hazard_result.tables["risk"])
+        with _csv_after(advice_csv(config), advice.reset_index()):
+            pass
         write_maps(config, result.tables["pages"])
 
 

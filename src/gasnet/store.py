@@ -904,7 +904,7 @@ def stamp(st: os.stat_result) -> tuple[int, int, int, int]:
 
 
 def read_snapshot(
-    path: Path, layers: dict[str, str], *, shown: Path | None = None
+    path: Path, layers: dict[str, str], *, shown: Path | None = None, optional=()
 ) -> tuple[dict[str, gpd.GeoDataFrame | pd.DataFrame], dict[str, str], tuple]:
     """Several layers and ``run_metadata`` from one and the same version of the GeoPackage.
 
@@ -918,8 +918,9 @@ def read_snapshot(
 
     A GDAL warning while reading (``unable to read srs_id … from gpkg_spatial_ref_sys``: a
     damaged page) means a damaged file. ``layers`` maps each layer to the stage that
-    writes it (named when it is missing). Returns the layers, the metadata and the file's
-    :func:`stamp` (for :func:`write_layers` ``expect``).
+    writes it (named when it is missing); those also in ``optional`` are left out of the
+    answer when the file lacks them (asked in the same version of the file). Returns the
+    layers, the metadata and the file's :func:`stamp` (for :func:`write_layers` ``expect``).
     """
     path = Path(path)
     shown = Path(shown or path)
@@ -941,9 +942,11 @@ def read_snapshot(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
+                    present = set(list_layers(path, shown)) if optional else set()
                     out = {
                         name: read_layer(path, name, stage=stage, shown=shown)
                         for name, stage in layers.items()
+                        if name not in optional or name in present
                     }
                     meta = read_metadata(path, shown=shown)
                 except (OutputError, StageOrderError) as exc:
