@@ -694,14 +694,32 @@ class IsolationEngine:
         cert = certified(a_set, a)
         a_set, a = a_set[~cert], a[~cert]
         # The rest: _settle's backward searches, for all sets at once, level by level: they
-        # do not enter the lost subtrees and stop at certified nodes. Then gas is pushed
-        # forward from the certified nodes they met, within what they saw: what it reaches is
-        # supplied, the rest of what they saw is cut off (every way in was searched).
+        # do not enter the lost subtrees and stop at certified nodes; gas is pushed forward
+        # from the certified nodes they met, within what they saw. A set is done once gas
+        # reaches all its at-risk nodes (nothing beyond its subtrees is lost); a search that
+        # ends before proves that what it saw and gas did not reach is cut off.
         ip, ii = self.in_ptr, self.in_idx
         op, oi = self.out_ptr, self.out_idx
-        seen = _unique_keys(a_set * n + a)
+        at_risk = _unique_keys(a_set * n + a)
+        seen = at_risk
         f_set, front = a_set, a
-        found = [np.empty(0, np.int64)]
+
+        def pushed(seeds, seen, reached):
+            """``reached`` grown by ``seeds`` and what they reach forward within ``seen``
+            (sorted keys set * n + node)."""
+            step = _unique_keys(seeds)
+            added = step = step[~_sorted_isin(step, reached)]
+            while len(step):
+                fs, fn = step // n, step % n
+                cnt = op[fn + 1] - op[fn]
+                q = np.repeat(np.arange(len(step)), cnt)
+                k = _unique_keys(fs[q] * n + oi[_gather_positions(op[fn], cnt)])
+                k = k[_sorted_isin(k, seen)]
+                step = k[~_sorted_isin(k, reached) & ~_sorted_isin(k, added)]
+                added = _unique_keys(np.concatenate([added, step]))
+            return _unique_keys(np.concatenate([reached, added]))
+
+        reached = np.empty(0, np.int64)
         for _ in range(self.BATCH_LEVELS):
             if not len(front):
                 break
@@ -715,24 +733,29 @@ class IsolationEngine:
             seen = _unique_keys(np.concatenate([seen, k]))
             ys, y = k // n, k % n
             c = certified(ys, y)
-            found.append(k[c])
+            # Seeds: the certified nodes met, and what they saw now that gas already reaches
+            # (an arc from a reached node into a node first seen at this level).
+            kk = k[~c]
+            cnt = ip[y[~c] + 1] - ip[y[~c]]
+            q = np.repeat(np.arange(len(kk)), cnt)
+            back = (kk[q] // n) * n + ii[_gather_positions(ip[y[~c]], cnt)]
+            fed = np.zeros(len(kk), bool)
+            np.logical_or.at(fed, q, _sorted_isin(back, reached))
+            reached = pushed(np.concatenate([k[c], kk[fed]]), seen, reached)
             f_set, front = ys[~c], y[~c]
+            open_sets = np.zeros(B, bool)
+            open_sets[at_risk[~_sorted_isin(at_risk, reached)] // n] = True
             over = np.bincount(seen // n, minlength=B) > self.BATCH_SEARCH
-            decided &= ~over
-            keep = ~over[f_set]
+            decided &= ~(over & open_sets)
+            keep = open_sets[f_set] & ~over[f_set] & ~_sorted_isin(f_set * n + front, reached)
             f_set, front = f_set[keep], front[keep]
+            # Done sets lose nothing more: their keys go (the arrays shrink as sets finish).
+            seen, reached = seen[open_sets[seen // n]], reached[open_sets[reached // n]]
+            at_risk = at_risk[open_sets[at_risk // n]]
         decided[f_set] = False  # searches that did not end
-        reached = _unique_keys(np.concatenate(found))
-        front = reached
-        while len(front):
-            fs, fn = front // n, front % n
-            cnt = op[fn + 1] - op[fn]
-            q = np.repeat(np.arange(len(front)), cnt)
-            y = oi[_gather_positions(op[fn], cnt)]
-            k = _unique_keys(fs[q] * n + y)
-            k = k[_sorted_isin(k, seen) & ~_sorted_isin(k, reached)]
-            reached = _unique_keys(np.concatenate([reached, k]))
-            front = k
+        open_sets = np.zeros(B, bool)
+        open_sets[at_risk[~_sorted_isin(at_risk, reached)] // n] = True
+        seen = seen[open_sets[seen // n]]
         lost = seen[~_sorted_isin(seen, reached)]
         l_set, x = lost // n, lost % n
         # Accepted when what is cut off is dominator leaves (their subtrees are themselves)
