@@ -693,13 +693,29 @@ class IsolationEngine:
         a_set, a = a_set[open_], a[open_]
         cert = certified(a_set, a)
         a_set, a = a_set[~cert], a[~cert]
+        ip, ii = self.in_ptr, self.in_idx
+        op, oi = self.out_ptr, self.out_idx
+        # One step back, in bulk: fed by a certified node outside the lost subtrees (a valve
+        # whose far side is supplied). And dead ends: nothing outside the lost subtrees leads
+        # in (the failing valve between two isolated segments): cut off. A set then waits
+        # only for its other at-risk nodes.
+        cnt = ip[a + 1] - ip[a]
+        q = np.repeat(np.arange(len(a)), cnt)
+        y, ys = ii[_gather_positions(ip[a], cnt)], a_set[q]
+        y_open = ~dom_lost(ys, y)
+        good = y_open.copy()
+        good[y_open] = certified(ys[y_open], y[y_open])
+        fed = np.zeros(len(a), bool)
+        np.logical_or.at(fed, q, y_open)
+        safe = np.zeros(len(a), bool)
+        np.logical_or.at(safe, q, good)
+        dead_set, dead = a_set[~fed], a[~fed]
+        a_set, a = a_set[fed & ~safe], a[fed & ~safe]
         # The rest: _settle's backward searches, for all sets at once, level by level: they
         # do not enter the lost subtrees and stop at certified nodes; gas is pushed forward
         # from the certified nodes they met, within what they saw. A set is done once gas
         # reaches all its at-risk nodes (nothing beyond its subtrees is lost); a search that
         # ends before proves that what it saw and gas did not reach is cut off.
-        ip, ii = self.in_ptr, self.in_idx
-        op, oi = self.out_ptr, self.out_idx
         at_risk = _unique_keys(a_set * n + a)
         seen = at_risk
         f_set, front = a_set, a
@@ -756,7 +772,9 @@ class IsolationEngine:
         open_sets = np.zeros(B, bool)
         open_sets[at_risk[~_sorted_isin(at_risk, reached)] // n] = True
         seen = seen[open_sets[seen // n]]
-        lost = seen[~_sorted_isin(seen, reached)]
+        dead_keys = _unique_keys(dead_set * n + dead)
+        lost = np.concatenate([seen[~_sorted_isin(seen, reached)], dead_keys])
+        seen = _unique_keys(np.concatenate([seen, dead_keys]))
         l_set, x = lost // n, lost % n
         # Accepted when what is cut off is dominator leaves (their subtrees are themselves)
         # whose out-neighbours are lost or supplied: nothing is lost beyond them.
