@@ -131,14 +131,6 @@ def _csr(tails: np.ndarray, heads: np.ndarray, n: int) -> tuple[np.ndarray, np.n
     return np.cumsum(indptr), heads[order]
 
 
-def _sorted_isin(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """``np.isin(keys, sorted_keys)`` for a sorted array of distinct keys (binary search)."""
-    if not len(sorted_keys):
-        return np.zeros(len(keys), bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return sorted_keys[at] == keys
-
-
 def _gather(indptr: np.ndarray, indices: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """All neighbours of ``nodes`` in a CSR structure, concatenated (vectorised)."""
     starts = indptr[nodes]
@@ -206,53 +198,23 @@ def _tree_intervals(parent: np.ndarray, root: int, n: int) -> tuple[np.ndarray, 
 def _semi_nca(tails: np.ndarray, heads: np.ndarray, n: int, root: int) -> np.ndarray:
     """Immediate dominators by Semi-NCA (Georgiadis 2005): Lengauer-Tarjan semidominators
     with path compression, then each node climbs its DFS parent's dominator chain to its
-    semidominator. O(m log n) here (simple linking); iterative, on plain lists.
+    semidominator. O(m log n) here (simple linking); compiled
+    (:func:`gasnet._kernels.semi_nca`).
     """
     g = csr_array((np.ones(len(tails), np.int8), (tails, heads)), shape=(n, n))
     order, parent = depth_first_order(g, root, directed=True, return_predecessors=True)
     N = len(order)
     pre = np.full(n, -1, np.int64)
     pre[order] = np.arange(N)
-    par = pre[np.where(parent[order] >= 0, parent[order], root)].tolist()  # DFS parent
+    from ._kernels import semi_nca
+
+    par = pre[np.where(parent[order] >= 0, parent[order], root)]  # DFS parent
     par[0] = -1  # the root (preorder 0) has none
     keep = (pre[tails] >= 0) & (pre[heads] >= 0)
     rptr, ridx = _csr(pre[heads[keep]], pre[tails[keep]], N)
-    rptr_l, ridx_l = rptr.tolist(), ridx.tolist()
-    semi = list(range(N))
-    label = list(range(N))
-    anc = [-1] * N
-    for w in range(N - 1, 0, -1):
-        sw = semi[w]
-        for i in range(rptr_l[w], rptr_l[w + 1]):
-            v = ridx_l[i]
-            if anc[v] < 0:
-                u = v
-            else:  # eval(v) with path compression
-                path = []
-                x = v
-                while anc[anc[x]] >= 0:
-                    path.append(x)
-                    x = anc[x]
-                for x in reversed(path):
-                    a = anc[x]
-                    if semi[label[a]] < semi[label[x]]:
-                        label[x] = label[a]
-                    anc[x] = anc[a]
-                u = label[v]
-            if semi[u] < sw:
-                sw = semi[u]
-        semi[w] = sw
-        anc[w] = par[w]
-    idom_p = par[:]
-    idom_p[0] = 0
-    for w in range(1, N):
-        d = idom_p[w]
-        sw = semi[w]
-        while d > sw:
-            d = idom_p[d]
-        idom_p[w] = d
+    idom_p = semi_nca(rptr, ridx, par.astype(np.int64))
     out = np.full(n, -1, np.int64)
-    out[order] = order[np.array(idom_p, np.int64)]
+    out[order] = order[idom_p]
     return out
 
 
@@ -602,194 +564,44 @@ class IsolationEngine:
             at_risk = {b for x in newly for b in oidx[optr[x] : optr[x + 1]] if not lost(b)}
         return roots, sorted(extra)
 
-    #: Sets with more dominator-tree roots than this go to :meth:`lost_totals` one by one,
-    #: and so do those whose searches take more levels than this.
-    BATCH_MAX_ROOTS = 64
-    BATCH_LEVELS = 64
-    #: ... and those whose searches see more nodes than this (a large area cut off: the
-    #: one-by-one routine lists it by subtrees).
-    BATCH_SEARCH = 64
     #: Spanning trees beyond the BFS and DFS ones that certify nodes as still supplied.
     EXTRA_TREES = 2
 
     def lost_totals_many(self, ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
-        """:meth:`lost_totals` of many removal sets at once, in array operations.
+        """:meth:`lost_totals` of many removal sets at once, compiled
+        (:func:`gasnet._kernels.settle_many`: no Python call per set).
 
         Set i is ``idx[ptr[i]:ptr[i + 1]]`` (zone-graph nodes). Returns (totals, decided):
         ``totals[i, j]`` the weight ``j`` (in the order of :attr:`weights`) lost, for the
-        sets ``decided[i]``; the others need :meth:`lost_totals`.
-
-        The first round of :meth:`_settle`, vectorised: the roots of each set (members not
-        inside another member's dominator subtree) and the at-risk nodes (heads of arcs
-        leaving the roots' subtrees). A set is decided when each at-risk node is inside a
-        root's subtree, certified by the BFS or DFS spanning tree, or a dead end: a leaf of
-        the dominator tree all of whose in-neighbours are lost (nothing can reach it; lost)
-        and whose out-neighbours are lost or certified (nothing is lost beyond it). On a
-        looped grid that is nearly every valve's joined segments. O((k + r·a) log k) for k
-        members, r roots and a at-risk nodes in all.
+        sets ``decided[i]``; for the others a backward search exceeded
+        :attr:`SEARCH_BUDGET` and :meth:`lost_totals` falls back to a full search. Work per
+        set: what it loses plus short searches round the hole, as :meth:`lost_by_removal`.
         """
+        from ._kernels import settle_many
+
         if not hasattr(self, "_exit_arrays"):
             self._exits()
-        B, n = len(ptr) - 1, self.n_zg
         keys = list(self.weights)
-        totals = np.zeros((B, len(keys)))
-        decided = np.ones(B, bool)
-        tin, tout = self.tin, self.tout
-        set_of = np.repeat(np.arange(B), np.diff(ptr))
-        w = np.asarray(idx, np.int64)
-        ok = tin[w] >= 0
-        key = _unique_keys(set_of[ok] * n + tin[w[ok]])  # sorted by set, then preorder
-        set_of, t = key // n, key % n
-        w = self.pre[t]
-        # Roots: not inside the subtree of an earlier member of the same set.
-        big = n + 1
-        run = np.maximum.accumulate(set_of * big + tout[w]) if len(w) else w
-        prev = np.r_[-1, run[:-1]]
-        is_root = set_of * big + t >= np.maximum(prev, set_of * big)
-        roots, r_set = w[is_root], set_of[is_root]
-        per_set = np.bincount(r_set, minlength=B)
-        decided &= per_set <= self.BATCH_MAX_ROOTS
-        for j, k in enumerate(keys):
-            p = self.prefix[k]
-            totals[:, j] = np.bincount(r_set, weights=p[tout[roots]] - p[tin[roots]], minlength=B)
-        rkey = r_set * big + tin[roots]  # sorted: the roots' disjoint intervals, by set
-
-        def dom_lost(sets, nodes):
-            """Is each node inside a root's dominator subtree (of its set)?"""
-            at = np.searchsorted(rkey, sets * big + tin[nodes], side="right") - 1
-            atc = np.maximum(at, 0)
-            return (
-                (at >= 0)
-                & (r_set[atc] == sets)
-                & (tin[nodes] >= 0)
-                & (tin[nodes] < tout[roots[atc]])
-            )
-
-        rptr = np.r_[0, np.cumsum(per_set)]
-
         trees = [(self.btin, self.btout), (self.dtin, self.dtout), *self.more_trees]
-
-        def certified(sets, nodes):
-            """Is each node's path in one of the spanning trees (BFS, DFS, random BFS) free
-            of its set's roots?"""
-            count = per_set[sets]
-            pair = np.repeat(np.arange(len(nodes)), count)
-            r = roots[_gather_positions(rptr[sets], count)]
-            y = nodes[pair]
-            cut = np.ones(len(nodes), bool)
-            for ttin, ttout in trees:
-                inside = np.zeros(len(nodes), bool)
-                np.logical_or.at(inside, pair, (ttin[r] <= ttin[y]) & (ttin[y] < ttout[r]))
-                cut &= inside
-            return (self.btin[nodes] >= 0) & ~cut
-
         eptr, eidx = self._exit_arrays
-        count = eptr[roots + 1] - eptr[roots]
-        a_set = np.repeat(r_set, count)
-        a = eidx[_gather_positions(eptr[roots], count)]
-        pair = _unique_keys(a_set * n + a)
-        a_set, a = pair // n, pair % n
-        open_ = ~dom_lost(a_set, a)
-        a_set, a = a_set[open_], a[open_]
-        cert = certified(a_set, a)
-        a_set, a = a_set[~cert], a[~cert]
-        ip, ii = self.in_ptr, self.in_idx
-        op, oi = self.out_ptr, self.out_idx
-        # One step back, in bulk: fed by a certified node outside the lost subtrees (a valve
-        # whose far side is supplied). And dead ends: nothing outside the lost subtrees leads
-        # in (the failing valve between two isolated segments): cut off. A set then waits
-        # only for its other at-risk nodes.
-        cnt = ip[a + 1] - ip[a]
-        q = np.repeat(np.arange(len(a)), cnt)
-        y, ys = ii[_gather_positions(ip[a], cnt)], a_set[q]
-        y_open = ~dom_lost(ys, y)
-        good = y_open.copy()
-        good[y_open] = certified(ys[y_open], y[y_open])
-        fed = np.zeros(len(a), bool)
-        np.logical_or.at(fed, q, y_open)
-        safe = np.zeros(len(a), bool)
-        np.logical_or.at(safe, q, good)
-        dead_set, dead = a_set[~fed], a[~fed]
-        a_set, a = a_set[fed & ~safe], a[fed & ~safe]
-        # The rest: _settle's backward searches, for all sets at once, level by level: they
-        # do not enter the lost subtrees and stop at certified nodes; gas is pushed forward
-        # from the certified nodes they met, within what they saw. A set is done once gas
-        # reaches all its at-risk nodes (nothing beyond its subtrees is lost); a search that
-        # ends before proves that what it saw and gas did not reach is cut off.
-        at_risk = _unique_keys(a_set * n + a)
-        seen = at_risk
-        f_set, front = a_set, a
-
-        def pushed(seeds, seen, reached):
-            """``reached`` grown by ``seeds`` and what they reach forward within ``seen``
-            (sorted keys set * n + node)."""
-            step = _unique_keys(seeds)
-            added = step = step[~_sorted_isin(step, reached)]
-            while len(step):
-                fs, fn = step // n, step % n
-                cnt = op[fn + 1] - op[fn]
-                q = np.repeat(np.arange(len(step)), cnt)
-                k = _unique_keys(fs[q] * n + oi[_gather_positions(op[fn], cnt)])
-                k = k[_sorted_isin(k, seen)]
-                step = k[~_sorted_isin(k, reached) & ~_sorted_isin(k, added)]
-                added = _unique_keys(np.concatenate([added, step]))
-            return _unique_keys(np.concatenate([reached, added]))
-
-        reached = np.empty(0, np.int64)
-        for _ in range(self.BATCH_LEVELS):
-            if not len(front):
-                break
-            cnt = ip[front + 1] - ip[front]
-            q = np.repeat(np.arange(len(front)), cnt)
-            y = ii[_gather_positions(ip[front], cnt)]
-            ys = f_set[q]
-            keep = ~dom_lost(ys, y)
-            k = _unique_keys(ys[keep] * n + y[keep])
-            k = k[~_sorted_isin(k, seen)]
-            seen = _unique_keys(np.concatenate([seen, k]))
-            ys, y = k // n, k % n
-            c = certified(ys, y)
-            # Seeds: the certified nodes met, and what they saw now that gas already reaches
-            # (an arc from a reached node into a node first seen at this level).
-            kk = k[~c]
-            cnt = ip[y[~c] + 1] - ip[y[~c]]
-            q = np.repeat(np.arange(len(kk)), cnt)
-            back = (kk[q] // n) * n + ii[_gather_positions(ip[y[~c]], cnt)]
-            fed = np.zeros(len(kk), bool)
-            np.logical_or.at(fed, q, _sorted_isin(back, reached))
-            reached = pushed(np.concatenate([k[c], kk[fed]]), seen, reached)
-            f_set, front = ys[~c], y[~c]
-            open_sets = np.zeros(B, bool)
-            open_sets[at_risk[~_sorted_isin(at_risk, reached)] // n] = True
-            over = np.bincount(seen // n, minlength=B) > self.BATCH_SEARCH
-            decided &= ~(over & open_sets)
-            keep = open_sets[f_set] & ~over[f_set] & ~_sorted_isin(f_set * n + front, reached)
-            f_set, front = f_set[keep], front[keep]
-            # Done sets lose nothing more: their keys go (the arrays shrink as sets finish).
-            seen, reached = seen[open_sets[seen // n]], reached[open_sets[reached // n]]
-            at_risk = at_risk[open_sets[at_risk // n]]
-        decided[f_set] = False  # searches that did not end
-        open_sets = np.zeros(B, bool)
-        open_sets[at_risk[~_sorted_isin(at_risk, reached)] // n] = True
-        seen = seen[open_sets[seen // n]]
-        dead_keys = _unique_keys(dead_set * n + dead)
-        lost = np.concatenate([seen[~_sorted_isin(seen, reached)], dead_keys])
-        seen = _unique_keys(np.concatenate([seen, dead_keys]))
-        l_set, x = lost // n, lost % n
-        # Accepted when what is cut off is dominator leaves (their subtrees are themselves)
-        # whose out-neighbours are lost or supplied: nothing is lost beyond them.
-        decided[l_set[tout[x] - tin[x] != 1]] = False
-        cnt = op[x + 1] - op[x]
-        q = np.repeat(np.arange(len(x)), cnt)
-        y = oi[_gather_positions(op[x], cnt)]
-        ys = l_set[q]
-        k = ys * n + y
-        fine = dom_lost(ys, y) | _sorted_isin(k, seen)
-        fine[~fine] = certified(ys[~fine], y[~fine])
-        decided[ys[~fine]] = False
-        for j, wk in enumerate(keys):
-            totals[:, j] += np.bincount(l_set, weights=self.node_weight[wk][x], minlength=B)
-        return totals, decided
+        return settle_many(
+            np.asarray(ptr, np.int64),
+            np.asarray(idx, np.int64),
+            self.tin,
+            self.tout,
+            np.asarray(self.pre, np.int64),
+            np.stack([t for t, _ in trees]),
+            np.stack([t for _, t in trees]),
+            eptr,
+            eidx,
+            self.in_ptr,
+            self.in_idx,
+            self.out_ptr,
+            self.out_idx,
+            np.stack([self.prefix[k] for k in keys]),
+            np.stack([self.node_weight[k] for k in keys]),
+            self.SEARCH_BUDGET,
+        )
 
     def lost_by_removal(self, W) -> np.ndarray:
         """Zone-graph nodes that lose supply when the nodes ``W`` are removed (exact).
