@@ -149,50 +149,16 @@ def _tree_intervals(parent: np.ndarray, root: int, n: int) -> tuple[np.ndarray, 
     """(preorder, tin, tout) of the tree given by ``parent`` (-1 or the root itself: not a
     child; nodes off the tree get tin -1, tout 0).
 
-    A node's subtree is ``preorder[tin[v]:tout[v]]``. O(n log n) array operations whatever the
-    tree's shape: the tree's Euler tour (enter v, its children's tours, leave v) is a linked
-    list of 2n events, ranked by pointer jumping (log2(2n) rounds of two gathers). A DFS
-    would be a Python loop per node on deep trees (a long main), and scipy's
-    ``depth_first_order`` takes quadratic time on a node with many children (the dominator
-    tree of a looped grid is a star: 50 s at 250,000 children).
+    A node's subtree is ``preorder[tin[v]:tout[v]]``. O(n): the children in CSR (a sort),
+    then one compiled iterative DFS (:func:`gasnet._kernels.tree_preorder`), whatever the
+    tree's shape. (scipy's ``depth_first_order`` takes quadratic time on a node with many
+    children: the dominator tree of a looped grid is a star, 50 s at 250,000 children.)
     """
+    from ._kernels import tree_preorder
+
     kids = np.flatnonzero((parent >= 0) & (np.arange(n) != root))
-    ps = parent[kids]
-    order = np.argsort(ps, kind="stable")
-    ks, ps = kids[order], ps[order]
-    first_child = np.full(n, -1, np.int64)
-    if len(ks):
-        starts = np.r_[0, np.flatnonzero(ps[1:] != ps[:-1]) + 1]
-        first_child[ps[starts]] = ks[starts]
-    next_sibling = np.full(n, -1, np.int64)
-    next_sibling[ks[:-1]] = np.where(ps[1:] == ps[:-1], ks[1:], -1)
-    # Events: enter v = v, leave v = n + v; END = 2 n.
-    end = 2 * n
-    succ = np.full(2 * n + 1, end, np.int64)
-    nodes = np.arange(n)
-    succ[:n] = np.where(first_child >= 0, first_child, n + nodes)
-    up = np.where(parent >= 0, n + np.maximum(parent, 0), end)
-    succ[n:end] = np.where(next_sibling >= 0, next_sibling, up)
-    succ[n + root] = end
-    dist = np.ones(2 * n + 1, np.int64)
-    dist[end] = 0
-    for _ in range(max(1, int(2 * n).bit_length() + 1)):
-        if (succ == end).all():
-            break
-        dist = dist + dist[succ]
-        succ = succ[succ]
-    in_tree = np.zeros(n, bool)
-    in_tree[kids] = True
-    in_tree[root] = True
-    total = dist[root]
-    enter = total - dist[:n]
-    tree_nodes = np.flatnonzero(in_tree)
-    pre = tree_nodes[np.argsort(enter[tree_nodes], kind="stable")]
-    tin = np.full(n, -1, np.int64)
-    tin[pre] = np.arange(len(pre))
-    size = np.ones(n, np.int64)
-    size[tree_nodes] = (dist[tree_nodes] - dist[n + tree_nodes] + 1) // 2
-    return pre, tin, tin + size
+    ptr, idx = _csr(parent[kids], kids, n)
+    return tree_preorder(ptr, idx, root, n)
 
 
 def _semi_nca(tails: np.ndarray, heads: np.ndarray, n: int, root: int) -> np.ndarray:
