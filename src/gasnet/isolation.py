@@ -915,8 +915,22 @@ class Criticality:
         return lost.idxmax() if len(lost) else None
 
     def subset(self, valve_ids) -> Criticality:
-        """The rows of ``valve_ids`` and of the segments they bound."""
-        valves = self.valves.loc[list(valve_ids)]
+        """The rows of ``valve_ids`` (one id or many) and of the segments they bound.
+
+        Raises :class:`~gasnet.errors.UnknownAssetError` for a valve not in :attr:`valves`
+        (unknown, or off the network: see quality_issues).
+        """
+        from ._output import shown_list
+        from .errors import UnknownAssetError
+
+        ids = list(dict.fromkeys([valve_ids] if isinstance(valve_ids, str) else valve_ids))
+        missing = [v for v in ids if v not in self.valves.index]
+        if missing:
+            raise UnknownAssetError(
+                f"valve(s) {shown_list(missing)} (in valve_ids=) have no criticality: unknown, "
+                "or not on the network (see quality_issues: valve_off_pipe)"
+            )
+        valves = self.valves.loc[ids]
         segs = sorted({int(s) for ids in valves["segment_ids"] for s in str(ids).split(";") if s})
         cs = self.customer_segment
         return Criticality(self.segments.loc[segs], valves, cs[cs.isin(segs)])

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
+from ._output import clean_value
 from .config import Config, read_config
 from .graph import graph_from_gdfs
 from .isolation import FlowGraph
@@ -47,26 +48,42 @@ LATER = {
 
 
 def as_ids(value, argument: str, *, empty: bool = False) -> list:
-    """One id or many as a list: a ``str`` (or number) is one id, never its characters.
+    """One id or many as a list, each once, in the order given: a ``str`` (or number) is one
+    id, never its characters; a DataFrame gives its index (layers and results are indexed by
+    id); ``None`` is no id.
 
-    Raises :class:`~gasnet.errors.UnknownAssetError` naming ``argument`` for an empty list
-    (unless ``empty``).
+    Raises :class:`~gasnet.errors.UnknownAssetError` naming ``argument`` for no id (unless
+    ``empty``) or an item that cannot be an id (a list inside the list).
     """
     from .errors import UnknownAssetError
 
     if value is None:
-        return []
-    if isinstance(value, str | bytes | int | np.integer):
-        return [value.decode() if isinstance(value, bytes) else value]
-    if isinstance(value, pd.Index | pd.Series | np.ndarray):
-        value = value.tolist()
-    try:
-        ids = list(value)
-    except TypeError:
-        raise UnknownAssetError(f"{argument}={value!r}: give an id or a list of ids") from None
+        ids = []
+    elif isinstance(value, str | bytes | int | np.integer):
+        ids = [value]
+    else:
+        if isinstance(value, pd.DataFrame):
+            value = value.index
+        if isinstance(value, pd.Index | pd.Series | np.ndarray):
+            value = value.tolist()
+        try:
+            ids = list(value)
+        except TypeError:
+            raise UnknownAssetError(f"{argument}={value!r}: give an id or a list of ids") from None
+    ids = [i.decode() if isinstance(i, bytes) else i for i in ids]
+    for i in ids:
+        try:
+            hash(i)
+        except TypeError:
+            raise UnknownAssetError(
+                f"{argument}: {clean_value(repr(i))[:80]} is not an id; give one id or a flat "
+                "list of ids"
+            ) from None
     if not ids and not empty:
-        raise UnknownAssetError(f"{argument}=[]: give at least one id")
-    return ids
+        raise UnknownAssetError(
+            f"{argument}={'None' if value is None else '[]'}: give at least one id"
+        )
+    return list(dict.fromkeys(ids))
 
 
 class _Layer:
@@ -425,7 +442,9 @@ class Network:
         )
         if valves is None:
             return crit
-        return crit.subset(self._known("valves", as_ids(valves, "valves"), "valves"))
+        ids = self._known("valves", as_ids(valves, "valves"), "valves")
+        self.valve_nodes(ids)  # a valve off the network has no criticality: a clear error
+        return crit.subset(ids)
 
     def assess(self, *, as_of=None):
         """The hazard overlay and risk ranking (:func:`gasnet.hazards.assess`) with the
@@ -442,12 +461,23 @@ class Network:
         return assess(self, settings, as_of=as_of, segment_table=table)
 
     def _known(self, layer: str, ids: list, argument: str) -> list:
-        """``ids`` checked against ``layer``; unknown ones raise naming ``argument``."""
+        """``ids`` checked against ``layer``; unknown ones raise naming ``argument``. A number
+        stands for the id written with its digits (ids are text: ``283`` is ``"283"``)."""
         from ._output import shown_list
         from .errors import UnknownAssetError
 
         index = self._view(layer).index
-        unknown = [i for i in ids if i not in index]
+        found, unknown = [], []
+        for i in ids:
+            try:
+                hit = i in index
+            except TypeError:  # unhashable: a list where one id was expected
+                raise UnknownAssetError(
+                    f"{argument}={clean_value(repr(i))[:80]}: give one id (a str)"
+                ) from None
+            if not hit and isinstance(i, int | np.integer) and not isinstance(i, bool):
+                hit, i = str(i) in index, str(i)
+            (found if hit else unknown).append(i)
         if unknown:
             kind = layer.rstrip("s")
             hint = _close_matches(unknown[0], index)
@@ -456,7 +486,7 @@ class Network:
                 + (f"did you mean {shown_list(hint)}? " if hint else "")
                 + f"{kind} ids look like {shown_list(index[:3])} (see the {layer} layer)"
             )
-        return ids
+        return found
 
     def get_valve(self, valve_id) -> pd.Series:
         """One valve: its row of ``valves`` with its criticality (``valve_criticality``'s
@@ -468,7 +498,7 @@ class Network:
         >>> v.name, v["normally"]
         ('FM000283', 'open')
         """
-        self._known("valves", [valve_id], "valve_id")
+        (valve_id,) = self._known("valves", [valve_id], "valve_id")
         row = self.valves.loc[valve_id].copy()
         # A valve off the network (quality_issues: valve_off_pipe) has no criticality: NaN.
         crit = self.criticality().valves.reindex([valve_id])
@@ -488,7 +518,7 @@ class Network:
         >>> p.name, p["pressure_class"]
         ('GX0000051', 'MP-A')
         """
-        self._known("pipes", [pipe_id], "pipe_id")
+        (pipe_id,) = self._known("pipes", [pipe_id], "pipe_id")
         row = self.pipes.loc[pipe_id].copy()
         rows = self.edges_of_pipe.get(pipe_id, np.empty(0, np.int64))
         eid = self.layers["edges"]["edge_id"].to_numpy()[rows]
@@ -515,11 +545,14 @@ class Network:
 
 
 def _close_matches(wanted, index: pd.Index, n: int = 3) -> list:
-    """Ids that look like ``wanted``: the same but for case, spaces or zero padding."""
+    """Ids that look like ``wanted``: the same but for case, spaces, zero padding or width
+    (full-width digits and letters)."""
     import re
+    import unicodedata
 
     def norm(x) -> str:
-        return re.sub(r"(?<![0-9])0+(?=[0-9])", "", re.sub(r"\s+", "", str(x))).casefold()
+        text = unicodedata.normalize("NFKC", str(x))  # full-width digits and letters
+        return re.sub(r"(?<![0-9])0+(?=[0-9])", "", re.sub(r"\s+", "", text)).casefold()
 
     key = norm(wanted)
     if len(index) > 2_000_000:
