@@ -11,13 +11,22 @@ results. Hand-made networks only (test_isolation's drawing; see test_api).
 
 from __future__ import annotations
 
+import datetime
 import math
+import warnings
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import X0, Y0
+from conftest import X0, Y0, Project
+from test_hazards_cli import CONFIG as HAZARDS_CONFIG
+from test_hazards_cli import HEADER, ROWS
 from test_isolation import PIPES, net_of
 
+import gasnet
+from gasnet import pipeline
+from gasnet.config import read_config
 from gasnet.errors import InputError, UnknownAssetError
 
 
@@ -151,3 +160,115 @@ def test_closing_a_normally_closed_valve_says_so():
     assert res.stats["already_closed"] == ["VC"]
     assert repr(res).endswith("; VC normally closed already>")
     assert net.isolate("VA").stats["already_closed"] == []
+
+
+# -- layers: views and replacement ----------------------------------------------------------------
+
+
+@pytest.fixture
+def built(tmp_path):
+    project = Project(tmp_path)
+    config = read_config(project.config)
+    for stage in (pipeline.ingest, pipeline.build, pipeline.criticality):
+        stage(config)
+    return project
+
+
+def test_a_view_changed_in_place_never_disagrees_with_the_answers(net):
+    # net.valves used to be one cached frame: changing it showed the change in every later
+    # net.valves while isolate() answered from the loaded data.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns of chained assignment
+        net.valves.loc["VA", "normally"] = "closed"
+    valves = net.valves
+    valves.loc["VB", "normally"] = "closed"
+    assert net.valves["normally"].tolist() == ["open", "open", "open"]
+    assert net.isolate("VA").customers.empty  # VB still feeds B round the loop
+    # Assigned back, the change is the network's.
+    net.valves = valves
+    assert net.valves.loc["VB", "normally"] == "closed"
+    assert sorted(net.isolate("VA").customers.index) == ["C1", "C2"]
+
+
+def test_a_replaced_layer_needs_its_ids(net):
+    with pytest.raises(InputError, match=r"net.valves = \.\.\.: the frame has no valve_id"):
+        net.valves = net.valves.reset_index(drop=True)
+    with pytest.raises(InputError, match=r"valve_id VA more than once"):
+        net.valves = pd.concat([net.valves, net.valves.loc[["VA"]]])
+    with pytest.raises(InputError, match="the network has no layer 'valve'"):
+        net.replace_layer("valve", net.valves)
+    with pytest.raises(InputError, match="give a GeoDataFrame"):
+        net.valves = net.valves.to_dict()
+    # Nothing was changed by the refused assignments.
+    assert net.isolate("VC").customers.index.tolist() == ["C1"]
+
+
+def test_a_plain_frame_becomes_a_geodataframe(net):
+    # pd.DataFrame(gdf) (e.g. after a merge) used to break isolate(): "'DataFrame' object has
+    # no attribute 'crs'".
+    net.customers = pd.DataFrame(net.customers)
+    assert isinstance(net.customers, gpd.GeoDataFrame) and net.customers.crs == net.pipes.crs
+    assert net.isolate("VC").customers.index.tolist() == ["C1"]
+
+
+def test_the_computed_layers_cannot_be_assigned(net):
+    # net.segments = ... used to show there while criticality() and burst() ignored it.
+    for name in ("segments", "valve_criticality", "hazard_matches", "risk"):
+        with pytest.raises(InputError, match=rf"net.{name} is computed from the network"):
+            setattr(net, name, getattr(net, name).head(1))
+    assert len(net.segments) == 3
+
+
+def test_a_changed_pipe_status_reaches_the_answers(net):
+    # The isolation engine runs on the pipe parts (edges), which carry their own status: a
+    # replaced pipes layer used to change nothing. P6 and P7 out of service break the loop:
+    # closing VA then cuts B and C off.
+    assert net.isolate("VA").customers.empty
+    pipes = net.pipes.copy()
+    pipes.loc[["P6", "P7"], "status"] = "abandoned"
+    net.pipes = pipes
+    assert set(net.edges.loc[net.edges["pipe_id"].isin(["P6", "P7"]), "status"]) == {"abandoned"}
+    assert sorted(net.isolate("VA").customers.index) == ["C1", "C2"]
+    with pytest.raises(gasnet.errors.GasnetError, match="P6' is abandoned"):
+        net.burst(pipe="P6")
+
+
+def test_adding_or_removing_assets_needs_a_rebuild(net):
+    # Dropping VC from the valves layer used to leave it in the network (criticality still
+    # listed it, burst still closed it) while net.valves no longer had it.
+    with pytest.raises(InputError, match=r"adds or removes VC; .* rebuild"):
+        net.valves = net.valves.drop("VC")
+    with pytest.raises(InputError, match=r"adds or removes P9"):
+        net.pipes = pd.concat([net.pipes, net.pipes.loc[["P1"]].rename(index={"P1": "P9"})])
+    assert sorted(net.criticality().valves.index) == ["VA", "VB", "VC"]
+
+
+def test_new_hazard_records_drop_the_old_rollups(tmp_path):
+    # After `net.hazards = fewer records`, net.pipes and net.segments kept hazards_open ...
+    # hazard_score of the old records while net.risk ranked the new ones.
+    project = Project(tmp_path)
+    lines = [",".join(map(str, (*r[:6], X0 + r[6], Y0 + r[7]))) for r in ROWS]
+    (project.raw / "h.csv").write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    project.add_config(HAZARDS_CONFIG)
+    net = gasnet.run(project.config, as_of=datetime.date(2026, 3, 2))
+    assert net.pipes["hazards_open"].sum() > 0 and "hazards_open" in net.segments.columns
+    net.hazards = net.hazards.iloc[:0]
+    assert len(net.risk) == 0
+    for layer in (net.pipes, net.segments):
+        assert "hazards_open" not in layer.columns and "hazard_score" not in layer.columns
+
+
+def test_an_in_memory_network_has_an_empty_hazards_layer(net):
+    # net.hazards raised AttributeError until net.risk had been looked at.
+    assert net.hazards.empty and net.hazards.index.name == "hazard_id"
+
+
+def test_the_customers_segment_follows_a_changed_network(built):
+    net = gasnet.load(built.config)
+    assert "segment_id" in net.customers.columns  # written by the criticality stage
+    pipes = net.pipes.copy()
+    pipes.loc["P2", "status"] = "abandoned"
+    net.pipes = pipes
+    # The stored segment of each customer described the old network: gone, not stale.
+    assert "segment_id" not in net.customers.columns
+    assert net.criticality().customer_segment.index.tolist() == ["C1", "C2"]

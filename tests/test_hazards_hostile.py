@@ -391,9 +391,8 @@ def test_assess_takes_a_bare_frame_of_records():
     r = risk_of(assess(net, HazardSettings(), as_of=AS_OF), "K")
     assert (r["severity"], r["status"], r["days_overdue"]) == ("general", "open", 0)
     assert r["pipe_id"] == "P3"
-    net.hazards = net.layers["hazards"][["category", "geometry"]]
-    with pytest.raises(ValueError, match="hazard_id"):
-        assess(net, HazardSettings(), as_of=AS_OF)
+    with pytest.raises(ValueError, match="hazard_id"):  # (refused when assigned)
+        net.hazards = net.layers["hazards"][["category", "geometry"]]
 
 
 # -- dates beyond pandas' nanosecond range (1677 to 2262) -----------------------------------------

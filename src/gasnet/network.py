@@ -37,6 +37,11 @@ INDEX: dict[str, str | list[str] | None] = {
     "quality_issues": None,
 }
 
+#: pandas >= 3 copies on write: a shallow copy of a view is then as safe as a deep one.
+_COPY_ON_WRITE = (
+    int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+)
+
 #: Layers of the later stages :func:`load` reads when present and not older than the build,
 #: with the stage that writes them; absent ones are computed on first use.
 LATER = {
@@ -105,8 +110,9 @@ class Network:
     """The one map: the canonical layers, the network tables, the graph and every answer.
 
     Every layer is a GeoDataFrame **indexed by its asset id** (the id column becomes the
-    index), so results join straight onto layers: ``net.pipes.join(...)``. The layers are
-    views of the loaded data: change a copy, not them.
+    index), so results join straight onto layers: ``net.pipes.join(...)``. Each access gives
+    a new frame sharing the loaded data: changing it changes nothing; assign a changed one
+    back (``net.valves = changed``, see :meth:`replace_layer`) to use it.
 
     Attributes
     ----------
@@ -201,32 +207,109 @@ class Network:
     def replace_layer(self, name: str, value: pd.DataFrame) -> None:
         """Put ``value`` in place of layer ``name`` (also ``net.<name> = value``), indexed
         by its id or with the id column; what was computed from the old layer goes: new
-        hazard records give a new ``risk``; a changed pipe, valve or customer layer a new
-        engine, ``segments`` and everything after them.
+        hazard records give a new ``risk`` (and drop the hazard roll-ups of ``pipes`` and
+        ``segments``); a changed pipe, valve or customer layer a new engine, ``segments`` and
+        everything after them. A pipe's status, pressure class, diameter and material reach
+        its pipe parts (``edges``).
+
+        Raises :class:`~gasnet.errors.InputError` for a frame without its id (column or
+        index) or with an id twice, a layer computed from the others (``segments``,
+        ``valve_criticality``, ``hazard_matches``, ``risk``), and pipes, valves, sources or
+        regulators added or removed: the nodes and edges were built from the old layer, so
+        that needs a new build (``gasnet build``, or :func:`build_network`).
         """
-        key = INDEX.get(name)
+        from ._output import shown_list
+        from .errors import InputError
+
+        if name in LATER:
+            raise InputError(
+                f"net.{name} is computed from the network (the {LATER[name]} stage); change "
+                "the layers it comes from (pipes, valves, customers, hazards) instead"
+            )
+        if name not in INDEX:
+            raise InputError(f"the network has no layer {name!r}; its layers: {', '.join(INDEX)}")
+        if not isinstance(value, pd.DataFrame):
+            raise InputError(f"net.{name} = {type(value).__name__}: give a GeoDataFrame")
+        key = INDEX[name]
         keys = [key] if isinstance(key, str) else key or []
         if keys and not set(keys) <= set(value.columns) and list(value.index.names) == keys:
             value = value.reset_index()
+        missing = [k for k in keys if k not in value.columns]
+        if missing:
+            raise InputError(
+                f"net.{name} = ...: the frame has no {missing[0]} (as its index or a column)"
+            )
+        twice = value[keys].duplicated() if keys else None
+        if twice is not None and twice.any():
+            shown = shown_list(value.loc[twice, keys[0]].unique())
+            raise InputError(f"net.{name} = ...: {keys[0]} {shown} more than once")
+        old = self.layers.get(name)
+        if isinstance(old, gpd.GeoDataFrame) and not isinstance(value, gpd.GeoDataFrame):
+            if "geometry" not in value.columns:
+                raise InputError(f"net.{name} = ...: the frame has no geometry column")
+            value = gpd.GeoDataFrame(value, geometry="geometry")
+            if value.crs is None:
+                value = value.set_crs(old.crs)
+        if name in ("pipes", "valves", "sources", "regulators") and old is not None:
+            before, after = set(old[key]), set(value[key])
+            if before != after:
+                changed = sorted(before ^ after, key=str)
+                raise InputError(
+                    f"net.{name} = ...: adds or removes {shown_list(changed)}; the nodes and "
+                    "edges were built from the layer as it was: rebuild (`gasnet build`, or "
+                    "gasnet.network.build_network) to add or remove assets"
+                )
         self.layers[name] = value
+        if name == "pipes":
+            self._pipe_attributes_to_edges(value)
         later = ["hazard_matches", "risk"]
-        if name not in ("hazards", *LATER, "quality_issues"):
+        if name == "hazards":
+            self._drop_hazard_rollups()
+        elif name != "quality_issues":
             later += ["segments", "valve_criticality"]
             for attr in self._CACHED:
                 self.__dict__.pop(attr, None)
-        if name not in LATER:
+            cust = self.layers.get("customers")
+            if name != "customers" and cust is not None and "segment_id" in cust.columns:
+                self.layers["customers"] = cust.drop(columns="segment_id")  # may have changed
+        if name != "quality_issues":
             for layer in later:
                 self.layers.pop(layer, None)
-        self._views.pop(name, None)
+        self._views.clear()
+
+    def _pipe_attributes_to_edges(self, pipes: pd.DataFrame) -> None:
+        """Copy what the pipe parts carry of their pipe (status ...) onto ``edges``."""
+        edges = self.layers.get("edges")
+        if edges is None:
+            return
+        cols = [c for c in ("status", "pressure_class", "diameter_mm", "material") if c in pipes]
+        cols = [c for c in cols if c in edges.columns]
+        attrs = pipes.set_index("pipe_id")[cols].reindex(edges["pipe_id"].to_numpy())
+        edges = edges.copy()
+        for col in cols:
+            edges[col] = attrs[col].to_numpy()
+        self.layers["edges"] = edges
+
+    def _drop_hazard_rollups(self) -> None:
+        """New hazard records: the roll-up columns of pipes and segments described the old."""
+        from .hazards import ROLLUP_COLUMNS
+
+        for layer in ("pipes", "segments"):
+            table = self.layers.get(layer)
+            if table is not None:
+                self.layers[layer] = table.drop(columns=ROLLUP_COLUMNS, errors="ignore")
 
     def _view(self, name: str) -> gpd.GeoDataFrame:
-        """``layers[name]`` indexed by its id (cached while the table is the same object)."""
+        """``layers[name]`` indexed by its id: a new frame each time, sharing the data of one
+        made once while the table is the same object (so a change to it, or chained
+        assignment such as ``net.valves.loc[v, "normally"] = ...``, never alters the network
+        or what the next ``net.valves`` shows: pandas warns of the latter)."""
         table = self.layers.get(name)
         if table is None:
             table = self._derived(name)
         cached = self._views.get(name)
         if cached is not None and cached[0] is table:
-            return cached[1]
+            return cached[1].copy(deep=not _COPY_ON_WRITE)
         key = INDEX.get(name)
         keys = [key] if isinstance(key, str) else key or []
         view = table.set_index(keys) if keys and set(keys) <= set(table.columns) else table
@@ -239,7 +322,7 @@ class Network:
                 if (whole == whole.round()).all():
                     view = view.assign(**{col: view[col].astype("Int64")})
         self._views[name] = (table, view)
-        return view
+        return view.copy(deep=not _COPY_ON_WRITE)
 
     def _derived(self, name: str) -> pd.DataFrame:
         """A later layer that was not read from the GeoPackage, computed here (cached)."""
@@ -251,6 +334,10 @@ class Network:
             res = self.assess()
             self.layers.setdefault("hazard_matches", res.matches)
             self.layers.setdefault("risk", res.risk)
+        elif name == "hazards":  # a network built in memory without them
+            from .ingest import empty_layer
+
+            self.layers["hazards"] = empty_layer("hazards", self.layers["edges"].crs)
         else:
             raise AttributeError(f"the network has no layer {name!r}")
         return self.layers[name]
@@ -452,10 +539,8 @@ class Network:
         from ._hazard_settings import HazardSettings
         from .hazards import assess
 
-        if "hazards" not in self.layers:  # a network built in memory without them
-            from .ingest import empty_layer
-
-            self.layers["hazards"] = empty_layer("hazards", self.layers["edges"].crs)
+        if "hazards" not in self.layers:
+            self._derived("hazards")
         settings = self.config.hazard_settings if self.config else HazardSettings()
         table = self.layers.get("segments")
         return assess(self, settings, as_of=as_of, segment_table=table)
