@@ -11,8 +11,11 @@ results. Hand-made networks only (test_isolation's drawing; see test_api).
 
 from __future__ import annotations
 
+import ast
 import datetime
+import importlib.resources
 import math
+import sqlite3
 import warnings
 
 import geopandas as gpd
@@ -27,7 +30,10 @@ from test_isolation import PIPES, net_of
 import gasnet
 from gasnet import pipeline
 from gasnet.config import read_config
-from gasnet.errors import InputError, UnknownAssetError
+from gasnet.errors import ConfigError, InputError, OutputError, UnknownAssetError
+from gasnet.isolation import Criticality
+from gasnet.network import Network
+from gasnet.operations import BurstResult, Isolation
 
 
 @pytest.fixture
@@ -272,3 +278,68 @@ def test_the_customers_segment_follows_a_changed_network(built):
     # The stored segment of each customer described the old network: gone, not stale.
     assert "segment_id" not in net.customers.columns
     assert net.criticality().customer_segment.index.tolist() == ["C1", "C2"]
+
+
+# -- load() ---------------------------------------------------------------------------------------
+
+
+def test_load_checks_also(built):
+    with pytest.raises(UnknownAssetError, match=r"also=\('nope',\): nope is not a later layer"):
+        gasnet.load(built.config, also=("nope",))  # was: KeyError 'nope'
+    # One name is one layer (also="segments" was read as "s", "e", ...: KeyError 's').
+    assert "segments" in gasnet.load(built.config, also="segments").layers
+    with pytest.raises(UnknownAssetError, match="pipes is not a later layer"):
+        gasnet.load(built.config, also=["pipes"])
+
+
+def test_load_names_its_argument_not_a_command_line_flag(tmp_path, cli):
+    for bad in (None, 5):
+        with pytest.raises(ConfigError, match=rf"config={bad}: give the path"):
+            gasnet.load(bad)  # was TypeError from pathlib
+    with pytest.raises(ConfigError, match=r"config file not found; pass config=FILE") as exc:
+        gasnet.load(tmp_path / "nope.toml")
+    assert "--config" not in str(exc.value)
+    code, _, err = cli("--config", tmp_path / "nope.toml", "build")
+    assert code == 2 and "pass --config FILE or create gasnet.toml" in err and "config=" not in err
+
+
+def test_a_later_layer_without_its_id_is_damaged(built):
+    with sqlite3.connect(built.gpkg) as con:
+        con.execute("ALTER TABLE segments DROP COLUMN segment_id")
+    # It used to load, indexed 0, 1, 2 ... instead of by segment_id.
+    with pytest.raises(OutputError, match="layer segments lacks segment_id"):
+        gasnet.load(built.config)
+
+
+def test_as_of_is_named_as_the_argument(net):
+    with pytest.raises(InputError, match=r"as_of='yesterday' is not a date"):
+        net.assess(as_of="yesterday")  # was a bare ValueError
+
+
+# -- typing ---------------------------------------------------------------------------------------
+
+
+def test_results_are_typed():
+    # (Annotations are text here; the classes are imported under TYPE_CHECKING.)
+    returns = {
+        f: f.__annotations__["return"]
+        for f in (
+            Network.isolate,
+            Network.burst,
+            Network.criticality,
+            pipeline.run_and_load,
+        )
+    }
+    assert list(returns.values()) == [
+        c.__name__ for c in (Isolation, BurstResult, Criticality, Network)
+    ]
+    # gasnet.load and gasnet.run are loaded on first use (PEP 562): type checkers see them
+    # through imports under TYPE_CHECKING, else they are Any (pyright: "ModuleType is not
+    # callable").
+    source = importlib.resources.files("gasnet").joinpath("__init__.py").read_text("utf-8")
+    seen = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for imp in node.body:
+                seen |= {a.asname or a.name for a in getattr(imp, "names", [])}
+    assert {"Network", "load", "run", "errors"} <= seen

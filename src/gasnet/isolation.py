@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, connected_components, depth_first_order
 
 from .schema import pressure_rank
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["Criticality", "FlowGraph", "IsolationEngine", "immediate_dominators", "segment_table"]
 
@@ -903,7 +907,9 @@ class Criticality:
         The segment of every customer (-1: on no in-service pipe), indexed by customer_id.
     """
 
-    def __init__(self, segments, valves, customer_segment):
+    def __init__(
+        self, segments: gpd.GeoDataFrame, valves: gpd.GeoDataFrame, customer_segment: pd.Series
+    ):
         self.segments = segments
         self.valves = valves
         self.customer_segment = customer_segment

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import networkx as nx
@@ -16,6 +17,11 @@ from ._output import clean_value
 from .config import Config, read_config
 from .graph import graph_from_gdfs
 from .isolation import FlowGraph
+
+if TYPE_CHECKING:
+    from .hazards import Assessment
+    from .isolation import Criticality
+    from .operations import BurstResult, Isolation
 
 __all__ = ["Network", "build_network", "load"]
 
@@ -106,6 +112,13 @@ class _Layer:
         net.replace_layer(self.name, value)
 
 
+class _Table(_Layer):
+    """A table of :class:`Network` without geometry (``hazard_matches``)."""
+
+    def __get__(self, net: Network | None, owner=None) -> pd.DataFrame:  # type: ignore[override]
+        return super().__get__(net, owner)
+
+
 class Network:
     """The one map: the canonical layers, the network tables, the graph and every answer.
 
@@ -167,7 +180,7 @@ class Network:
     edges = _Layer()
     segments = _Layer()
     valve_criticality = _Layer()
-    hazard_matches = _Layer()
+    hazard_matches = _Table()
     risk = _Layer()
     quality_issues = _Layer()
 
@@ -404,7 +417,7 @@ class Network:
 
     # -- answers ------------------------------------------------------------------------------
 
-    def isolate(self, valves):
+    def isolate(self, valves) -> Isolation:
         """Customers that lose gas when ``valves`` close (on top of the normally-closed ones).
 
         Parameters
@@ -435,7 +448,9 @@ class Network:
 
         return isolate(self, as_ids(valves, "valves"))
 
-    def burst(self, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 30.0):
+    def burst(
+        self, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 30.0
+    ) -> BurstResult:
         """The isolation plan for a burst (see :func:`gasnet.operations.burst`).
 
         Parameters
@@ -485,7 +500,7 @@ class Network:
         t = self.layers
         return segment_table(self.engine, t["edges"], t["customers"], t["valves"])
 
-    def criticality(self, valves=None):
+    def criticality(self, valves=None) -> Criticality:
         """Segments and the impact of every valve failing to close (README, "Isolation and
         criticality"), computed for the whole network at once (O(n + m) in practice).
 
@@ -533,7 +548,7 @@ class Network:
         self.valve_nodes(ids)  # a valve off the network has no criticality: a clear error
         return crit.subset(ids)
 
-    def assess(self, *, as_of=None):
+    def assess(self, *, as_of=None) -> Assessment:
         """The hazard overlay and risk ranking (:func:`gasnet.hazards.assess`) with the
         config's ``[hazards]`` / ``[risk]`` settings (defaults without a config)."""
         from ._hazard_settings import HazardSettings
@@ -752,6 +767,12 @@ _NEEDED = {
 }
 
 
+def _keys(name: str) -> list[str]:
+    """The id column(s) of layer ``name`` (its view's index)."""
+    key = INDEX.get(name)
+    return [key] if isinstance(key, str) else list(key or [])
+
+
 def _fresh(meta: dict[str, str], name: str) -> bool:
     """Was later layer ``name`` written after the network it describes was built?"""
     made, built = meta.get(f"stage:{LATER[name]}", ""), meta.get("stage:build", "")
@@ -767,7 +788,7 @@ def load(
     ----------
     config : str, Path or Config
         The config file (``gasnet.toml``) whose ``[output] dir`` holds ``gasnet.gpkg``.
-    also : tuple of str, optional
+    also : str or tuple of str, optional
         Later layers to read from the same version of the file (``segments``,
         ``valve_criticality``, ``hazard_matches``, ``risk``); a missing one is an error.
         Default: each of them that the file holds and that is not older than the build;
@@ -798,6 +819,17 @@ def load(
     config = config if isinstance(config, Config) else read_config(config)
     path, shown = config.gpkg, config.gpkg_target  # (a run's staging file is never named)
     stages = {name: "build" if name in ("nodes", "edges") else "ingest" for name in _LAYERS}
+    if also is not None:
+        also = (also,) if isinstance(also, str) else tuple(also)
+        unknown = [name for name in also if name not in LATER]
+        if unknown:
+            from ._output import shown_list
+            from .errors import UnknownAssetError
+
+            raise UnknownAssetError(
+                f"also={also!r}: {shown_list(unknown)} is not a later layer; they are "
+                f"{', '.join(LATER)} (the others are always read)"
+            )
     if also is None:
         meta = store.read_metadata(path, missing_ok=True, shown=shown)
         present = set(store.list_layers(path, shown)) if meta else set()
@@ -816,7 +848,8 @@ def load(
         # one without a CRS; gasnet always writes the working CRS.
         if isinstance(layer, gpd.GeoDataFrame) and layer.crs is None:
             raise store.damaged(shown, f"layer {name} has lost its CRS")
-    for name, columns in _NEEDED.items():
+    needed = _NEEDED | {name: _keys(name) for name in also if name in layers}
+    for name, columns in needed.items():
         missing = [c for c in columns if c not in layers[name].columns]
         if missing:
             raise store.damaged(shown, f"layer {name} lacks {', '.join(missing)}")

@@ -179,8 +179,8 @@ class BurstResult:
     """
 
     damaged: list[str]
-    valves: pd.DataFrame
-    customers: pd.DataFrame
+    valves: gpd.GeoDataFrame
+    customers: gpd.GeoDataFrame
     pipes: gpd.GeoDataFrame
     sources_to_shut: list[str]
     stats: dict = field(default_factory=dict)
