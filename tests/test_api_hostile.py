@@ -217,6 +217,16 @@ def test_a_plain_frame_becomes_a_geodataframe(net):
     assert net.isolate("VC").customers.index.tolist() == ["C1"]
 
 
+def test_a_layer_in_another_crs_is_refused(net):
+    # Customers assigned in lon/lat were taken: a burst's outline then mixed degrees and
+    # metres (a polygon from (82, 7) to (382263, 3526184)).
+    with pytest.raises(InputError, match=r"in EPSG:4326, the network in EPSG:4545.*to_crs"):
+        net.customers = net.customers.to_crs("EPSG:4326")
+    plain = net.customers.set_crs(None, allow_override=True)  # no CRS: taken as the network's
+    net.customers = plain
+    assert net.customers.crs == net.edges.crs
+
+
 def test_the_computed_layers_cannot_be_assigned(net):
     # net.segments = ... used to show there while criticality() and burst() ignored it.
     for name in ("segments", "valve_criticality", "hazard_matches", "risk"):

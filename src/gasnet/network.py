@@ -226,7 +226,8 @@ class Network:
         its pipe parts (``edges``).
 
         Raises :class:`~gasnet.errors.InputError` for a frame without its id (column or
-        index) or with an id twice, a layer computed from the others (``segments``,
+        index) or with an id twice, in another CRS than the network's (one without a CRS
+        is taken as in it), a layer computed from the others (``segments``,
         ``valve_criticality``, ``hazard_matches``, ``risk``), and pipes, valves, sources or
         regulators added or removed: the nodes and edges were built from the old layer, so
         that needs a new build (``gasnet build``, or :func:`build_network`).
@@ -261,8 +262,15 @@ class Network:
             if "geometry" not in value.columns:
                 raise InputError(f"net.{name} = ...: the frame has no geometry column")
             value = gpd.GeoDataFrame(value, geometry="geometry")
+        work = self.layers["edges"].crs if "edges" in self.layers else None
+        if isinstance(value, gpd.GeoDataFrame) and work is not None:
             if value.crs is None:
-                value = value.set_crs(old.crs)
+                value = value.set_crs(work)
+            elif value.crs != work:
+                raise InputError(
+                    f"net.{name} = ...: the frame is in {value.crs.to_string()}, the network in "
+                    f"{work.to_string()}; give it in the network's CRS: frame.to_crs(net.edges.crs)"
+                )
         if name in ("pipes", "valves", "sources", "regulators") and old is not None:
             before, after = set(old[key]), set(value[key])
             if before != after:
