@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.resources
 
 import matplotlib
+import numpy as np
 import pytest
 from test_isolation import net_of
 
@@ -46,7 +47,12 @@ def test_layers_are_indexed_by_their_asset_id(net):
         assert layer.index.name == key and key not in layer.columns, name
         assert key in net.layers[name].columns  # the pipeline's tables keep the column
     assert sorted(net.pipes.index) == ["P1", "P2", "P3", "P4", "P5", "P6", "P7"]
-    assert net.pipes is net.pipes  # a cached view, not a copy per access
+    # A new frame per access sharing the data of one view made once (not a copy of the data;
+    # a change to it never reaches the network: test_api_hostile).
+    assert net.pipes is not net.pipes
+    assert np.shares_memory(
+        net.pipes["diameter_mm"].to_numpy(), net.pipes["diameter_mm"].to_numpy()
+    )
     assert net.customers.loc["C1", "households"] == 40
 
 

@@ -378,7 +378,10 @@ def test_assess_refuses_records_in_another_crs():
     # Records in lon/lat beside a network in EPSG:4545 used to match nothing, every record
     # "no pipe within reach", without a word.
     net = net_with([("K", (250, 1), "leak")])
-    net.hazards = net.layers["hazards"].to_crs("EPSG:4326")
+    lonlat = net.layers["hazards"].to_crs("EPSG:4326")
+    with pytest.raises(ValueError, match=r"EPSG:4326.*EPSG:4545.*to_crs"):
+        net.hazards = lonlat  # (refused when assigned)
+    net.layers["hazards"] = lonlat  # bypassing the check: assess refuses them too
     with pytest.raises(ValueError, match=r"EPSG:4326.*EPSG:4545.*to_crs"):
         assess(net, HazardSettings(), as_of=AS_OF)
 
@@ -391,9 +394,8 @@ def test_assess_takes_a_bare_frame_of_records():
     r = risk_of(assess(net, HazardSettings(), as_of=AS_OF), "K")
     assert (r["severity"], r["status"], r["days_overdue"]) == ("general", "open", 0)
     assert r["pipe_id"] == "P3"
-    net.hazards = net.layers["hazards"][["category", "geometry"]]
-    with pytest.raises(ValueError, match="hazard_id"):
-        assess(net, HazardSettings(), as_of=AS_OF)
+    with pytest.raises(ValueError, match="hazard_id"):  # (refused when assigned)
+        net.hazards = net.layers["hazards"][["category", "geometry"]]
 
 
 # -- dates beyond pandas' nanosecond range (1677 to 2262) -----------------------------------------

@@ -10,8 +10,14 @@ command line handles Ctrl-C before geopandas and GDAL load.
 """
 
 import logging
+from typing import TYPE_CHECKING
 
 from ._version import __version__
+
+if TYPE_CHECKING:  # what type checkers see; at run time these load on first use
+    from . import errors
+    from .network import Network, load
+    from .pipeline import run_and_load as run
 
 __all__ = ["Network", "__version__", "errors", "load", "run"]
 

@@ -648,7 +648,13 @@ def _one_line_warnings():
 
 
 #: The library's errors name its arguments (``pipe='X'``); the command line names its flags.
-_FLAGS = {"pipe": "--pipe", "fail": "--fail", "valves": "--close", "n_pipes": "--pipes"}
+_FLAGS = {
+    "pipe": "--pipe",
+    "fail": "--fail",
+    "valves": "--close",
+    "n_pipes": "--pipes",
+    "config": "--config",
+}
 
 
 def _flags(text: str) -> str:

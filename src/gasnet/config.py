@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import errno
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,17 +178,17 @@ def _read_text(path: Path) -> str:
         data = read_regular(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: config file not found; pass --config FILE or create gasnet.toml "
+            f"{path}: config file not found; pass config=FILE or create gasnet.toml "
             "(see README, 'Config')"
         ) from None
     except NotRegularFile as exc:
         raise ConfigError(
-            f"{path}: the config is {exc}, not a regular file; pass --config a gasnet.toml file"
+            f"{path}: the config is {exc}, not a regular file; pass config= a gasnet.toml file"
         ) from None
     except FileTooLarge as exc:
         raise ConfigError(
             f"{path}: {exc.args[0]} bytes is far too large for a config file (is it the right "
-            "file?); pass --config the project's gasnet.toml"
+            "file?); pass config= the project's gasnet.toml"
         ) from None
     except OSError as exc:
         raise ConfigError(
@@ -256,6 +257,10 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
     ConfigError
         The file is missing, is not valid TOML, or has unknown keys or wrong values.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigError(
+            f"config={path!r}: give the path of the project's gasnet.toml (a str or Path)"
+        )
     path = Path(path)
     text = _read_text(path)
     try:

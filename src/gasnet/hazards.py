@@ -405,7 +405,9 @@ def _day(value) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"as_of {value!r} is not a date; give a datetime.date") from None
+        raise InputError(
+            f"as_of={value!r} is not a date; give a datetime.date or YYYY-MM-DD"
+        ) from None
 
 
 def _records(hazards: gpd.GeoDataFrame, edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

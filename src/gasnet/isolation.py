@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import functools
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, connected_components, depth_first_order
 
 from .schema import pressure_rank
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["Criticality", "FlowGraph", "IsolationEngine", "immediate_dominators", "segment_table"]
 
@@ -946,7 +950,9 @@ class Criticality:
         The segment of every customer (-1: on no in-service pipe), indexed by customer_id.
     """
 
-    def __init__(self, segments, valves, customer_segment):
+    def __init__(
+        self, segments: gpd.GeoDataFrame, valves: gpd.GeoDataFrame, customer_segment: pd.Series
+    ):
         self.segments = segments
         self.valves = valves
         self.customer_segment = customer_segment
@@ -958,8 +964,22 @@ class Criticality:
         return lost.idxmax() if len(lost) else None
 
     def subset(self, valve_ids) -> Criticality:
-        """The rows of ``valve_ids`` and of the segments they bound."""
-        valves = self.valves.loc[list(valve_ids)]
+        """The rows of ``valve_ids`` (one id or many) and of the segments they bound.
+
+        Raises :class:`~gasnet.errors.UnknownAssetError` for a valve not in :attr:`valves`
+        (unknown, or off the network: see quality_issues).
+        """
+        from ._output import shown_list
+        from .errors import UnknownAssetError
+
+        ids = list(dict.fromkeys([valve_ids] if isinstance(valve_ids, str) else valve_ids))
+        missing = [v for v in ids if v not in self.valves.index]
+        if missing:
+            raise UnknownAssetError(
+                f"valve(s) {shown_list(missing)} (in valve_ids=) have no criticality: unknown, "
+                "or not on the network (see quality_issues: valve_off_pipe)"
+            )
+        valves = self.valves.loc[ids]
         segs = sorted({int(s) for ids in valves["segment_ids"] for s in str(ids).split(";") if s})
         cs = self.customer_segment
         return Criticality(self.segments.loc[segs], valves, cs[cs.isin(segs)])

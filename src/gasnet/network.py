@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import networkx as nx
@@ -12,9 +13,15 @@ import numpy as np
 import pandas as pd
 
 from . import store
+from ._output import clean_value
 from .config import Config, read_config
 from .graph import graph_from_gdfs
 from .isolation import FlowGraph
+
+if TYPE_CHECKING:
+    from .hazards import Assessment
+    from .isolation import Criticality
+    from .operations import BurstResult, Isolation
 
 __all__ = ["Network", "build_network", "load"]
 
@@ -36,6 +43,11 @@ INDEX: dict[str, str | list[str] | None] = {
     "quality_issues": None,
 }
 
+#: pandas >= 3 copies on write: a shallow copy of a view is then as safe as a deep one.
+_COPY_ON_WRITE = (
+    int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+)
+
 #: Layers of the later stages :func:`load` reads when present and not older than the build,
 #: with the stage that writes them; absent ones are computed on first use.
 LATER = {
@@ -47,26 +59,42 @@ LATER = {
 
 
 def as_ids(value, argument: str, *, empty: bool = False) -> list:
-    """One id or many as a list: a ``str`` (or number) is one id, never its characters.
+    """One id or many as a list, each once, in the order given: a ``str`` (or number) is one
+    id, never its characters; a DataFrame gives its index (layers and results are indexed by
+    id); ``None`` is no id.
 
-    Raises :class:`~gasnet.errors.UnknownAssetError` naming ``argument`` for an empty list
-    (unless ``empty``).
+    Raises :class:`~gasnet.errors.UnknownAssetError` naming ``argument`` for no id (unless
+    ``empty``) or an item that cannot be an id (a list inside the list).
     """
     from .errors import UnknownAssetError
 
     if value is None:
-        return []
-    if isinstance(value, str | bytes | int | np.integer):
-        return [value.decode() if isinstance(value, bytes) else value]
-    if isinstance(value, pd.Index | pd.Series | np.ndarray):
-        value = value.tolist()
-    try:
-        ids = list(value)
-    except TypeError:
-        raise UnknownAssetError(f"{argument}={value!r}: give an id or a list of ids") from None
+        ids = []
+    elif isinstance(value, str | bytes | int | np.integer):
+        ids = [value]
+    else:
+        if isinstance(value, pd.DataFrame):
+            value = value.index
+        if isinstance(value, pd.Index | pd.Series | np.ndarray):
+            value = value.tolist()
+        try:
+            ids = list(value)
+        except TypeError:
+            raise UnknownAssetError(f"{argument}={value!r}: give an id or a list of ids") from None
+    ids = [i.decode() if isinstance(i, bytes) else i for i in ids]
+    for i in ids:
+        try:
+            hash(i)
+        except TypeError:
+            raise UnknownAssetError(
+                f"{argument}: {clean_value(repr(i))[:80]} is not an id; give one id or a flat "
+                "list of ids"
+            ) from None
     if not ids and not empty:
-        raise UnknownAssetError(f"{argument}=[]: give at least one id")
-    return ids
+        raise UnknownAssetError(
+            f"{argument}={'None' if value is None else '[]'}: give at least one id"
+        )
+    return list(dict.fromkeys(ids))
 
 
 class _Layer:
@@ -84,12 +112,20 @@ class _Layer:
         net.replace_layer(self.name, value)
 
 
+class _Table(_Layer):
+    """A table of :class:`Network` without geometry (``hazard_matches``)."""
+
+    def __get__(self, net: Network | None, owner=None) -> pd.DataFrame:  # type: ignore[override]
+        return super().__get__(net, owner)
+
+
 class Network:
     """The one map: the canonical layers, the network tables, the graph and every answer.
 
     Every layer is a GeoDataFrame **indexed by its asset id** (the id column becomes the
-    index), so results join straight onto layers: ``net.pipes.join(...)``. The layers are
-    views of the loaded data: change a copy, not them.
+    index), so results join straight onto layers: ``net.pipes.join(...)``. Each access gives
+    a new frame sharing the loaded data: changing it changes nothing; assign a changed one
+    back (``net.valves = changed``, see :meth:`replace_layer`) to use it.
 
     Attributes
     ----------
@@ -144,7 +180,7 @@ class Network:
     edges = _Layer()
     segments = _Layer()
     valve_criticality = _Layer()
-    hazard_matches = _Layer()
+    hazard_matches = _Table()
     risk = _Layer()
     quality_issues = _Layer()
 
@@ -184,32 +220,117 @@ class Network:
     def replace_layer(self, name: str, value: pd.DataFrame) -> None:
         """Put ``value`` in place of layer ``name`` (also ``net.<name> = value``), indexed
         by its id or with the id column; what was computed from the old layer goes: new
-        hazard records give a new ``risk``; a changed pipe, valve or customer layer a new
-        engine, ``segments`` and everything after them.
+        hazard records give a new ``risk`` (and drop the hazard roll-ups of ``pipes`` and
+        ``segments``); a changed pipe, valve or customer layer a new engine, ``segments`` and
+        everything after them. A pipe's status, pressure class, diameter and material reach
+        its pipe parts (``edges``).
+
+        Raises :class:`~gasnet.errors.InputError` for a frame without its id (column or
+        index) or with an id twice, in another CRS than the network's (one without a CRS
+        is taken as in it), a layer computed from the others (``segments``,
+        ``valve_criticality``, ``hazard_matches``, ``risk``), and pipes, valves, sources or
+        regulators added or removed: the nodes and edges were built from the old layer, so
+        that needs a new build (``gasnet build``, or :func:`build_network`).
         """
-        key = INDEX.get(name)
+        from ._output import shown_list
+        from .errors import InputError
+
+        if name in LATER:
+            raise InputError(
+                f"net.{name} is computed from the network (the {LATER[name]} stage); change "
+                "the layers it comes from (pipes, valves, customers, hazards) instead"
+            )
+        if name not in INDEX:
+            raise InputError(f"the network has no layer {name!r}; its layers: {', '.join(INDEX)}")
+        if not isinstance(value, pd.DataFrame):
+            raise InputError(f"net.{name} = {type(value).__name__}: give a GeoDataFrame")
+        key = INDEX[name]
         keys = [key] if isinstance(key, str) else key or []
         if keys and not set(keys) <= set(value.columns) and list(value.index.names) == keys:
             value = value.reset_index()
+        missing = [k for k in keys if k not in value.columns]
+        if missing:
+            raise InputError(
+                f"net.{name} = ...: the frame has no {missing[0]} (as its index or a column)"
+            )
+        twice = value[keys].duplicated() if keys else None
+        if twice is not None and twice.any():
+            shown = shown_list(value.loc[twice, keys[0]].unique())
+            raise InputError(f"net.{name} = ...: {keys[0]} {shown} more than once")
+        old = self.layers.get(name)
+        if isinstance(old, gpd.GeoDataFrame) and not isinstance(value, gpd.GeoDataFrame):
+            if "geometry" not in value.columns:
+                raise InputError(f"net.{name} = ...: the frame has no geometry column")
+            value = gpd.GeoDataFrame(value, geometry="geometry")
+        work = self.layers["edges"].crs if "edges" in self.layers else None
+        if isinstance(value, gpd.GeoDataFrame) and work is not None:
+            if value.crs is None:
+                value = value.set_crs(work)
+            elif value.crs != work:
+                raise InputError(
+                    f"net.{name} = ...: the frame is in {value.crs.to_string()}, the network in "
+                    f"{work.to_string()}; give it in the network's CRS: frame.to_crs(net.edges.crs)"
+                )
+        if name in ("pipes", "valves", "sources", "regulators") and old is not None:
+            before, after = set(old[key]), set(value[key])
+            if before != after:
+                changed = sorted(before ^ after, key=str)
+                raise InputError(
+                    f"net.{name} = ...: adds or removes {shown_list(changed)}; the nodes and "
+                    "edges were built from the layer as it was: rebuild (`gasnet build`, or "
+                    "gasnet.network.build_network) to add or remove assets"
+                )
         self.layers[name] = value
+        if name == "pipes":
+            self._pipe_attributes_to_edges(value)
         later = ["hazard_matches", "risk"]
-        if name not in ("hazards", *LATER, "quality_issues"):
+        if name == "hazards":
+            self._drop_hazard_rollups()
+        elif name != "quality_issues":
             later += ["segments", "valve_criticality"]
             for attr in self._CACHED:
                 self.__dict__.pop(attr, None)
-        if name not in LATER:
+            cust = self.layers.get("customers")
+            if name != "customers" and cust is not None and "segment_id" in cust.columns:
+                self.layers["customers"] = cust.drop(columns="segment_id")  # may have changed
+        if name != "quality_issues":
             for layer in later:
                 self.layers.pop(layer, None)
-        self._views.pop(name, None)
+        self._views.clear()
+
+    def _pipe_attributes_to_edges(self, pipes: pd.DataFrame) -> None:
+        """Copy what the pipe parts carry of their pipe (status ...) onto ``edges``."""
+        edges = self.layers.get("edges")
+        if edges is None:
+            return
+        cols = [c for c in ("status", "pressure_class", "diameter_mm", "material") if c in pipes]
+        cols = [c for c in cols if c in edges.columns]
+        attrs = pipes.set_index("pipe_id")[cols].reindex(edges["pipe_id"].to_numpy())
+        edges = edges.copy()
+        for col in cols:
+            edges[col] = attrs[col].to_numpy()
+        self.layers["edges"] = edges
+
+    def _drop_hazard_rollups(self) -> None:
+        """New hazard records: the roll-up columns of pipes and segments described the old."""
+        from .hazards import ROLLUP_COLUMNS
+
+        for layer in ("pipes", "segments"):
+            table = self.layers.get(layer)
+            if table is not None:
+                self.layers[layer] = table.drop(columns=ROLLUP_COLUMNS, errors="ignore")
 
     def _view(self, name: str) -> gpd.GeoDataFrame:
-        """``layers[name]`` indexed by its id (cached while the table is the same object)."""
+        """``layers[name]`` indexed by its id: a new frame each time, sharing the data of one
+        made once while the table is the same object (so a change to it, or chained
+        assignment such as ``net.valves.loc[v, "normally"] = ...``, never alters the network
+        or what the next ``net.valves`` shows: pandas warns of the latter)."""
         table = self.layers.get(name)
         if table is None:
             table = self._derived(name)
         cached = self._views.get(name)
         if cached is not None and cached[0] is table:
-            return cached[1]
+            return cached[1].copy(deep=not _COPY_ON_WRITE)
         key = INDEX.get(name)
         keys = [key] if isinstance(key, str) else key or []
         view = table.set_index(keys) if keys and set(keys) <= set(table.columns) else table
@@ -222,7 +343,7 @@ class Network:
                 if (whole == whole.round()).all():
                     view = view.assign(**{col: view[col].astype("Int64")})
         self._views[name] = (table, view)
-        return view
+        return view.copy(deep=not _COPY_ON_WRITE)
 
     def _derived(self, name: str) -> pd.DataFrame:
         """A later layer that was not read from the GeoPackage, computed here (cached)."""
@@ -234,6 +355,10 @@ class Network:
             res = self.assess()
             self.layers.setdefault("hazard_matches", res.matches)
             self.layers.setdefault("risk", res.risk)
+        elif name == "hazards":  # a network built in memory without them
+            from .ingest import empty_layer
+
+            self.layers["hazards"] = empty_layer("hazards", self.layers["edges"].crs)
         else:
             raise AttributeError(f"the network has no layer {name!r}")
         return self.layers[name]
@@ -300,7 +425,7 @@ class Network:
 
     # -- answers ------------------------------------------------------------------------------
 
-    def isolate(self, valves):
+    def isolate(self, valves) -> Isolation:
         """Customers that lose gas when ``valves`` close (on top of the normally-closed ones).
 
         Parameters
@@ -331,7 +456,9 @@ class Network:
 
         return isolate(self, as_ids(valves, "valves"))
 
-    def burst(self, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 30.0):
+    def burst(
+        self, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 30.0
+    ) -> BurstResult:
         """The isolation plan for a burst (see :func:`gasnet.operations.burst`).
 
         Parameters
@@ -381,7 +508,7 @@ class Network:
         t = self.layers
         return segment_table(self.engine, t["edges"], t["customers"], t["valves"])
 
-    def criticality(self, valves=None):
+    def criticality(self, valves=None) -> Criticality:
         """Segments and the impact of every valve failing to close (README, "Isolation and
         criticality"), computed for the whole network at once (O(n + m) in practice).
 
@@ -425,7 +552,9 @@ class Network:
         )
         if valves is None:
             return crit
-        return crit.subset(self._known("valves", as_ids(valves, "valves"), "valves"))
+        ids = self._known("valves", as_ids(valves, "valves"), "valves")
+        self.valve_nodes(ids)  # a valve off the network has no criticality: a clear error
+        return crit.subset(ids)
 
     def advise_valves(
         self, *, objective: str = "worst", top: int | None = None, per_segment: bool = True
@@ -474,27 +603,36 @@ class Network:
 
         return advise_repairs(self, objective=objective, top=top)
 
-    def assess(self, *, as_of=None):
+    def assess(self, *, as_of=None) -> Assessment:
         """The hazard overlay and risk ranking (:func:`gasnet.hazards.assess`) with the
         config's ``[hazards]`` / ``[risk]`` settings (defaults without a config)."""
         from ._hazard_settings import HazardSettings
         from .hazards import assess
 
-        if "hazards" not in self.layers:  # a network built in memory without them
-            from .ingest import empty_layer
-
-            self.layers["hazards"] = empty_layer("hazards", self.layers["edges"].crs)
+        if "hazards" not in self.layers:
+            self._derived("hazards")
         settings = self.config.hazard_settings if self.config else HazardSettings()
         table = self.layers.get("segments")
         return assess(self, settings, as_of=as_of, segment_table=table)
 
     def _known(self, layer: str, ids: list, argument: str) -> list:
-        """``ids`` checked against ``layer``; unknown ones raise naming ``argument``."""
+        """``ids`` checked against ``layer``; unknown ones raise naming ``argument``. A number
+        stands for the id written with its digits (ids are text: ``283`` is ``"283"``)."""
         from ._output import shown_list
         from .errors import UnknownAssetError
 
         index = self._view(layer).index
-        unknown = [i for i in ids if i not in index]
+        found, unknown = [], []
+        for i in ids:
+            try:
+                hit = i in index
+            except TypeError:  # unhashable: a list where one id was expected
+                raise UnknownAssetError(
+                    f"{argument}={clean_value(repr(i))[:80]}: give one id (a str)"
+                ) from None
+            if not hit and isinstance(i, int | np.integer) and not isinstance(i, bool):
+                hit, i = str(i) in index, str(i)
+            (found if hit else unknown).append(i)
         if unknown:
             kind = layer.rstrip("s")
             hint = _close_matches(unknown[0], index)
@@ -503,7 +641,7 @@ class Network:
                 + (f"did you mean {shown_list(hint)}? " if hint else "")
                 + f"{kind} ids look like {shown_list(index[:3])} (see the {layer} layer)"
             )
-        return ids
+        return found
 
     def get_valve(self, valve_id) -> pd.Series:
         """One valve: its row of ``valves`` with its criticality (``valve_criticality``'s
@@ -515,7 +653,7 @@ class Network:
         >>> v.name, v["normally"]
         ('FM000283', 'open')
         """
-        self._known("valves", [valve_id], "valve_id")
+        (valve_id,) = self._known("valves", [valve_id], "valve_id")
         row = self.valves.loc[valve_id].copy()
         # A valve off the network (quality_issues: valve_off_pipe) has no criticality: NaN.
         crit = self.criticality().valves.reindex([valve_id])
@@ -535,7 +673,7 @@ class Network:
         >>> p.name, p["pressure_class"]
         ('GX0000051', 'MP-A')
         """
-        self._known("pipes", [pipe_id], "pipe_id")
+        (pipe_id,) = self._known("pipes", [pipe_id], "pipe_id")
         row = self.pipes.loc[pipe_id].copy()
         rows = self.edges_of_pipe.get(pipe_id, np.empty(0, np.int64))
         eid = self.layers["edges"]["edge_id"].to_numpy()[rows]
@@ -562,11 +700,14 @@ class Network:
 
 
 def _close_matches(wanted, index: pd.Index, n: int = 3) -> list:
-    """Ids that look like ``wanted``: the same but for case, spaces or zero padding."""
+    """Ids that look like ``wanted``: the same but for case, spaces, zero padding or width
+    (full-width digits and letters)."""
     import re
+    import unicodedata
 
     def norm(x) -> str:
-        return re.sub(r"(?<![0-9])0+(?=[0-9])", "", re.sub(r"\s+", "", str(x))).casefold()
+        text = unicodedata.normalize("NFKC", str(x))  # full-width digits and letters
+        return re.sub(r"(?<![0-9])0+(?=[0-9])", "", re.sub(r"\s+", "", text)).casefold()
 
     key = norm(wanted)
     if len(index) > 2_000_000:
@@ -681,6 +822,12 @@ _NEEDED = {
 }
 
 
+def _keys(name: str) -> list[str]:
+    """The id column(s) of layer ``name`` (its view's index)."""
+    key = INDEX.get(name)
+    return [key] if isinstance(key, str) else list(key or [])
+
+
 def _fresh(meta: dict[str, str], name: str) -> bool:
     """Was later layer ``name`` written after the network it describes was built?"""
     made, built = meta.get(f"stage:{LATER[name]}", ""), meta.get("stage:build", "")
@@ -696,7 +843,7 @@ def load(
     ----------
     config : str, Path or Config
         The config file (``gasnet.toml``) whose ``[output] dir`` holds ``gasnet.gpkg``.
-    also : tuple of str, optional
+    also : str or tuple of str, optional
         Later layers to read from the same version of the file (``segments``,
         ``valve_criticality``, ``hazard_matches``, ``risk``); a missing one is an error.
         Default: each of them that the file holds and that is not older than the build;
@@ -727,6 +874,17 @@ def load(
     config = config if isinstance(config, Config) else read_config(config)
     path, shown = config.gpkg, config.gpkg_target  # (a run's staging file is never named)
     stages = {name: "build" if name in ("nodes", "edges") else "ingest" for name in _LAYERS}
+    if also is not None:
+        also = (also,) if isinstance(also, str) else tuple(also)
+        unknown = [name for name in also if name not in LATER]
+        if unknown:
+            from ._output import shown_list
+            from .errors import UnknownAssetError
+
+            raise UnknownAssetError(
+                f"also={also!r}: {shown_list(unknown)} is not a later layer; they are "
+                f"{', '.join(LATER)} (the others are always read)"
+            )
     if also is None:
         meta = store.read_metadata(path, missing_ok=True, shown=shown)
         present = set(store.list_layers(path, shown)) if meta else set()
@@ -745,7 +903,8 @@ def load(
         # one without a CRS; gasnet always writes the working CRS.
         if isinstance(layer, gpd.GeoDataFrame) and layer.crs is None:
             raise store.damaged(shown, f"layer {name} has lost its CRS")
-    for name, columns in _NEEDED.items():
+    needed = _NEEDED | {name: _keys(name) for name in also if name in layers}
+    for name, columns in needed.items():
         missing = [c for c in columns if c not in layers[name].columns]
         if missing:
             raise store.damaged(shown, f"layer {name} lacks {', '.join(missing)}")

@@ -15,7 +15,8 @@ import pyproj
 import shapely
 
 from ._geo import to_wgs84, wgs84_to_gcj02
-from .errors import GasnetError, LocationError, OffNetworkError
+from ._output import clean_value, shown_list
+from .errors import InputError, LocationError, OffNetworkError, UnknownAssetError
 from .schema import MAX_PRESSURE_MPA
 from .validate import COORDINATE_LIMIT, geoms
 
@@ -73,9 +74,14 @@ def _customers_gdf(net, table: pd.DataFrame) -> gpd.GeoDataFrame:
     return _by_id(table, "customer_id", geoms(cust)[pos], cust.crs)
 
 
+def _shown(ids, n: int) -> str:
+    """The first ``n`` ids or names for a one-line repr (no control characters, no breaks)."""
+    return ", ".join(clean_value(i) for i in ids[:n]) + ("..." if len(ids) > n else "")
+
+
 def _stats_line(stats: dict) -> str:
     crit = stats["critical"]
-    shown = ", ".join(crit[:3]) + (f" and {len(crit) - 3} more" if len(crit) > 3 else "")
+    shown = shown_list(crit, 3)
     return f"{stats['customers']} customers ({stats['households']} households) lose gas" + (
         f"; {len(crit)} critical: {shown}" if crit else ""
     )
@@ -95,7 +101,9 @@ class Isolation:
     pipes
         Pipe parts that had gas and lose it, indexed by edge_id (columns of ``edges``).
     stats
-        customers, households, critical (names), deenergised_pipes, deenergised_length_m.
+        customers, households, critical (names), deenergised_pipes, deenergised_length_m,
+        already_closed (the valves of ``closed`` that are normally closed: closing them
+        changes nothing).
     """
 
     closed: list[str]
@@ -104,8 +112,9 @@ class Isolation:
     stats: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        shown = ", ".join(map(str, self.closed[:4])) + ("..." if len(self.closed) > 4 else "")
-        return f"<Isolation closing {shown}: {_stats_line(self.stats)}>"
+        shut = self.stats.get("already_closed", [])
+        note = f"; {_shown(shut, 4)} normally closed already" if shut else ""
+        return f"<Isolation closing {_shown(self.closed, 4)}: {_stats_line(self.stats)}{note}>"
 
 
 def isolate(net, valve_ids) -> Isolation:
@@ -114,7 +123,9 @@ def isolate(net, valve_ids) -> Isolation:
     O(n + m): one search of the network. Raises :class:`UnknownAssetError` naming unknown
     (or unplaced) valve ids.
     """
+    valve_ids = net._known("valves", list(valve_ids), "valves")  # (283 -> "283")
     nodes = net.valve_nodes(valve_ids)
+    normally = net.valves["normally"].loc[valve_ids]
     fg = net.flow
     mask = np.zeros(fg.n_nodes, bool)
     mask[nodes] = True
@@ -132,6 +143,7 @@ def isolate(net, valve_ids) -> Isolation:
         "critical": table.loc[table["critical"], "name"].astype(str).tolist(),
         "deenergised_pipes": int(pipes["pipe_id"].nunique()),
         "deenergised_length_m": float(pipes["length_m"].sum()),
+        "already_closed": normally.index[normally == "closed"].astype(str).tolist(),
     }
     return Isolation([str(v) for v in valve_ids], _customers_gdf(net, table), pipes, stats)
 
@@ -167,18 +179,17 @@ class BurstResult:
     """
 
     damaged: list[str]
-    valves: pd.DataFrame
-    customers: pd.DataFrame
+    valves: gpd.GeoDataFrame
+    customers: gpd.GeoDataFrame
     pipes: gpd.GeoDataFrame
     sources_to_shut: list[str]
     stats: dict = field(default_factory=dict)
     outline: object = None
 
     def __repr__(self) -> str:
-        shown = ", ".join(self.damaged[:3]) + ("..." if len(self.damaged) > 3 else "")
         return (
-            f"<BurstResult on {shown}: close {self.stats['valves_to_close']} valve(s); "
-            f"{_stats_line(self.stats)}>"
+            f"<BurstResult on {_shown(self.damaged, 3)}: close "
+            f"{self.stats['valves_to_close']} valve(s); {_stats_line(self.stats)}>"
         )
 
 
@@ -193,7 +204,7 @@ def _damaged_edges(net, pipe, at, crs, max_distance) -> tuple[np.ndarray, list[s
         known = pd.Index(net.layers["pipes"]["pipe_id"])
         placed = [p for p in missing if p in known]
         if placed:
-            raise GasnetError(
+            raise UnknownAssetError(
                 f"pipe={placed[0]!r} is not part of the network (no usable geometry: see its "
                 "row in quality_issues)"
             )
@@ -204,7 +215,7 @@ def _damaged_edges(net, pipe, at, crs, max_distance) -> tuple[np.ndarray, list[s
     for p, r in zip(pipes, rows, strict=True):
         if not live[r].any():
             status = net.layers["edges"]["status"].iloc[r[0]]
-            raise GasnetError(f"pipe={p!r} is {status}: it carries no gas, nothing to isolate")
+            raise InputError(f"pipe={p!r} is {status}: it carries no gas, nothing to isolate")
     return np.flatnonzero(mine & live), [str(p) for p in pipes]
 
 
@@ -395,13 +406,22 @@ def burst(net, *, pipe=None, at=None, crs=None, fail=(), max_distance: float = 3
     closes, except those whose far side has no other supply (no crew needed); an inoperable
     valve, or one of ``fail``, is skipped and isolation extends past it to the next valves.
     """
-    eng, fg = net.engine, net.flow
     if (pipe is None) == (at is None):
-        raise GasnetError("give exactly one of pipe= (a pipe id) or at=(x, y)")
+        raise InputError("give exactly one of pipe= (a pipe id) or at=(x, y)")
+    try:
+        distance = float(max_distance)
+    except (TypeError, ValueError):
+        distance = float("nan")
+    if not distance >= 0:
+        raise InputError(
+            f"max_distance={clean_value(repr(max_distance))[:40]}: give a distance in metres, "
+            "0 or more"
+        )
+    eng, fg = net.engine, net.flow
     failed = set(fail)
     if failed:
         net.valve_nodes(sorted(failed), "fail")  # unknown ids -> a clear error
-    e_idx, damaged = _damaged_edges(net, pipe, at, crs, max_distance)
+    e_idx, damaged = _damaged_edges(net, pipe, at, crs, distance)
     eid = net.layers["edges"]["edge_id"].to_numpy()[e_idx]
     zones = eng.edge_zone[np.searchsorted(fg.live_edges, eid)]
     vid = fg.asset_id[fg.valves]

@@ -9,6 +9,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -18,6 +19,9 @@ from .config import Config
 from .ingest import input_files, load_layers
 from .schema import LAYERS
 from .validate import Report
+
+if TYPE_CHECKING:
+    from .network import Network
 
 __all__ = [
     "StageResult",
@@ -442,7 +446,7 @@ def run(config: Config):
         write_maps(config, result.tables["pages"])
 
 
-def run_and_load(config: str | Path | Config = "gasnet.toml", *, as_of=None):
+def run_and_load(config: str | Path | Config = "gasnet.toml", *, as_of=None) -> Network:
     """Run the whole pipeline (``gasnet run``: GeoPackage, risk.csv, maps) and load the
     result; exported as ``gasnet.run``.
 
