@@ -74,3 +74,40 @@ def test_the_advised_valve_does_not_snap_onto_the_junction(tol):
     # With a snapping tolerance above 1 m, a valve 1 m from a tee is put on the tee by the
     # build (a junction valve of three pipes): the advised split never happens.
     assert_advice_holds(tee_layers(), tol)
+
+
+# -- the maps stage reading a hand-edited valve_advice / repair_advice -------------------------
+
+
+@pytest.fixture
+def advised_project(project, cli):
+    from conftest import pt, write_shp
+
+    write_shp(
+        project.raw / "valves.shp",
+        [{"id": "V1", "normally": "open", "operable": "否"}],
+        [pt(50, 0)],
+    )
+    code, _, err = cli("--config", project.config, "run")
+    assert code == 0, err
+    return project
+
+
+@pytest.mark.parametrize("layer", ["valve_advice", "repair_advice"])
+@pytest.mark.parametrize("damage", ["no rank", "no geometry"])
+def test_maps_on_a_hand_edited_advice_layer_say_so(advised_project, cli, layer, damage):
+    import pyogrio
+
+    project = advised_project
+    table = pyogrio.read_dataframe(project.gpkg, layer=layer)
+    assert len(table)
+    if damage == "no rank":
+        pyogrio.write_dataframe(table.drop(columns="rank"), project.gpkg, layer=layer)
+    else:
+        pyogrio.write_dataframe(
+            pd.DataFrame(table.drop(columns="geometry")), project.gpkg, layer=layer
+        )
+    code, _, err = cli("--config", project.config, "maps")
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1
+    assert layer in err and "gasnet run" in err
