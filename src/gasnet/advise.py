@@ -24,7 +24,8 @@ Definitions (README, "Where one more valve helps most"; DESIGN.md, "Algorithms")
   changes nothing). Other segments' losses do not change: the new open valve joins the two
   halves as the pipe did (the brute-force test checks it). Customers attach at nodes, so every
   point inside e gives the same split; the exposure is linear in where the valve sits, so it
-  is placed near the better end, at min(1 m, len(e) / 2) from it.
+  is placed near the better end, at min(max(1 m, 2 x the snapping tolerance), len(e) / 2)
+  from it (nearer than the tolerance, the build would put it on the end node itself).
 - **Repairs**: an open valve that cannot be closed (``operable`` false) makes a burst spread
   past it where live gas lies behind it (:func:`gasnet.hazards.segment_consequence`, as
   ``gasnet burst`` does). Repairing it changes the burst consequence of exactly the segments
@@ -65,7 +66,8 @@ __all__ = [
 OBJECTIVES = ("worst", "exposure")
 WEIGHTS = ("customers", "households", "critical")
 #: Distance of an added valve from the end of its pipe part it is placed near (at most half
-#: the part).
+#: the part; at least twice the build's snapping tolerance, which would put a valve nearer
+#: than the tolerance onto the junction itself: see :func:`advise_valves`).
 END_OFFSET_M = 1.0
 
 #: Columns of :func:`advise_valves` (after the index ``rank``).
@@ -637,11 +639,14 @@ def _ranked(df: pd.DataFrame, keys: list[tuple[str, bool]], top, crs, columns):
     return gpd.GeoDataFrame(body, geometry=list(geometry), crs=crs, index=df.index)
 
 
-def valve_objectives(sp: SplitLosses, seg_loss: pd.DataFrame, seg_len: np.ndarray) -> pd.DataFrame:
+def valve_objectives(
+    sp: SplitLosses, seg_loss: pd.DataFrame, seg_len: np.ndarray, offset_m: float = END_OFFSET_M
+) -> pd.DataFrame:
     """The numbers of every candidate (one row each, in ``sp`` order), without geometry.
 
     ``seg_loss``: the engine's ``segment_losses()`` table; ``seg_len``: in-service length per
-    segment. Columns: segment_id, near_v (the valve sits near the edge's v end), offset_m,
+    segment; ``offset_m``: how far from the better end the valve goes (at most half the
+    part). Columns: segment_id, near_v (the valve sits near the edge's v end), offset_m,
     ``<w>_lost_before`` / ``_after`` / ``_a`` / ``_b``, length_a_m, length_b_m,
     network_worst_after, exposure_before, exposure_after, local_reduction,
     exposure_reduction. O(C + S).
@@ -651,7 +656,7 @@ def valve_objectives(sp: SplitLosses, seg_loss: pd.DataFrame, seg_len: np.ndarra
     exposure_sum, exposure_before = _exposure(seg_len, hh_s)
     s = sp.segment
     le = sp.edge_length
-    d = np.minimum(END_OFFSET_M, le / 2)
+    d = np.minimum(offset_m, le / 2)
     hu, hv = sp.loss_u["households"], sp.loss_v["households"]
     near_v = hu < hv  # the u side (fewer households) takes almost the whole edge
     len_u = sp.length_u + np.where(near_v, le - d, d)
@@ -742,7 +747,11 @@ def advise_valves(
     sp = split_losses(flow, eng, nodes, edges, _customer_nodes(net))
     crs = edges.crs
     seg_loss = _segment_losses(eng, segment_table)
-    out = valve_objectives(sp, seg_loss, _segment_lengths(net))
+    # A valve digitised within the snapping tolerance of a pipe end is put on that node by
+    # the build (a junction valve), so the advised one keeps twice the tolerance from it.
+    tol = float(net.graph_attrs.get("snap_tolerance_m") or 0.0)
+    offset = max(END_OFFSET_M, 2 * tol)
+    out = valve_objectives(sp, seg_loss, _segment_lengths(net), offset)
     rows = _live_rows(net)[sp.live]
     out.insert(0, "pipe_id", edges["pipe_id"].to_numpy(object)[rows])
     out.insert(1, "edge_id", edges["edge_id"].to_numpy()[rows])
