@@ -111,3 +111,22 @@ def test_maps_on_a_hand_edited_advice_layer_say_so(advised_project, cli, layer, 
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1
     assert layer in err and "gasnet run" in err
+
+
+def test_the_repair_ranking_has_a_work_budget(monkeypatch):
+    # (Hostile review: with most valves marked inoperable every burst area spans much of the
+    # network, and the ranking recomputed valves x areas: minutes on 4,500 pipes.) Past the
+    # budget it is skipped, saying why, instead of running for many minutes.
+    from test_advise import hand_network
+
+    import gasnet.advise as advise
+
+    net = hand_network()
+    full = advise.advise_repairs(net)
+    assert len(full) and "skipped" not in full.attrs
+    with pytest.raises(advise.RepairBudgetError, match="operable field"):
+        advise.repair_effects(net, max_work=0)
+    monkeypatch.setattr(advise, "MAX_REPAIR_WORK", 0)
+    skipped = advise.advise_repairs(net)
+    assert len(skipped) == 0 and list(skipped.columns) == list(full.columns)
+    assert "repair ranking was skipped" in skipped.attrs["skipped"]

@@ -49,9 +49,11 @@ from .errors import ConfigError
 from .isolation import FlowGraph, IsolationEngine, _tree_intervals
 
 __all__ = [
+    "MAX_REPAIR_WORK",
     "OBJECTIVES",
     "REPAIR_COLUMNS",
     "VALVE_COLUMNS",
+    "RepairBudgetError",
     "RepairEffects",
     "SplitLosses",
     "advise_repairs",
@@ -524,7 +526,19 @@ class RepairEffects:
     after: list[pd.DataFrame]
 
 
-def repair_effects(net, segment_table=None) -> RepairEffects:
+#: The most work the repair ranking takes on: the sum, over the open inoperable valves, over
+#: the segments whose burst area passed each, of the valves that area passed (each is a step
+#: of its growth to redo). Beyond it -- a network with a large share of its valves marked
+#: inoperable, where burst areas span much of the network -- the ranking is skipped with a
+#: notice instead of running for many minutes.
+MAX_REPAIR_WORK = 50_000
+
+
+class RepairBudgetError(ValueError):
+    """Too many segments to recompute for the repair ranking (see :data:`MAX_REPAIR_WORK`)."""
+
+
+def repair_effects(net, segment_table=None, *, max_work: int | None = None) -> RepairEffects:
     """Every segment's burst consequence before and after repairing each inoperable valve.
 
     ``net`` needs ``engine`` and ``valve_operable`` (a :class:`~gasnet.network.Network`).
@@ -536,6 +550,8 @@ def repair_effects(net, segment_table=None) -> RepairEffects:
     other segment's growth never met w as a valve to pass, so it runs exactly as before).
     Complexity: one :func:`~gasnet.hazards.segment_consequence` of the whole network, plus
     one per valve over the segments it affects (their growth steps, local set removals).
+    Raises :class:`RepairBudgetError` when those add up to more than ``max_work`` segments
+    (default :data:`MAX_REPAIR_WORK`).
     """
     from .hazards import segment_consequence
 
@@ -552,6 +568,18 @@ def repair_effects(net, segment_table=None) -> RepairEffects:
     for s, valves in sorted(passed.items()):
         for w in valves.tolist():
             by_valve.setdefault(w, []).append(s)
+    # Each affected segment's area grows again past (about) the valves it passed before.
+    grow = {s: len(valves) for s, valves in passed.items()}
+    work = sum(grow[s] for w in weak.tolist() for s in by_valve.get(w, ()))
+    max_work = MAX_REPAIR_WORK if max_work is None else max_work
+    if work > max_work:
+        raise RepairBudgetError(
+            f"the repair ranking was skipped: the {len(weak)} open valves marked inoperable "
+            f"({len(weak) / max(len(operable), 1):.0%} of the valves) pass each other in "
+            f"{work:,} burst-area steps, more than {max_work:,} to recompute; check the "
+            "valves' operable field (a "
+            '[values."valves.operable"] mapping that reads most valves as inoperable?)'
+        )
     affected, after = [], []
     for w in weak.tolist():
         segs = np.array(by_valve.get(w, []), np.int64)
@@ -912,7 +940,19 @@ def advise_repairs(net, *, objective: str = "worst", top: int | None = None, seg
 
     _check(objective, top)
     fg = net.flow
-    eff = repair_effects(net, segment_table)
+    try:
+        eff = repair_effects(net, segment_table)
+    except RepairBudgetError as exc:  # an empty ranking that says why
+        import geopandas as gpd
+
+        empty = gpd.GeoDataFrame(
+            {c: [] for c in REPAIR_COLUMNS if c != "geometry"},
+            geometry=[],
+            crs=net.layers["nodes"].crs,
+            index=pd.Index([], name="rank", dtype=np.int64),
+        )
+        empty.attrs.update(objective=objective, exposure_before=np.nan, skipped=str(exc))
+        return empty
     out = repair_objectives(eff, _segment_lengths(net))
     vnode = fg.valves[out.pop("valve").to_numpy(np.int64)]
     out.insert(0, "valve_id", fg.asset_id[vnode].astype(object))

@@ -285,10 +285,13 @@ def advise(
             shown=config.gpkg_target,
             expect=net.stamp,
         )
+    report = Report(crs=config.crs)
+    if repairs.attrs.get("skipped"):
+        report.notice(repairs.attrs["skipped"])
     result = StageResult(
         "advise",
         {"valve positions": len(valves), "valves to repair": len(repairs)},
-        Report(crs=config.crs),
+        report,
         config.gpkg,
     )
     result.tables = {
