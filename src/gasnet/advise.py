@@ -24,7 +24,8 @@ Definitions (README, "Where one more valve helps most"; DESIGN.md, "Algorithms")
   changes nothing). Other segments' losses do not change: the new open valve joins the two
   halves as the pipe did (the brute-force test checks it). Customers attach at nodes, so every
   point inside e gives the same split; the exposure is linear in where the valve sits, so it
-  is placed near the better end, at min(1 m, len(e) / 2) from it.
+  is placed near the better end, at min(max(1 m, 2 x the snapping tolerance), len(e) / 2)
+  from it (nearer than the tolerance, the build would put it on the end node itself).
 - **Repairs**: an open valve that cannot be closed (``operable`` false) makes a burst spread
   past it where live gas lies behind it (:func:`gasnet.hazards.segment_consequence`, as
   ``gasnet burst`` does). Repairing it changes the burst consequence of exactly the segments
@@ -48,9 +49,11 @@ from .errors import ConfigError
 from .isolation import FlowGraph, IsolationEngine, _tree_intervals
 
 __all__ = [
+    "MAX_REPAIR_WORK",
     "OBJECTIVES",
     "REPAIR_COLUMNS",
     "VALVE_COLUMNS",
+    "RepairBudgetError",
     "RepairEffects",
     "SplitLosses",
     "advise_repairs",
@@ -65,7 +68,8 @@ __all__ = [
 OBJECTIVES = ("worst", "exposure")
 WEIGHTS = ("customers", "households", "critical")
 #: Distance of an added valve from the end of its pipe part it is placed near (at most half
-#: the part).
+#: the part; at least twice the build's snapping tolerance, which would put a valve nearer
+#: than the tolerance onto the junction itself: see :func:`advise_valves`).
 END_OFFSET_M = 1.0
 
 #: Columns of :func:`advise_valves` (after the index ``rank``).
@@ -522,7 +526,19 @@ class RepairEffects:
     after: list[pd.DataFrame]
 
 
-def repair_effects(net, segment_table=None) -> RepairEffects:
+#: The most work the repair ranking takes on: the sum, over the open inoperable valves, over
+#: the segments whose burst area passed each, of the valves that area passed (each is a step
+#: of its growth to redo). Beyond it -- a network with a large share of its valves marked
+#: inoperable, where burst areas span much of the network -- the ranking is skipped with a
+#: notice instead of running for many minutes.
+MAX_REPAIR_WORK = 50_000
+
+
+class RepairBudgetError(ValueError):
+    """Too many segments to recompute for the repair ranking (see :data:`MAX_REPAIR_WORK`)."""
+
+
+def repair_effects(net, segment_table=None, *, max_work: int | None = None) -> RepairEffects:
     """Every segment's burst consequence before and after repairing each inoperable valve.
 
     ``net`` needs ``engine`` and ``valve_operable`` (a :class:`~gasnet.network.Network`).
@@ -534,6 +550,8 @@ def repair_effects(net, segment_table=None) -> RepairEffects:
     other segment's growth never met w as a valve to pass, so it runs exactly as before).
     Complexity: one :func:`~gasnet.hazards.segment_consequence` of the whole network, plus
     one per valve over the segments it affects (their growth steps, local set removals).
+    Raises :class:`RepairBudgetError` when those add up to more than ``max_work`` segments
+    (default :data:`MAX_REPAIR_WORK`).
     """
     from .hazards import segment_consequence
 
@@ -550,6 +568,18 @@ def repair_effects(net, segment_table=None) -> RepairEffects:
     for s, valves in sorted(passed.items()):
         for w in valves.tolist():
             by_valve.setdefault(w, []).append(s)
+    # Each affected segment's area grows again past (about) the valves it passed before.
+    grow = {s: len(valves) for s, valves in passed.items()}
+    work = sum(grow[s] for w in weak.tolist() for s in by_valve.get(w, ()))
+    max_work = MAX_REPAIR_WORK if max_work is None else max_work
+    if work > max_work:
+        raise RepairBudgetError(
+            f"the repair ranking was skipped: the {len(weak)} open valves marked inoperable "
+            f"({len(weak) / max(len(operable), 1):.0%} of the valves) pass each other in "
+            f"{work:,} burst-area steps, more than {max_work:,} to recompute; check the "
+            "valves' operable field (a "
+            '[values."valves.operable"] mapping that reads most valves as inoperable?)'
+        )
     affected, after = [], []
     for w in weak.tolist():
         segs = np.array(by_valve.get(w, []), np.int64)
@@ -637,11 +667,14 @@ def _ranked(df: pd.DataFrame, keys: list[tuple[str, bool]], top, crs, columns):
     return gpd.GeoDataFrame(body, geometry=list(geometry), crs=crs, index=df.index)
 
 
-def valve_objectives(sp: SplitLosses, seg_loss: pd.DataFrame, seg_len: np.ndarray) -> pd.DataFrame:
+def valve_objectives(
+    sp: SplitLosses, seg_loss: pd.DataFrame, seg_len: np.ndarray, offset_m: float = END_OFFSET_M
+) -> pd.DataFrame:
     """The numbers of every candidate (one row each, in ``sp`` order), without geometry.
 
     ``seg_loss``: the engine's ``segment_losses()`` table; ``seg_len``: in-service length per
-    segment. Columns: segment_id, near_v (the valve sits near the edge's v end), offset_m,
+    segment; ``offset_m``: how far from the better end the valve goes (at most half the
+    part). Columns: segment_id, near_v (the valve sits near the edge's v end), offset_m,
     ``<w>_lost_before`` / ``_after`` / ``_a`` / ``_b``, length_a_m, length_b_m,
     network_worst_after, exposure_before, exposure_after, local_reduction,
     exposure_reduction. O(C + S).
@@ -651,7 +684,7 @@ def valve_objectives(sp: SplitLosses, seg_loss: pd.DataFrame, seg_len: np.ndarra
     exposure_sum, exposure_before = _exposure(seg_len, hh_s)
     s = sp.segment
     le = sp.edge_length
-    d = np.minimum(END_OFFSET_M, le / 2)
+    d = np.minimum(offset_m, le / 2)
     hu, hv = sp.loss_u["households"], sp.loss_v["households"]
     near_v = hu < hv  # the u side (fewer households) takes almost the whole edge
     len_u = sp.length_u + np.where(near_v, le - d, d)
@@ -742,7 +775,11 @@ def advise_valves(
     sp = split_losses(flow, eng, nodes, edges, _customer_nodes(net))
     crs = edges.crs
     seg_loss = _segment_losses(eng, segment_table)
-    out = valve_objectives(sp, seg_loss, _segment_lengths(net))
+    # A valve digitised within the snapping tolerance of a pipe end is put on that node by
+    # the build (a junction valve), so the advised one keeps twice the tolerance from it.
+    tol = float(net.graph_attrs.get("snap_tolerance_m") or 0.0)
+    offset = max(END_OFFSET_M, 2 * tol)
+    out = valve_objectives(sp, seg_loss, _segment_lengths(net), offset)
     rows = _live_rows(net)[sp.live]
     out.insert(0, "pipe_id", edges["pipe_id"].to_numpy(object)[rows])
     out.insert(1, "edge_id", edges["edge_id"].to_numpy()[rows])
@@ -903,7 +940,19 @@ def advise_repairs(net, *, objective: str = "worst", top: int | None = None, seg
 
     _check(objective, top)
     fg = net.flow
-    eff = repair_effects(net, segment_table)
+    try:
+        eff = repair_effects(net, segment_table)
+    except RepairBudgetError as exc:  # an empty ranking that says why
+        import geopandas as gpd
+
+        empty = gpd.GeoDataFrame(
+            {c: [] for c in REPAIR_COLUMNS if c != "geometry"},
+            geometry=[],
+            crs=net.layers["nodes"].crs,
+            index=pd.Index([], name="rank", dtype=np.int64),
+        )
+        empty.attrs.update(objective=objective, exposure_before=np.nan, skipped=str(exc))
+        return empty
     out = repair_objectives(eff, _segment_lengths(net))
     vnode = fg.valves[out.pop("valve").to_numpy(np.int64)]
     out.insert(0, "valve_id", fg.asset_id[vnode].astype(object))

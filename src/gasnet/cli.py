@@ -526,6 +526,8 @@ def _cmd_advise(args) -> None:
     result = pipeline.advise(config, objective=args.objective, top=args.top, out=args.out)
     _summary(result)
     print(f"valve advice: {result.tables['csv']}")
+    for text in result.report.notices:
+        print(f"gasnet: note: {text}", file=sys.stderr)
 
 
 def _advise_parser(sub) -> None:

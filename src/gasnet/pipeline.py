@@ -285,10 +285,13 @@ def advise(
             shown=config.gpkg_target,
             expect=net.stamp,
         )
+    report = Report(crs=config.crs)
+    if repairs.attrs.get("skipped"):
+        report.notice(repairs.attrs["skipped"])
     result = StageResult(
         "advise",
         {"valve positions": len(valves), "valves to repair": len(repairs)},
-        Report(crs=config.crs),
+        report,
         config.gpkg,
     )
     result.tables = {
@@ -385,6 +388,10 @@ def maps(config: Config) -> StageResult:
     layers, _, stamp = store.read_snapshot(
         config.gpkg, MAP_LAYERS, shown=config.gpkg_target, optional=MAP_OPTIONAL
     )
+    for name in MAP_OPTIONAL & layers.keys():  # hand-edited: named, not a traceback
+        missing = [c for c in ("rank", "geometry") if c not in layers[name].columns]
+        if missing:
+            raise store.damaged(config.gpkg_target, f"layer {name} lacks {', '.join(missing)}")
     m = config.maps
     kw = {"language": m["language"], "basemap": m["basemap"], "key": m["tianditu_key"]}
     _progress.step("maps: network.html, risk.html")
