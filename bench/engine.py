@@ -1,7 +1,8 @@
 """Isolation engine benchmark (issue 4), gasnet against WNTR in the same run.
 
-    python bench/engine.py                      # both shapes: WNTR at 1.6k, 16k; 100k, 1M
-    python bench/engine.py --one 16000 --wntr   # one size, JSON (--shape grid: bench/grid.py)
+    python bench/engine.py                      # three shapes: WNTR at 1.6k, 16k; 100k, 1M
+    python bench/engine.py --one 16000 --wntr   # one size, JSON (--shape grid: bench/grid.py,
+                                                # --shape line: bench/line.py)
 
 "engine" is the whole-network criticality from the built network (node / edge tables) to
 every result: zones, segments, the dominator tree, the loss of every segment and the
@@ -26,6 +27,7 @@ import itertools
 
 from common import in_subprocess, peak_rss_mib, sample_dir
 from grid import grid_dir
+from line import line_dir
 
 
 def _network(pipes: int, shape: str = "sample"):
@@ -33,7 +35,7 @@ def _network(pipes: int, shape: str = "sample"):
     from gasnet.ingest import load_layers
     from gasnet.network import build_network
 
-    folder = grid_dir(pipes) if shape == "grid" else sample_dir(pipes)
+    folder = {"grid": grid_dir, "line": line_dir}.get(shape, sample_dir)(pipes)
     config = read_config(folder / "gasnet.toml")
     layers, _ = load_layers(config)
     net, _ = build_network(
@@ -133,12 +135,12 @@ def one(pipes: int, wntr: bool, bursts: int, shape: str = "sample") -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--one", type=int)
-    ap.add_argument("--shape", choices=("sample", "grid"), default="sample")
+    ap.add_argument("--shape", choices=("sample", "grid", "line"), default="sample")
     ap.add_argument("--wntr", action="store_true")
     ap.add_argument("--bursts", type=int, default=0)
     ap.add_argument("--wntr-sizes", default="1600,16000")
     ap.add_argument("--sizes", default="100000,1000000")
-    ap.add_argument("--shapes", default="sample,grid")
+    ap.add_argument("--shapes", default="sample,grid,line")
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one(args.one, args.wntr, args.bursts, args.shape)))

@@ -1,0 +1,119 @@
+"""A third network shape for the benchmarks: long transmission lines (deep trees).
+
+A city gate feeds a trunk main that runs for kilometres; village spurs branch off it, each a
+chain of pipes with a customer at every pipe, and a line valve every 20 pipes along the trunk
+and the spurs; one spur in fifty is tied back to the trunk further on (a loop), and a second
+station sits at the far end. The dominator tree is deep (one chain of thousands of zones), which
+is the opposite of the grid's star: both must stay linear.
+
+    python bench/line.py 16000      # writes (once) bench/out/line-p16000-s7/, prints its path
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "out"
+
+CONFIG = """[project]
+name = "transmission lines, {pipes} pipes"
+crs = "EPSG:4545"
+[output]
+dir = "processed"
+[layers.pipes]
+path = "raw/pipes.shp"
+[layers.valves]
+path = "raw/valves.shp"
+[layers.sources]
+path = "raw/sources.shp"
+[layers.customers]
+path = "raw/customers.shp"
+"""
+
+SPUR = 50  # pipes per spur
+VALVE_EVERY = 20  # pipes between line valves
+
+
+def write_line(out: Path, pipes: int, seed: int = 7) -> Path:
+    """Write about ``pipes`` pipes of trunk and spurs into ``out`` (raw/ and gasnet.toml)."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    d = 100.0
+    x0, y0 = 380_000.0, 3_526_000.0
+    spurs = max(1, pipes // (2 * SPUR))
+    trunk = pipes - spurs * SPUR  # one trunk pipe per spur, and the rest
+    tx = x0 + np.arange(trunk + 1) * d  # trunk nodes along y = y0
+    a = [np.column_stack([tx[:-1], np.full(trunk, y0)])]
+    b = [np.column_stack([tx[1:], np.full(trunk, y0)])]
+    # Spurs north or south of the trunk, from evenly spaced trunk nodes.
+    at = np.linspace(1, trunk - 1, spurs).astype(int)
+    side = np.where(rng.random(spurs) < 0.5, 1.0, -1.0)
+    k = np.arange(SPUR + 1)
+    sx = tx[at][:, None] + 0.0 * k
+    sy = y0 + side[:, None] * (k * d + 7.0 * (k > 0))  # (offset: spurs never overlap)
+    a.append(np.column_stack([sx[:, :-1].ravel(), sy[:, :-1].ravel()]))
+    b.append(np.column_stack([sx[:, 1:].ravel(), sy[:, 1:].ravel()]))
+    # One spur in fifty tied back to the trunk 3 km further on (a loop).
+    tie = np.flatnonzero(rng.random(spurs) < 0.02)
+    tie = tie[at[tie] + 30 < trunk]
+    a.append(np.column_stack([sx[tie, -1], sy[tie, -1]]))
+    b.append(np.column_stack([tx[at[tie] + 30], np.full(len(tie), y0 + side[tie] * 0.0)]))
+    pa, pb = np.concatenate(a), np.concatenate(b)
+    m = len(pa)
+    lines = shapely.linestrings(np.stack([pa, pb], axis=1))
+    # Line valves 5 m into every 20th pipe; a customer beside the middle of each spur pipe.
+    every = np.arange(m) % VALVE_EVERY == 0
+    valves = pa[every] + (pb[every] - pa[every]) * 0.05
+    spur_pipes = np.arange(trunk, trunk + spurs * SPUR)
+    mid = (pa[spur_pipes] + pb[spur_pipes]) / 2 + np.array([6.0, 0.0])
+    kind = np.where(rng.random(len(mid)) < 0.01, "school", "residential")
+    raw = out / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    crs = "EPSG:4545"
+    frames = {
+        "pipes": gpd.GeoDataFrame(
+            {"id": [f"P{i + 1}" for i in range(m)], "pressure_c": "MP-A", "diameter_m": 200.0},
+            geometry=lines,
+            crs=crs,
+        ),
+        "valves": gpd.GeoDataFrame(
+            {"id": [f"V{i + 1}" for i in range(len(valves))]},
+            geometry=shapely.points(valves),
+            crs=crs,
+        ),
+        "sources": gpd.GeoDataFrame(
+            {"id": ["S1", "S2"], "name": ["gate W", "station E"]},
+            geometry=shapely.points([[tx[0], y0], [tx[-1], y0]]),
+            crs=crs,
+        ),
+        "customers": gpd.GeoDataFrame(
+            {
+                "id": [f"C{i + 1}" for i in range(len(mid))],
+                "kind": kind,
+                "households": rng.integers(1, 40, len(mid)),
+            },
+            geometry=shapely.points(mid),
+            crs=crs,
+        ),
+    }
+    for name, gdf in frames.items():
+        gdf.to_file(raw / f"{name}.shp", engine="pyogrio", encoding="UTF-8")
+    (out / "gasnet.toml").write_text(CONFIG.format(pipes=m), encoding="utf-8")
+    return out
+
+
+def line_dir(pipes: int, seed: int = 7) -> Path:
+    """The transmission lines of about ``pipes`` pipes, written once and cached in bench/out."""
+    d = OUT / f"line-p{pipes}-s{seed}"
+    if not (d / "gasnet.toml").exists():
+        write_line(d, pipes, seed)
+    return d
+
+
+if __name__ == "__main__":
+    print(line_dir(int(sys.argv[1])))
