@@ -20,8 +20,9 @@ import numpy as np
 
 OUT = Path(__file__).resolve().parent / "out"
 
+#: The config of a generated benchmark network (also bench/line.py's); ``{name}`` its title.
 CONFIG = """[project]
-name = "street grid, {n} x {n}"
+name = "{name}"
 crs = "EPSG:4545"
 [output]
 dir = "processed"
@@ -86,7 +87,8 @@ def write_grid(out: Path, pipes: int, seed: int = 7) -> Path:
     }
     for name, gdf in frames.items():
         gdf.to_file(raw / f"{name}.shp", engine="pyogrio", encoding="UTF-8")
-    (out / "gasnet.toml").write_text(CONFIG.format(n=n), encoding="utf-8")
+    config = CONFIG.format(name=f"street grid, {n} x {n}")
+    (out / "gasnet.toml").write_text(config, encoding="utf-8")
     return out
 
 

@@ -15,23 +15,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from grid import CONFIG
 
 OUT = Path(__file__).resolve().parent / "out"
-
-CONFIG = """[project]
-name = "transmission lines, {pipes} pipes"
-crs = "EPSG:4545"
-[output]
-dir = "processed"
-[layers.pipes]
-path = "raw/pipes.shp"
-[layers.valves]
-path = "raw/valves.shp"
-[layers.sources]
-path = "raw/sources.shp"
-[layers.customers]
-path = "raw/customers.shp"
-"""
 
 SPUR = 50  # pipes per spur
 VALVE_EVERY = 20  # pipes between line valves
@@ -103,7 +89,8 @@ def write_line(out: Path, pipes: int, seed: int = 7) -> Path:
     }
     for name, gdf in frames.items():
         gdf.to_file(raw / f"{name}.shp", engine="pyogrio", encoding="UTF-8")
-    (out / "gasnet.toml").write_text(CONFIG.format(pipes=m), encoding="utf-8")
+    config = CONFIG.format(name=f"transmission lines, {m} pipes")
+    (out / "gasnet.toml").write_text(config, encoding="utf-8")
     return out
 
 
