@@ -26,7 +26,6 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order
 
 from ._arrays import csr, unique_keys
-from ._kernels import new_workspace, settle_many, settle_set
 
 
 class SetRemoval:
@@ -60,6 +59,8 @@ class SetRemoval:
     @functools.cached_property
     def _workspace(self) -> tuple[np.ndarray, ...]:
         """Marks, buffers and stamp counters of :func:`gasnet._kernels.settle_set`."""
+        from ._kernels import new_workspace
+
         return new_workspace(self.n_zg)
 
     def _exits(self) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +91,8 @@ class SetRemoval:
     def _settle(self, W) -> tuple[np.ndarray, np.ndarray] | None:
         """(roots, further lost nodes) of the removal of ``W``: lost are the roots' dominator
         subtrees and the further nodes; ``None``: a search gave up (search from the root)."""
+        from ._kernels import settle_set
+
         work = self._workspace
         nr, ne, ok = settle_set(np.asarray(W, np.int64).ravel(), *self._kernel_args, *work)
         if not ok:
@@ -129,6 +132,8 @@ class SetRemoval:
         ``decided[i]``; for the others a search gave up (:meth:`lost_totals` answers them).
         """
         import numba
+
+        from ._kernels import settle_many
 
         keys = list(self.weights)
         return settle_many(
