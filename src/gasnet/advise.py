@@ -45,8 +45,9 @@ import pandas as pd
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
+from ._dominators import tree_intervals
 from .errors import ConfigError
-from .isolation import FlowGraph, IsolationEngine, _tree_intervals
+from .isolation import FlowGraph, IsolationEngine
 
 __all__ = [
     "MAX_REPAIR_WORK",
@@ -214,7 +215,7 @@ def _bridges(flow: FlowGraph) -> _Forest:
     _, pred = breadth_first_order(g, root, directed=True, return_predecessors=True)
     parent = np.where(pred >= 0, pred, -1)
     parent[root] = -1
-    _, tin, tout = _tree_intervals(parent, root, n + 1)
+    _, tin, tout = tree_intervals(parent, root)
     # Which H edge is the tree edge of each child (parallel pipes: the first; the others
     # are non-tree edges and cover it).
     kids = np.flatnonzero((parent >= 0) & (parent != root))
