@@ -50,8 +50,12 @@ class Timer:
         return _T()
 
 
-def in_subprocess(script: Path, *args) -> dict:
-    """Run one measurement in a fresh interpreter (so peak memory is its own); JSON back."""
+def in_subprocess(script: Path, *args, timeout: float | None = None) -> dict:
+    """Run one measurement in a fresh interpreter (so peak memory is its own); JSON back.
+
+    With ``timeout`` (seconds) the interpreter is killed when it runs longer, and
+    :class:`subprocess.TimeoutExpired` raised.
+    """
     env = dict(os.environ, PYTHONHASHSEED="0")
     out = subprocess.run(
         [sys.executable, str(script), *map(str, args)],
@@ -59,5 +63,6 @@ def in_subprocess(script: Path, *args) -> dict:
         capture_output=True,
         text=True,
         env=env,
+        timeout=timeout,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])

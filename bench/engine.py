@@ -30,13 +30,17 @@ from grid import grid_dir
 from line import line_dir
 
 
+def network_dir(pipes: int, shape: str = "sample") -> Path:
+    """The cached generated network of ``shape`` (sample, grid, line) and about ``pipes`` pipes."""
+    return {"grid": grid_dir, "line": line_dir}.get(shape, sample_dir)(pipes)
+
+
 def _network(pipes: int, shape: str = "sample"):
     from gasnet.config import read_config
     from gasnet.ingest import load_layers
     from gasnet.network import build_network
 
-    folder = {"grid": grid_dir, "line": line_dir}.get(shape, sample_dir)(pipes)
-    config = read_config(folder / "gasnet.toml")
+    config = read_config(network_dir(pipes, shape) / "gasnet.toml")
     layers, _ = load_layers(config)
     net, _ = build_network(
         layers,

@@ -5,7 +5,11 @@ bench/out/results.txt. Generated networks are cached in bench/out/ (about 1 GB a
                                    # + hazards: 100k and 1M records on 100k pipes, vs GeoPandas
                                    # + maps: HTML size and Chromium open time, 10k and 100k
                                    # + advise: valve positions and repairs, 4.5k, 100k, grid 16k
-    python bench/run.py --quick    # small sizes only (a few minutes less)
+                                   # + stages: each CLI stage a fresh process, sample, grid, line
+                                   #   at 10k, 100k, 1M (WNTR where it ends in 600 s); first
+                                   #   grid 16k end to end vs WNTR (issue 11: at least 20x)
+    python bench/run.py --quick    # small sizes only (a few minutes less; stages: 10k, WNTR
+                                   # only in the end-to-end check, on the 1.6k grid)
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ def main() -> None:
     hazards = ["--pipes", "10000", "--sizes", "10000,100000"] if args.quick else []
     maps = ["--sizes", "10000"] if args.quick else []
     advise = ["--sizes", "4500", "--grid-sizes", "1600"] if args.quick else []
+    stages = ["--sizes", "10000", "--wntr-max", "0", "--e2e-grid", "1600"] if args.quick else []
     out = []
     scripts = (
         ("build.py", build),
@@ -34,6 +39,7 @@ def main() -> None:
         ("hazards.py", hazards),
         ("maps.py", maps),
         ("advise.py", advise),
+        ("stages.py", stages),
     )
     for script, extra in scripts:
         title = f"== {script} {' '.join(extra)}".rstrip()
