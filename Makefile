@@ -25,6 +25,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -c "import gasnet.isolation as i; i.warm_up()"  # numba compiles the engine once, here
 	touch $@
 
 install: $(VENV)/.installed

@@ -333,3 +333,11 @@ def test_a_burst_on_a_pipe_no_source_reaches_says_so_and_vents_nothing():
     res = net.burst(pipe="P9")
     assert not res.stats["damaged_supplied"]
     assert res.stats["gas_volume_std_m3"] == 0 and res.stats["customers"] == 0
+
+
+def test_warm_up_compiles_and_checks_the_kernels():
+    # `make install` runs it; it raises if the compiled kernels answer wrongly on its tiny
+    # network (a gate, a pipe, a valve, a pipe: cutting the gate's zone loses both customers).
+    from gasnet.isolation import warm_up
+
+    warm_up()

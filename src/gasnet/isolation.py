@@ -27,7 +27,14 @@ from .schema import pressure_rank
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["Criticality", "FlowGraph", "IsolationEngine", "immediate_dominators", "segment_table"]
+__all__ = [
+    "Criticality",
+    "FlowGraph",
+    "IsolationEngine",
+    "immediate_dominators",
+    "segment_table",
+    "warm_up",
+]
 
 log = logging.getLogger(__name__)
 
@@ -334,3 +341,25 @@ def segment_table(engine: IsolationEngine, edges, customers, valves) -> tuple:
     for col in ("normally", "operable"):
         vt[col] = attrs[col].reindex(vt["valve_id"]).to_numpy()
     return segs, cseg, vt[VALVE_COLUMNS]
+
+
+def warm_up() -> None:
+    """Compile every numba kernel of the engine (or load it from numba's cache) on a tiny
+    network: ``make install`` runs it, so that a user's first ``gasnet criticality`` does not
+    pay the compilation (about 15 s on a 2-core machine).
+
+    A city gate (node 0), a pipe to node 1, a valve (node 2), a pipe to node 3: two segments,
+    one customer each.
+    """
+    nodes = pd.DataFrame(
+        {"node_id": range(4), "kind": ["source", "junction", "valve", "junction"], "asset_id": 0}
+    )
+    edges = pd.DataFrame(
+        {"edge_id": range(3), "u": [0, 1, 2], "v": [1, 2, 3], "status": "in_service"}
+    ).assign(pressure_class="MP-A")
+    eng = IsolationEngine(FlowGraph(nodes, edges), np.array([1, 3]), {"customers": np.ones(2)})
+    loss, root_of = eng.segment_losses()
+    eng.valve_failures(loss, root_of)
+    eng.lost_totals_many(np.array([0, 1]), np.array([0]))
+    if eng.lost_totals([0]) != {"customers": 2.0}:  # the gate's zone: both customers
+        raise RuntimeError("the isolation engine's compiled kernels give a wrong answer")
