@@ -738,6 +738,13 @@ def _text(col: pd.Series) -> pd.Series:
         out[whole & ~fits] = [f"{x:.0f}" for x in v[whole & ~fits]]
         out[ok & ~whole] = v[ok & ~whole].astype(str)
         return pd.Series(out, index=col.index, dtype=object)
+    values = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # Text (what GDAL and the CSV reader give): each distinct value trimmed once, by
+        # Python's str.strip whatever pandas' string storage.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        trimmed = np.array([*(u.strip() or None for u in uniques), None], dtype=object)
+        return pd.Series(trimmed[codes], index=col.index, dtype=object)
     obj = col.astype(object)
     null = obj.isna().to_numpy()
     out = np.full(len(obj), None, dtype=object)
@@ -1072,8 +1079,16 @@ def normalise_layer(
             if kind == "bool":
                 values = values.map({"true": True, "false": False}).astype(object)
         elif kind in ("int", "float"):
-            text = _text(col)
-            values = pd.to_numeric(text, errors="coerce").astype(float)
+            if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+                # A numeric field: the number itself, which is what its text (_text) parses
+                # back to; blank where not finite, as its text is.
+                v = col.to_numpy(dtype=float)
+                given = pd.Series(np.isfinite(v), index=col.index)
+                values = pd.Series(np.where(given, v, np.nan), index=col.index)
+            else:
+                text = _text(col)
+                values = pd.to_numeric(text, errors="coerce").astype(float)
+                given = text.notna()
             if kind == "int":  # counts and years: finite, not negative, not absurd
                 values = values.where(np.isfinite(values) & (values >= 0) & (values < 1e9))
             default = spec.defaults.get(canon)
@@ -1082,7 +1097,7 @@ def normalise_layer(
                 f"{canon} is not a usable number; "
                 + ("left blank" if default is None else f"default {default} used"),
                 "correct the value",
-                values.isna() & text.notna(),
+                values.isna() & given,
                 col,
             )
             if kind == "int":
@@ -1095,7 +1110,8 @@ def normalise_layer(
                     frac,
                     col,
                     details=[
-                        f"{v!r} -> {w:.0f}" for v, w in zip(text[frac], whole[frac], strict=True)
+                        f"{v!r} -> {w:.0f}"
+                        for v, w in zip(_text(col[frac]), whole[frac], strict=True)
                     ],
                 )
                 values = whole.astype("Int64")
@@ -1257,8 +1273,11 @@ def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> No
         "rename the feature without ';'",
     )
     distinct = pd.DataFrame({"id": text, "key": text.str.casefold()})[text != ""]
-    clash = distinct.drop_duplicates().groupby("key")["id"].agg(list)
-    clash = clash[clash.map(len) > 1]
+    distinct = distinct.drop_duplicates()
+    # Only the keys held by several ids are grouped (a Python list per group is slow on a
+    # million ids, nearly all of them alone).
+    distinct = distinct[distinct["key"].duplicated(keep=False)]
+    clash = distinct.groupby("key")["id"].agg(list)
     if len(clash):
         others = {i: g for g in clash for i in g}
         mask = text.isin(others).to_numpy()
