@@ -528,6 +528,78 @@ def _layer_names(path: Path, options: dict) -> list[str]:
     return names
 
 
+#: Arrow field types read the Arrow way (see :func:`_read_arrow`), with the NumPy dtype
+#: pyogrio's own reader gives each.
+_ARROW_FIELDS = {"string": "object", "large_string": "object", "int32": "int32", "int64": "int64"}
+_ARROW_FIELDS |= {"double": "float64"}
+
+
+def _read_arrow(
+    path: Path, layer: str | None, encoding: str | None, options: dict
+) -> gpd.GeoDataFrame | None:
+    """The layer as ``pyogrio.read_dataframe(..., use_arrow=False)`` gives it, read through
+    GDAL's Arrow interface (faster: no Python object per feature while GDAL reads), or
+    ``None`` when that is not certain to give the very same frame -- then the caller reads
+    it the usual way, which also reports any problem in its own words.
+
+    The same driver decodes the text either way (a shapefile's encoding is GDAL's
+    ``SHAPE_ENCODING``, recoded to UTF-8); only the last step differs: pyogrio decodes each
+    value in Python, Arrow keeps the bytes. So the Arrow way is taken only when GDAL says the
+    text is UTF-8 and every value is valid UTF-8 (GDAL passes the bytes through when it does
+    not know an encoding's name: the usual read then raises the error ingest reports), and
+    only for layers of text, 32 / 64-bit integer and floating-point fields (dates,
+    booleans, lists ... are read the usual way; that is decided from the layer's schema,
+    before any feature is read). Requires pyarrow; without it, ``None``.
+    """
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return None
+    with warnings.catch_warnings(record=True) as caught:  # GDAL's: passed on below
+        warnings.simplefilter("always")
+        table = None
+        try:
+            with pyogrio.open_arrow(
+                path, layer=layer, encoding=encoding, use_pyarrow=True, **options
+            ) as (meta, reader):
+                fields = [str(f) for f in meta["fields"]]
+                geometry = meta["geometry_name"] or "wkb_geometry"
+                schema = reader.schema
+                names = [n for n in schema.names if n != geometry]
+                if (
+                    names == fields
+                    and len(schema.names) == len(fields) + (geometry in schema.names)
+                    and str(meta["encoding"]).replace("-", "").upper() == "UTF8"
+                    and all(
+                        _ARROW_FIELDS.get(str(schema.field(n).type)) == str(d)
+                        for n, d in zip(fields, meta["dtypes"], strict=True)
+                    )
+                ):
+                    table = reader.read_all()
+            if table is not None:
+                table.validate(full=True)  # every text value valid UTF-8
+        except Exception:  # GDAL's, pyogrio's, Arrow's: the usual read reports it
+            table = None
+    for w in caught:  # (GDAL says some things once per process: never lost)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if table is None:
+        return None
+    # The arrays pyogrio's own reader returns (text: str or None; an integer field with a
+    # blank: floating point with NaN), put together as it does.
+    data = {}
+    for name in fields:
+        column = table.column(name)
+        values = column.to_numpy(zero_copy_only=False)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            values = np.asarray(values, dtype=object)
+        data[name] = values
+    df = pd.DataFrame(data, columns=fields)
+    if geometry not in table.schema.names:
+        return df
+    wkb = table.column(geometry).to_numpy(zero_copy_only=False)
+    return gpd.GeoDataFrame(df, geometry=shapely.from_wkb(wkb), crs=meta["crs"])
+
+
 def _read_layer(
     source: LayerSource, path: Path, encoding: str | None, options: dict, report: Report, samples=()
 ) -> gpd.GeoDataFrame | None:
@@ -560,6 +632,9 @@ def _read_layer(
         )
         return None
     try:
+        gdf = _read_arrow(path, source.sublayer, _gdal_encoding(encoding), options)
+        if gdf is not None:
+            return gdf
         return pyogrio.read_dataframe(
             path, layer=source.sublayer, encoding=_gdal_encoding(encoding), **options
         )
