@@ -1316,7 +1316,7 @@ def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> No
     ids = gdf[LAYERS[name].id_field]
     text = ids.where(ids.notna(), "").astype(str)
     files = gdf["source_file"] if "source_file" in gdf else pd.Series("", index=gdf.index)
-    label = f"{name} ({', '.join(sorted(set(files.dropna().astype(str))))})"
+    label = f"{name} ({', '.join(sorted(set(files.dropna().astype(str).unique())))})"
 
     def warn(check, mask, message, fix, details=None):
         if mask.any():
@@ -1348,9 +1348,9 @@ def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> No
         "rename the feature without ';'",
     )
     distinct = pd.DataFrame({"id": text, "key": text.str.casefold()})[text != ""]
-    distinct = distinct.drop_duplicates()
     # Only the keys held by several ids are grouped (a Python list per group is slow on a
     # million ids, nearly all of them alone).
+    distinct = distinct[distinct["key"].duplicated(keep=False)].drop_duplicates()
     distinct = distinct[distinct["key"].duplicated(keep=False)]
     clash = distinct.groupby("key")["id"].agg(list)
     if len(clash):
