@@ -98,7 +98,10 @@ class Staged:
             self.layers, self.net, self.usable = {}, None, True
         path, shown = config.gpkg, config.gpkg_target
         for name, frame in layers.items():
-            back = store.as_read(frame)
+            try:
+                back = store.as_read(frame)
+            except Exception:  # (never on the stages' frames; the file tells in any case)
+                back = None
             self.layers[name] = (
                 back if back is not None else store.read_layer(path, name, shown=shown)
             )
