@@ -549,7 +549,7 @@ def _read_arrow(
     not know an encoding's name: the usual read then raises the error ingest reports), and
     only for layers of text, 32 / 64-bit integer and floating-point fields (dates,
     booleans, lists ... are read the usual way; that is decided from the layer's schema,
-    before any feature is read). Requires pyarrow; without it, ``None``.
+    before any feature is read). Requires pyarrow (the ``arrow`` extra); without it, ``None``.
     """
     try:
         import pyarrow as pa
