@@ -66,6 +66,8 @@ class Config:
     hazard_settings: HazardSettings = field(default_factory=HazardSettings)
 
     gpkg_override: Path | None = None  # a staging file while `gasnet run` works
+    #: What `gasnet run`'s stages hand on in memory (``pipeline.Staged``); None otherwise.
+    run_state: object = field(default=None, repr=False, compare=False)
 
     @property
     def gpkg(self) -> Path:

@@ -528,6 +528,78 @@ def _layer_names(path: Path, options: dict) -> list[str]:
     return names
 
 
+#: Arrow field types read the Arrow way (see :func:`_read_arrow`), with the NumPy dtype
+#: pyogrio's own reader gives each.
+_ARROW_FIELDS = {"string": "object", "large_string": "object", "int32": "int32", "int64": "int64"}
+_ARROW_FIELDS |= {"double": "float64"}
+
+
+def _read_arrow(
+    path: Path, layer: str | None, encoding: str | None, options: dict
+) -> gpd.GeoDataFrame | None:
+    """The layer as ``pyogrio.read_dataframe(..., use_arrow=False)`` gives it, read through
+    GDAL's Arrow interface (faster: no Python object per feature while GDAL reads), or
+    ``None`` when that is not certain to give the very same frame -- then the caller reads
+    it the usual way, which also reports any problem in its own words.
+
+    The same driver decodes the text either way (a shapefile's encoding is GDAL's
+    ``SHAPE_ENCODING``, recoded to UTF-8); only the last step differs: pyogrio decodes each
+    value in Python, Arrow keeps the bytes. So the Arrow way is taken only when GDAL says the
+    text is UTF-8 and every value is valid UTF-8 (GDAL passes the bytes through when it does
+    not know an encoding's name: the usual read then raises the error ingest reports), and
+    only for layers of text, 32 / 64-bit integer and floating-point fields (dates,
+    booleans, lists ... are read the usual way; that is decided from the layer's schema,
+    before any feature is read). Requires pyarrow (the ``arrow`` extra); without it, ``None``.
+    """
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return None
+    with warnings.catch_warnings(record=True) as caught:  # GDAL's: passed on below
+        warnings.simplefilter("always")
+        table = None
+        try:
+            with pyogrio.open_arrow(
+                path, layer=layer, encoding=encoding, use_pyarrow=True, **options
+            ) as (meta, reader):
+                fields = [str(f) for f in meta["fields"]]
+                geometry = meta["geometry_name"] or "wkb_geometry"
+                schema = reader.schema
+                names = [n for n in schema.names if n != geometry]
+                if (
+                    names == fields
+                    and len(schema.names) == len(fields) + (geometry in schema.names)
+                    and str(meta["encoding"]).replace("-", "").upper() == "UTF8"
+                    and all(
+                        _ARROW_FIELDS.get(str(schema.field(n).type)) == str(d)
+                        for n, d in zip(fields, meta["dtypes"], strict=True)
+                    )
+                ):
+                    table = reader.read_all()
+            if table is not None:
+                table.validate(full=True)  # every text value valid UTF-8
+        except Exception:  # GDAL's, pyogrio's, Arrow's: the usual read reports it
+            table = None
+    for w in caught:  # (GDAL says some things once per process: never lost)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if table is None:
+        return None
+    # The arrays pyogrio's own reader returns (text: str or None; an integer field with a
+    # blank: floating point with NaN), put together as it does.
+    data = {}
+    for name in fields:
+        column = table.column(name)
+        values = column.to_numpy(zero_copy_only=False)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            values = np.asarray(values, dtype=object)
+        data[name] = values
+    df = pd.DataFrame(data, columns=fields)
+    if geometry not in table.schema.names:
+        return df
+    wkb = table.column(geometry).to_numpy(zero_copy_only=False)
+    return gpd.GeoDataFrame(df, geometry=shapely.from_wkb(wkb), crs=meta["crs"])
+
+
 def _read_layer(
     source: LayerSource, path: Path, encoding: str | None, options: dict, report: Report, samples=()
 ) -> gpd.GeoDataFrame | None:
@@ -560,6 +632,9 @@ def _read_layer(
         )
         return None
     try:
+        gdf = _read_arrow(path, source.sublayer, _gdal_encoding(encoding), options)
+        if gdf is not None:
+            return gdf
         return pyogrio.read_dataframe(
             path, layer=source.sublayer, encoding=_gdal_encoding(encoding), **options
         )
@@ -738,6 +813,13 @@ def _text(col: pd.Series) -> pd.Series:
         out[whole & ~fits] = [f"{x:.0f}" for x in v[whole & ~fits]]
         out[ok & ~whole] = v[ok & ~whole].astype(str)
         return pd.Series(out, index=col.index, dtype=object)
+    values = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        # Text (what GDAL and the CSV reader give): each distinct value trimmed once, by
+        # Python's str.strip whatever pandas' string storage.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        trimmed = np.array([*(u.strip() or None for u in uniques), None], dtype=object)
+        return pd.Series(trimmed[codes], index=col.index, dtype=object)
     obj = col.astype(object)
     null = obj.isna().to_numpy()
     out = np.full(len(obj), None, dtype=object)
@@ -1072,8 +1154,16 @@ def normalise_layer(
             if kind == "bool":
                 values = values.map({"true": True, "false": False}).astype(object)
         elif kind in ("int", "float"):
-            text = _text(col)
-            values = pd.to_numeric(text, errors="coerce").astype(float)
+            if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+                # A numeric field: the number itself, which is what its text (_text) parses
+                # back to; blank where not finite, as its text is.
+                v = col.to_numpy(dtype=float)
+                given = pd.Series(np.isfinite(v), index=col.index)
+                values = pd.Series(np.where(given, v, np.nan), index=col.index)
+            else:
+                text = _text(col)
+                values = pd.to_numeric(text, errors="coerce").astype(float)
+                given = text.notna()
             if kind == "int":  # counts and years: finite, not negative, not absurd
                 values = values.where(np.isfinite(values) & (values >= 0) & (values < 1e9))
             default = spec.defaults.get(canon)
@@ -1082,7 +1172,7 @@ def normalise_layer(
                 f"{canon} is not a usable number; "
                 + ("left blank" if default is None else f"default {default} used"),
                 "correct the value",
-                values.isna() & text.notna(),
+                values.isna() & given,
                 col,
             )
             if kind == "int":
@@ -1095,7 +1185,8 @@ def normalise_layer(
                     frac,
                     col,
                     details=[
-                        f"{v!r} -> {w:.0f}" for v, w in zip(text[frac], whole[frac], strict=True)
+                        f"{v!r} -> {w:.0f}"
+                        for v, w in zip(_text(col[frac]), whole[frac], strict=True)
                     ],
                 )
                 values = whole.astype("Int64")
@@ -1225,7 +1316,7 @@ def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> No
     ids = gdf[LAYERS[name].id_field]
     text = ids.where(ids.notna(), "").astype(str)
     files = gdf["source_file"] if "source_file" in gdf else pd.Series("", index=gdf.index)
-    label = f"{name} ({', '.join(sorted(set(files.dropna().astype(str))))})"
+    label = f"{name} ({', '.join(sorted(set(files.dropna().astype(str).unique())))})"
 
     def warn(check, mask, message, fix, details=None):
         if mask.any():
@@ -1257,8 +1348,11 @@ def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> No
         "rename the feature without ';'",
     )
     distinct = pd.DataFrame({"id": text, "key": text.str.casefold()})[text != ""]
-    clash = distinct.drop_duplicates().groupby("key")["id"].agg(list)
-    clash = clash[clash.map(len) > 1]
+    # Only the keys held by several ids are grouped (a Python list per group is slow on a
+    # million ids, nearly all of them alone).
+    distinct = distinct[distinct["key"].duplicated(keep=False)].drop_duplicates()
+    distinct = distinct[distinct["key"].duplicated(keep=False)]
+    clash = distinct.groupby("key")["id"].agg(list)
     if len(clash):
         others = {i: g for g in clash for i in g}
         mask = text.isin(others).to_numpy()

@@ -1,4 +1,9 @@
-"""The stages, as the CLI and notebooks run them: each reads what the previous one wrote."""
+"""The stages, as the CLI and notebooks run them: each reads what the previous one wrote.
+
+Within :func:`run` (``gasnet run``) the stages hand on what they have in memory instead: the
+layers as the next stage would read them back (:func:`gasnet.store.as_read`) and the built
+network with its isolation engine (:class:`Staged`). The outputs are the same.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +59,102 @@ class StageResult:
     staged: bool = False
 
 
+class Staged:
+    """What :func:`run`'s stages hand on in memory, in place of reading the staging
+    GeoPackage back: every layer as a read of the file would give it, the ``run_metadata``,
+    the file's :func:`~gasnet.store.stamp`, and the :class:`~gasnet.network.Network` with
+    what it computed (the flow graph, the isolation engine, the criticality tables).
+
+    Used only while the staging file is the one the last stage wrote (same stamp); should
+    anything else have changed or removed it, the stages read the file as the single
+    commands do, with their messages.
+    """
+
+    def __init__(self) -> None:
+        self.layers: dict[str, pd.DataFrame] = {}
+        self.meta: dict[str, str] = {}
+        self.stamp: tuple | None = None
+        self.net: Network | None = None
+        self.usable = True
+
+    def current(self, config: Config) -> bool:
+        """Does the staging file still hold what the last stage wrote? (Else: never again.)"""
+        if self.usable and self.stamp is not None:
+            try:
+                self.usable = store.stamp(os.stat(config.gpkg)) == self.stamp
+            except OSError:
+                self.usable = False
+        return self.usable and self.stamp is not None
+
+    def layer(self, name: str) -> pd.DataFrame:
+        """A stage's own copy of a layer (what it changes never reaches the next stage)."""
+        from .network import _COPY_ON_WRITE
+
+        return self.layers[name].copy(deep=not _COPY_ON_WRITE)
+
+    def wrote(self, config: Config, layers: dict, stamp: tuple, fresh: bool) -> None:
+        """Record what a stage wrote into the staging file (which is now ``stamp``)."""
+        if fresh:
+            self.layers, self.net, self.usable = {}, None, True
+        path, shown = config.gpkg, config.gpkg_target
+        for name, frame in layers.items():
+            try:
+                back = store.as_read(frame)
+            except Exception:  # (never on the stages' frames; the file tells in any case)
+                back = None
+            self.layers[name] = (
+                back if back is not None else store.read_layer(path, name, shown=shown)
+            )
+        self.meta = store.read_metadata(path, shown=shown)
+        self.stamp = stamp
+
+
+def _read(config: Config, layers: dict[str, str], optional=()) -> tuple[dict, dict, tuple]:
+    """``store.read_snapshot`` of the config's GeoPackage; within :func:`run`, what the
+    previous stages hold in memory (:class:`Staged`)."""
+    staged = config.run_state
+    if (
+        staged is None
+        or not staged.current(config)
+        or any(n not in staged.layers for n in layers if n not in optional)
+    ):
+        return store.read_snapshot(config.gpkg, layers, shown=config.gpkg_target, optional=optional)
+    out = {n: staged.layer(n) for n in layers if n in staged.layers}
+    return out, dict(staged.meta), staged.stamp
+
+
+def _load(config: Config, also: tuple[str, ...]) -> Network:
+    """``network.load(config, also=also)``; within :func:`run`, the network the previous
+    stage used (its engine and tables computed once), with the layers as the file holds
+    them now."""
+    from .network import _LAYERS, LATER, Network, load
+
+    staged = config.run_state
+    if staged is None or not staged.current(config):
+        return load(config, also=also)
+    stages = {n: "build" if n in ("nodes", "edges") else "ingest" for n in _LAYERS}
+    layers, meta, stamp = _read(config, stages | {n: LATER[n] for n in also})
+    net = staged.net
+    if net is None:
+        net = staged.net = Network(layers, config, json.loads(meta.get("graph_attrs", "{}")))
+    else:  # the same network: what it computed stays, the layers are the new ones
+        net.layers = layers
+        net._views.clear()
+    net.metadata, net.stamp = meta, stamp
+    return net
+
+
+def _write(config: Config, layers: dict, **kwargs) -> None:
+    """``store.write_layers`` into the config's GeoPackage; within :func:`run`, also kept
+    in memory for the next stage (:class:`Staged`)."""
+    stamp = store.write_layers(config.gpkg, layers, shown=config.gpkg_target, **kwargs)
+    staged = config.run_state
+    fresh = bool(kwargs.get("fresh"))
+    # Written into the very file the memory describes (write_layers checked ``expect``).
+    if staged is not None and (fresh or (staged.usable and kwargs.get("expect") == staged.stamp)):
+        staged.wrote(config, layers, stamp, fresh)
+
+
 def validate(config: Config) -> StageResult:
     """Read and check every configured layer; write nothing.
 
@@ -77,14 +178,7 @@ def ingest(config: Config) -> StageResult:
     _progress.step(f"writing {config.gpkg}")
     out = dict(layers)
     out["quality_issues"] = report.to_frame()
-    store.write_layers(
-        config.gpkg,
-        out,
-        fresh=True,
-        stage="ingest",
-        metadata=store.input_metadata(config, files),
-        shown=config.gpkg_target,
-    )
+    _write(config, out, fresh=True, stage="ingest", metadata=store.input_metadata(config, files))
     log.info("Ingested %d layers into %s.", len(layers), config.gpkg)
     return StageResult("ingest", {n: len(g) for n, g in layers.items()}, report, config.gpkg)
 
@@ -106,9 +200,7 @@ def build(config: Config) -> StageResult:
     """
     from .network import build_network
 
-    layers, _, read = store.read_snapshot(
-        config.gpkg, dict.fromkeys([*LAYERS, "quality_issues"], "ingest"), shown=config.gpkg_target
-    )
+    layers, _, read = _read(config, dict.fromkeys([*LAYERS, "quality_issues"], "ingest"))
     issues = layers.pop("quality_issues")
     net, report = build_network(
         layers,
@@ -128,12 +220,11 @@ def build(config: Config) -> StageResult:
     out["quality_issues"] = gpd.GeoDataFrame(
         pd.concat([issues, built], ignore_index=True), geometry="geometry", crs=config.crs
     )
-    store.write_layers(
-        config.gpkg,
+    _write(
+        config,
         out,
         stage="build",
         metadata={"graph_attrs": json.dumps(net.graph_attrs)},
-        shown=config.gpkg_target,
         expect=read,  # into the file read, never one a concurrent run put there meanwhile
     )
     counts = {
@@ -152,18 +243,15 @@ def criticality(config: Config) -> StageResult:
     segments come without the hazard roll-ups: after a hazards stage, a notice says to run
     it again.
     """
-    from .network import load
-
-    net = load(config, also=())
+    net = _load(config, ())
     _progress.step("criticality: segments and valves")
     segs, cseg, valves = net._criticality_tables
     cust = net.layers["customers"].copy()
     cust["segment_id"] = cseg
-    store.write_layers(
-        config.gpkg,
+    _write(
+        config,
         {"segments": segs, "valve_criticality": valves, "customers": cust},
         stage="criticality",
-        shown=config.gpkg_target,
         expect=net.stamp,
     )
     report = Report(crs=config.crs)
@@ -204,9 +292,8 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     leaves both as they were. ``as_of`` (a date) overrides ``[risk] as_of``.
     """
     from .hazards import add_rollups, assess
-    from .network import load
 
-    net = load(config, also=("segments",))
+    net = _load(config, ("segments",))
     for name, columns in _HAZARD_COLUMNS.items():
         missing = [c for c in columns if c not in net.layers[name].columns]
         if missing:
@@ -223,8 +310,8 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     # risk.csv is staged first and renamed once the GeoPackage is in place: a folder in its
     # way or a full disk fails before anything is replaced (within run: run writes it).
     with _risk_csv_after(None if config.gpkg_override else config, res.risk):
-        store.write_layers(
-            config.gpkg,
+        _write(
+            config,
             {
                 "hazard_matches": res.matches,
                 "risk": res.risk,
@@ -234,7 +321,6 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
             },
             stage="hazards",
             metadata={"risk_as_of": res.as_of.isoformat()},
-            shown=config.gpkg_target,
             expect=net.stamp,
         )
     risk = res.risk
@@ -268,9 +354,8 @@ def advise(
     writes it at its end). ``top`` keeps the first rows of both tables.
     """
     from .advise import advise_repairs, advise_valves
-    from .network import load
 
-    net = load(config, also=())
+    net = _load(config, ())
     _progress.step("advise: valve positions and repairs")
     loss, _ = net.engine.segment_losses()
     loss["segment_id"] = range(len(loss))
@@ -278,11 +363,10 @@ def advise(
     repairs = advise_repairs(net, objective=objective, top=top, segment_table=loss)
     target = None if config.gpkg_override and out is None else Path(out or advice_csv(config))
     with _csv_after(target, valves.reset_index(), "--out" if out else None):
-        store.write_layers(
-            config.gpkg,
+        _write(
+            config,
             {"valve_advice": valves.reset_index(), "repair_advice": repairs.reset_index()},
             stage="advise",
-            shown=config.gpkg_target,
             expect=net.stamp,
         )
     report = Report(crs=config.crs)
@@ -385,9 +469,7 @@ def maps(config: Config) -> StageResult:
     the GeoPackage goes in place); and the GeoPackage's ``layer_styles`` (QGIS)."""
     from . import maps as html_maps
 
-    layers, _, stamp = store.read_snapshot(
-        config.gpkg, MAP_LAYERS, shown=config.gpkg_target, optional=MAP_OPTIONAL
-    )
+    layers, _, stamp = _read(config, MAP_LAYERS, optional=MAP_OPTIONAL)
     for name in MAP_OPTIONAL & layers.keys():  # hand-edited: named, not a traceback
         missing = [c for c in ("rank", "geometry") if c not in layers[name].columns]
         if missing:
@@ -397,11 +479,10 @@ def maps(config: Config) -> StageResult:
     _progress.step("maps: network.html, risk.html")
     pages = [html_maps.network_map(layers, **kw), html_maps.risk_map(layers, **kw)]
     # The same symbology for QGIS: the GeoPackage's default layer styles.
-    store.write_layers(
-        config.gpkg,
+    _write(
+        config,
         {"layer_styles": html_maps.layer_styles(m["language"])},
         stage="maps",
-        shown=config.gpkg_target,
         expect=stamp,
     )
     result = StageResult("maps", {"maps": len(pages)}, Report(crs=config.crs), config.gpkg)
@@ -436,7 +517,8 @@ def run(config: Config):
 
     setting = "[output] dir in the config"
     with atomic_path(config.gpkg, setting=setting, translate=False) as staging:
-        staged = dataclasses.replace(config, gpkg_override=staging)
+        # The stages hand on what they hold in memory (Staged) instead of reading it back.
+        staged = dataclasses.replace(config, gpkg_override=staging, run_state=Staged())
         for stage in (ingest, build, criticality, advise, hazards, maps):
             result = stage(staged)
             result.path, result.staged = config.gpkg, True

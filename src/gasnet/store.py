@@ -396,6 +396,7 @@ class atomic_path:
         self.translate = translate
         self.need = None
         self.unchanged: str | None = None  # what the error says is unchanged (a group)
+        self.stamp: tuple | None = None  # the committed file's identity (:func:`stamp`)
         self.tmp = self._staging_name(0)
         self._lock_fd: int | None = None
         self._lock_path: str | None = None
@@ -551,6 +552,9 @@ class atomic_path:
     def _commit(self) -> None:
         try:
             self._sync()
+            # What the file is once renamed (a rename keeps the inode, size and time): the
+            # identity a later write of the same run expects to find there (:func:`stamp`).
+            self.stamp = stamp(os.stat(self.tmp))
             os.replace(self.tmp, self.target)
         except OSError as err:
             self._abort()
@@ -714,7 +718,7 @@ def write_layers(
     stage: str | None = None,
     shown: Path | None = None,
     expect: tuple | None = None,
-) -> None:
+) -> tuple:
     """Write (or replace) ``layers`` in the GeoPackage ``path``, atomically.
 
     Parameters
@@ -732,6 +736,12 @@ def write_layers(
     expect
         The :func:`stamp` of the file the stage read (:func:`read_snapshot`): the update is
         made to that very file, or refused when another process replaced or removed it.
+
+    Returns
+    -------
+    tuple
+        The :func:`stamp` of the file written, now at ``path`` (what a later write that
+        builds on it passes as ``expect``).
     """
     path = Path(path)
     old = {} if fresh else read_metadata(path, missing_ok=True)
@@ -761,6 +771,7 @@ def write_layers(
             raise damaged(Path(shown or path), problem) from None
         raise
     log.info("Wrote %s to %s.", ", ".join(layers), path)
+    return staging.stamp
 
 
 def integrity_problem(path: Path) -> str | None:
@@ -879,6 +890,104 @@ def read_layer(
         return pyogrio.read_dataframe(path, layer=layer)
     except (DataSourceError, DataLayerError, FeatureError) as exc:
         raise damaged(Path(shown or path), f"layer {layer}: {_gdal_detail(exc)}") from None
+
+
+#: Geometry type ids (shapely) a GeoPackage layer keeps as written: Point, LineString,
+#: Polygon and their multi types (a LinearRing is written as a line, a collection left out).
+_PLAIN_TYPES = frozenset([0, 1, 3, 4, 5, 6])
+#: A layer of a single type and its multi type (only) is written as the multi type.
+_MULTI = {0: 4, 1: 5, 3: 6}
+
+
+def as_read(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """``frame`` as :func:`read_layer` gives it back once :func:`write_layers` wrote it, or
+    ``None`` when that cannot be told for certain (then read it back).
+
+    A GeoPackage changes what it stores: the geometry column comes last and is named
+    ``geometry``; a nullable integer column with a blank comes back as floating point (NaN),
+    one without as ``int64``; text as pandas' string dtype; -0.0 as 0.0 (SQLite); a layer of
+    lines and multi-lines as multi-lines only; the index is a new range. This gives the
+    same frame -- the arrays pyogrio's reader would return, put together as it does -- for
+    the columns gasnet writes: bool, int32 / int64, float64, nullable Int32 / Int64, text
+    (every value a ``str`` without NUL, or blank) and a 2D geometry column of the simple
+    types with an EPSG CRS. Anything else (dates, mixed objects, Z or M coordinates, empty
+    geometries, names SQLite takes for one another) is ``None``. Tested against a real
+    write and read (``tests/test_store_as_read.py``).
+    """
+    import numpy as np
+    import shapely
+
+    geo = [c for c in frame.columns if isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+    if len(geo) > 1 or not all(isinstance(c, str) for c in frame.columns):
+        return None
+    fields = [c for c in frame.columns if c not in geo]
+    names = [c.lower() for c in fields]
+    if len(set(names)) < len(names) or {"fid", "geom", "geometry"} & set(names):
+        return None
+    data = {}
+    for name in fields:
+        values = _as_read_values(frame[name])
+        if values is None:
+            return None
+        data[name] = values
+    out = pd.DataFrame(data, columns=fields)  # (as pyogrio builds it)
+    if not geo:
+        return out
+    geometry = frame[geo[0]]
+    epsg = geometry.crs.to_epsg() if geometry.crs is not None else None
+    if epsg is None:
+        return None
+    values = np.array(geometry.array, dtype=object)
+    present = ~shapely.is_missing(values)
+    shapes = values[present]
+    if shapely.is_empty(shapes).any() or shapely.has_z(shapes).any():
+        return None
+    if hasattr(shapely, "has_m") and shapely.has_m(shapes).any():
+        return None
+    if not np.isfinite(shapely.get_coordinates(shapes)).all():
+        return None
+    type_ids = shapely.get_type_id(shapes)
+    kinds = set(np.unique(type_ids).tolist())
+    if not kinds <= _PLAIN_TYPES:
+        return None
+    single = next((k for k in kinds if _MULTI.get(k) in kinds), None)
+    if single is not None and len(kinds) == 2:  # written as the multi type
+        convert = np.flatnonzero(present)[type_ids == single]
+        make = {0: shapely.multipoints, 1: shapely.multilinestrings, 3: shapely.multipolygons}
+        values[convert] = make[single](np.atleast_2d(values[convert]), axis=0)
+    return gpd.GeoDataFrame(out, geometry=values, crs=f"EPSG:{epsg}")
+
+
+def _as_read_values(column: pd.Series):
+    """The array pyogrio reads back for ``column`` written to a GeoPackage (see
+    :func:`as_read`); ``None`` when not sure."""
+    import numpy as np
+
+    dtype = column.dtype
+    is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    if isinstance(dtype, pd.Int64Dtype | pd.Int32Dtype):
+        if column.isna().any():  # (a blank in an integer field is read as floating point)
+            return column.to_numpy(dtype=np.float64, na_value=np.nan)
+        return column.to_numpy(dtype=np.int64 if isinstance(dtype, pd.Int64Dtype) else np.int32)
+    if isinstance(dtype, np.dtype) and not is_object:
+        if dtype in (np.bool_, np.int32, np.int64):
+            return column.to_numpy(copy=True)
+        if dtype == np.float64:
+            return column.to_numpy(copy=True) + 0.0  # SQLite stores -0.0 as 0
+        return None
+    if not (is_object or isinstance(dtype, pd.StringDtype)):
+        return None
+    values = np.array(column.to_numpy(dtype=object), dtype=object)
+    blank = pd.isna(values)
+    if is_object and any(v is not None and not isinstance(v, float) for v in values[blank]):
+        return None  # pd.NA or NaT: written as text
+    values[blank] = None
+    text = values[~blank]
+    if not all(type(v) is str for v in text):
+        return None
+    if len(text) and pd.Series(text, dtype=object).str.contains("\x00", regex=False).any():
+        return None  # GDAL cuts text at a NUL
+    return values
 
 
 def read_metadata(
