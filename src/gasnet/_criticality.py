@@ -59,10 +59,25 @@ class WholeNetwork:
         fast = root_of >= 0
         for k in self.weights:
             out[f"{k}_lost"][fast] = self.subtree_total(root_of[fast], k)
-        for s in np.flatnonzero(~fast).tolist():
-            for k, v in self.lost_totals(self.segment_removal(s)).items():
-                out[f"{k}_lost"][s] = v
+        slow = np.flatnonzero(~fast)
+        totals = self._settle_all(*self.removal_sets(np.arange(len(slow)), slow, len(slow)))
+        for j, k in enumerate(self.weights):
+            out[f"{k}_lost"][slow] = totals[:, j]
         return pd.DataFrame(out), root_of
+
+    def _settle_all(self, ptr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Lost weights (sets x weights) of the removal sets ``idx[ptr[i]:ptr[i + 1]]``: in
+        one compiled batch; the few sets it gives up on one by one (each distinct set once:
+        valves side by side between two segments share one)."""
+        totals, decided = self.lost_totals_many(ptr, idx)
+        cache: dict[tuple, list] = {}
+        for i in np.flatnonzero(~decided).tolist():
+            W = idx[ptr[i] : ptr[i + 1]]
+            key = tuple(sorted(set(W.tolist())))
+            if key not in cache:
+                cache[key] = list(self.lost_totals(W).values())
+            totals[i] = cache[key]
+        return totals
 
     def live_behind(self, valve: np.ndarray, seg: np.ndarray) -> np.ndarray:
         """Per (open valve, segment it bounds) pair: is the valve still reached by gas once
@@ -191,23 +206,10 @@ class WholeNetwork:
         whole = np.ones(nv, bool)
         np.logical_and.at(whole, v_of, simple_seg[s_of])
         easy, hard = todo[whole[todo]], todo[~whole[todo]]
-        cnt = nseg[easy]
-        sets = [zone_of_seg[s_of[gather_positions(vstart[easy], cnt)]]]
-        sizes = [cnt]
-        for k in hard.tolist():
-            W = self.segment_removal(s_of[vstart[k] : vstart[k + 1]], keep_valve=k)
-            sets.append(W)
-            sizes.append(np.array([len(W)]))
-        order = np.concatenate([easy, hard])
-        ptr = np.r_[0, np.cumsum(np.concatenate(sizes))]
-        idx = np.concatenate(sets)
-        totals, decided = self.lost_totals_many(ptr, idx)
-        out[order[decided]] = totals[decided]
-        cache: dict[tuple, dict] = {}
-        for i in np.flatnonzero(~decided).tolist():
-            W = idx[ptr[i] : ptr[i + 1]]
-            key = tuple(sorted(W.tolist()))
-            if key not in cache:  # valves side by side between two segments: one answer
-                cache[key] = self.lost_totals(W)
-            out[order[i]] = [cache[key][w] for w in keys]
+        easy_idx = zone_of_seg[s_of[gather_positions(vstart[easy], nseg[easy])]]
+        pairs = gather_positions(vstart[hard], nseg[hard])
+        owner = np.repeat(np.arange(len(hard)), nseg[hard])
+        hptr, hidx = self.removal_sets(owner, s_of[pairs], len(hard), keep=v_of[pairs])
+        ptr = np.r_[0, np.cumsum(nseg[easy]), len(easy_idx) + hptr[1:]]
+        out[np.concatenate([easy, hard])] = self._settle_all(ptr, np.r_[easy_idx, hidx])
         return out

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import csr, unique_keys
+from ._arrays import csr, gather_positions, unique_keys
 
 
 class Partition:
@@ -152,15 +152,32 @@ class Partition:
         out[seg[self.valve_sides[valve] >= 3]] = True
         return out
 
+    def removal_sets(
+        self, owner: np.ndarray, segs: np.ndarray, n_owners: int, keep: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ptr, idx): for each owner i, the zone-graph nodes ``idx[ptr[i]:ptr[i + 1]]`` removed
+        when the segments paired with it (``segs[j]`` for ``owner[j] == i``) are isolated
+        together: their zones and open boundary valves, but the valve index ``keep[j]`` of
+        each pair (a valve that fails to close). Vectorised over all owners; a node may
+        appear twice in a set (a valve between two of its segments).
+        """
+        zptr, zones = self.segment_zones
+        _, valve, vptr = self._open_boundary
+        zc, vc = zptr[segs + 1] - zptr[segs], vptr[segs + 1] - vptr[segs]
+        v = valve[gather_positions(vptr[segs], vc)]
+        v_owner = np.repeat(owner, vc)
+        if keep is not None:
+            ok = v != np.repeat(keep, vc)
+            v, v_owner = v[ok], v_owner[ok]
+        keys = np.concatenate([np.repeat(owner, zc), v_owner])
+        nodes = np.concatenate([zones[gather_positions(zptr[segs], zc)], self.n_zones + v])
+        ptr = np.r_[0, np.cumsum(np.bincount(keys, minlength=n_owners))]
+        return ptr, nodes[np.argsort(keys, kind="stable")]
+
     def segment_removal(self, segments, keep_valve: int = -1) -> np.ndarray:
         """Zone-graph nodes removed when ``segments`` are isolated: their zones (emptied of
         gas, so a source inside stops feeding) and their open boundary valves (closed), but
         ``keep_valve`` (a valve index that fails to close)."""
-        zptr, zones = self.segment_zones
-        _, valve, vptr = self._open_boundary
-        parts = []
-        for s in np.atleast_1d(segments).tolist():
-            parts.append(zones[zptr[s] : zptr[s + 1]])
-            v = valve[vptr[s] : vptr[s + 1]]
-            parts.append(self.n_zones + v[v != keep_valve])
-        return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+        segs = np.atleast_1d(np.asarray(segments, np.int64))
+        one = np.zeros(len(segs), np.int64)
+        return np.unique(self.removal_sets(one, segs, 1, keep=one + keep_valve)[1])
