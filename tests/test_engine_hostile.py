@@ -143,6 +143,7 @@ def test_two_threads_never_share_the_set_removal_workspace(monkeypatch):
     assert sorted(other[1].tolist()) == [39, 78]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_a_forked_child_can_still_run_the_batched_removal():
     # A process that ran a batch of set removals, then forks (multiprocessing's default start
     # method on Linux before Python 3.14; gunicorn --preload and celery's prefork workers)
