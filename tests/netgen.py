@@ -6,10 +6,15 @@ import numpy as np
 import pandas as pd
 
 
-def random_network(seed: int, n_max: int = 24):
+def random_network(seed: int, n_max: int = 24, many_sources: bool = False):
     """Tree plus chords (loops, parallel pipes), one to three sources (anywhere: inside
     segments, beside valves), valves (some normally closed, some on junctions), regulators
     between classes, abandoned pipes, customers.
+
+    ``many_sources``: besides, a fifth, half or four fifths of the remaining junctions become
+    sources (several in one zone or segment, behind normally-closed valves, on either side of
+    regulators, on abandoned pipes only), drawn from a second generator so that the
+    networks are otherwise those of ``many_sources=False`` (with n_max=40 for more zones).
 
     Weights: customers, households, critical, and ``bits`` (2**i for customer i, at most 48
     customers: a sum of them is exact and names the set, so totals compare as sets)."""
@@ -28,6 +33,10 @@ def random_network(seed: int, n_max: int = 24):
         if kind[i] == "junction":
             r = rng.random()
             kind[i] = "valve" if r < 0.4 else "regulator" if r < 0.5 else "junction"
+    if many_sources:
+        more = np.random.default_rng([seed, 1])
+        p = more.choice([0.2, 0.5, 0.8])
+        kind[(kind == "junction") & (more.random(n) < p)] = "source"
     asset = [
         f"{k[0].upper()}{i}" if k in ("valve", "regulator", "source") else None
         for i, k in enumerate(kind)
@@ -49,7 +58,7 @@ def random_network(seed: int, n_max: int = 24):
     valves = np.flatnonzero(kind == "valve")
     closed = valves[rng.random(len(valves)) < 0.15]
     ok_nodes = np.flatnonzero((kind != "valve") & (kind != "regulator"))
-    nc = int(rng.integers(0, 2 * n))
+    nc = min(int(rng.integers(0, 2 * n)), 48)  # (n_max above 24: "bits" stays exact)
     cust_nodes = rng.choice(ok_nodes, size=nc) if nc else np.empty(0, np.int64)
     cust_nodes = np.where(rng.random(nc) < 0.05, -1, cust_nodes)  # a few unattached
     weights = {

@@ -15,11 +15,17 @@ SEEDS = st.integers(0, 2**32 - 1)
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def make(seed):
-    nodes, edges, closed, cust, weights = random_network(seed)
+def make(seed, many_sources=False, source_trees=None):
+    """Engine and reference of ``random_network(seed)``; ``source_trees``: at most this many
+    per-source certificate trees (fewer than the sources: the rest are certified otherwise)."""
+    n_max = 40 if many_sources else 24
+    nodes, edges, closed, cust, weights = random_network(seed, n_max, many_sources)
     fg = FlowGraph(nodes, edges)
     fg.set_base_closed(closed)
-    eng = IsolationEngine(fg, cust, weights)
+    cls = IsolationEngine
+    if source_trees is not None:
+        cls = type("FewSourceTrees", (IsolationEngine,), {"SOURCE_TREES": source_trees})
+    eng = cls(fg, cust, weights)
     ref = Reference(nodes, edges, closed, cust, weights)
     return eng, ref, nodes, edges
 
@@ -45,6 +51,10 @@ def test_customers_lost_of_every_segment_equal_reference(seed):
     # Isolating S closes its boundary valves and stops any source inside it (issue 7: the
     # segments beside a city gate used to be counted with the station still feeding them).
     eng, ref, *_ = make(seed)
+    check_segment_losses(seed, eng, ref)
+
+
+def check_segment_losses(seed, eng, ref):
     loss, _ = eng.segment_losses()
     for s, edges in engine_segments(eng).items():
         expected = ref.isolate_segments([edges])
@@ -63,6 +73,10 @@ def test_valve_failure_impact_equals_reference(seed):
     # Per side S of an open valve v: a burst in S with v failed (reference_burst below, by
     # brute force). The table gives the worst side's loss and what the failure added there.
     eng, ref, *_ = make(seed)
+    check_valve_failures(seed, eng, ref)
+
+
+def check_valve_failures(seed, eng, ref):
     loss, root_of = eng.segment_losses()
     fail = eng.valve_failures(loss, root_of)
     segs = engine_segments(eng)
@@ -114,6 +128,10 @@ def test_a_burst_with_a_failed_valve_loses_exactly_customers_lost_if_fails(seed)
     # more on any other. Where gas reaches v from the far side the sides agree: the burst
     # takes every segment v touches.
     eng, *_ = make(seed)
+    check_bursts_with_a_failed_valve(seed, eng)
+
+
+def check_bursts_with_a_failed_valve(seed, eng):
     loss, root_of = eng.segment_losses()
     fail = eng.valve_failures(loss, root_of)
     keys = list(eng.weights)
@@ -317,3 +335,62 @@ def test_a_main_fed_from_both_ends_needs_no_search_from_the_root():
     assert (fail["customers_lost_if_fails"] == 18).all()
     assert (fail["extra_customers_lost"] == 9).all()
     assert eng.fallbacks == 0
+
+
+# -- many sources (issue 11 review: the per-source certificate trees) ------------------------
+
+MANY = st.tuples(SEEDS, st.sampled_from([None, 1, 2]))  # per-source trees: 8, 1 or 2
+
+
+def test_the_many_source_networks_have_many_sources():
+    # (Else the tests below would check what the tests above do.) Seeds 0-99.
+    counts = [len(make(seed, many_sources=True)[0].source_zones) for seed in range(100)]
+    assert np.mean(counts) > 3 and max(counts) >= 8, counts
+
+
+@SETTINGS
+@given(MANY)
+def test_many_sources_segment_losses_equal_reference(case):
+    seed, trees = case
+    eng, ref, *_ = make(seed, many_sources=True, source_trees=trees)
+    check_segment_losses(seed, eng, ref)
+
+
+@SETTINGS
+@given(MANY)
+def test_many_sources_valve_failures_equal_reference(case):
+    seed, trees = case
+    eng, ref, *_ = make(seed, many_sources=True, source_trees=trees)
+    check_valve_failures(seed, eng, ref)
+    check_bursts_with_a_failed_valve(seed, eng)
+
+
+@SETTINGS
+@given(MANY, SEEDS)
+def test_many_sources_set_removals_equal_a_full_search(case, pick):
+    # Sets that hold source zones (each alone, each pair, with the valves beside them) and
+    # random sets (duplicates, unreached nodes): a per-source tree must never certify a node
+    # when its own source zone is removed. lost_by_removal, is_lost, lost_totals and the
+    # batch against one search from the root with the set removed.
+    seed, trees = case
+    eng, *_ = make(seed, many_sources=True, source_trees=trees)
+    rng = np.random.default_rng(pick)
+    src = eng.source_zones.tolist()
+    sets = [np.array([z]) for z in src]
+    sets += [np.array([a, b]) for i, a in enumerate(src) for b in src[i + 1 :]][:30]
+    for z in src:
+        beside = eng.out_idx[eng.out_ptr[z] : eng.out_ptr[z + 1]]
+        sets.append(np.r_[z, beside[rng.random(len(beside)) < 0.5]])
+    sets += [rng.integers(0, eng.n_zg - 1, int(rng.integers(1, 6))) for _ in range(20)]
+    keys = list(eng.weights)
+    ptr = np.r_[0, np.cumsum([len(W) for W in sets])]
+    totals, decided = eng.lost_totals_many(ptr, np.concatenate(sets))
+    everyone = np.arange(eng.n_zg)
+    for i, W in enumerate(sets):
+        full = eng._lost_full(W)
+        want = eng._totals(full)
+        assert sorted(set(eng.lost_by_removal(W).tolist())) == sorted(full.tolist()), (seed, W)
+        assert np.array_equal(np.flatnonzero(eng.is_lost(W, everyone)), full), (seed, W)
+        assert eng.lost_totals(W) == want, (seed, W)
+        if decided[i]:
+            assert dict(zip(keys, totals[i].tolist(), strict=True)) == want, (seed, W)

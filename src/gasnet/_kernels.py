@@ -6,12 +6,18 @@
 failures cost no Python call each. Marks are stamped (an array of ints compared with a
 counter that only grows) so nothing is cleared between sets or calls: the work per set is
 proportional to what it touches.
+
+No kernel uses numba's parallel threading layer: its OpenMP layer (GNU libgomp, the one
+numba picks without TBB) kills a forked child that launches it again ("fork() called from a
+process already using GNU OpenMP"), and multiprocessing forks by default on Linux. The
+batch releases the GIL instead (``nogil``), and the caller runs its shares on Python threads.
+The kernels read ids without bounds checks: callers pass only ids ``0 .. n-1``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 __all__ = [
     "bfs_parents",
@@ -205,8 +211,8 @@ def settle_set(  # one sequential routine, kept whole
     return nr, ne, True
 
 
-@njit(cache=True, parallel=True)
-def settle_many(  # the arguments of settle_set, with many sets and the weights
+@njit(cache=True, nogil=True)
+def settle_many(  # the arguments of settle_set, with many sets, the weights and the share
     ptr,
     idx,
     tin,
@@ -223,54 +229,56 @@ def settle_many(  # the arguments of settle_set, with many sets and the weights
     budget,
     prefix,
     node_weight,
-    workers,
+    first,
+    step,
+    totals,
+    ok,
 ):
-    """Lost weights of each removal set ``idx[ptr[i]:ptr[i+1]]`` (:func:`settle_set`), the
-    sets shared out round-robin among ``workers`` threads, each with its own workspace.
+    """Lost weights of the removal sets ``idx[ptr[i]:ptr[i+1]]`` (:func:`settle_set`) for
+    i = first, first + step, ... (one worker's share; the GIL is released, so the caller runs
+    the shares on threads), with a workspace of its own.
 
     ``prefix`` (weights x (n + 1)): prefix sums in dominator preorder; ``node_weight``
-    (weights x n). Returns (totals (sets x weights), ok): ``ok[i]`` False where
-    :func:`settle_set` gave up (the caller searches from the root instead).
+    (weights x n). Writes ``totals[i]`` (weights) and ``ok[i]``: False where
+    :func:`settle_set` gave up (the caller searches from the root instead); ``totals``
+    starts at zero.
     """
     B = ptr.shape[0] - 1
     K = prefix.shape[0]
     n = tin.shape[0]
-    totals = np.zeros((B, K))
-    ok = np.ones(B, np.bool_)
-    marks = np.zeros((workers, 4, n), np.int64)
-    buf = np.empty((workers, 6, n), np.int64)
-    counters = np.zeros((workers, 2), np.int64)
-    for w in prange(workers):
-        for s in range(w, B, workers):
-            nr, ne, done = settle_set(
-                idx[ptr[s] : ptr[s + 1]],
-                tin,
-                tout,
-                pre,
-                cert_tin,
-                cert_tout,
-                exit_ptr,
-                exit_idx,
-                in_ptr,
-                in_idx,
-                out_ptr,
-                out_idx,
-                budget,
-                marks[w],
-                buf[w],
-                counters[w],
-            )
-            if not done:
-                ok[s] = False
-                continue
-            for j in range(nr):
-                r = buf[w, _ROOTS, j]
-                for q in range(K):
-                    totals[s, q] += prefix[q, tout[r]] - prefix[q, tin[r]]
-            for j in range(ne):
-                for q in range(K):
-                    totals[s, q] += node_weight[q, buf[w, _LOST, j]]
-    return totals, ok
+    marks = np.zeros((4, n), np.int64)
+    buf = np.empty((6, n), np.int64)
+    counters = np.zeros(2, np.int64)
+    for s in range(first, B, step):
+        nr, ne, done = settle_set(
+            idx[ptr[s] : ptr[s + 1]],
+            tin,
+            tout,
+            pre,
+            cert_tin,
+            cert_tout,
+            exit_ptr,
+            exit_idx,
+            in_ptr,
+            in_idx,
+            out_ptr,
+            out_idx,
+            budget,
+            marks,
+            buf,
+            counters,
+        )
+        if not done:
+            ok[s] = False
+            continue
+        ok[s] = True
+        for j in range(nr):
+            r = buf[_ROOTS, j]
+            for q in range(K):
+                totals[s, q] += prefix[q, tout[r]] - prefix[q, tin[r]]
+        for j in range(ne):
+            for q in range(K):
+                totals[s, q] += node_weight[q, buf[_LOST, j]]
 
 
 @njit(cache=True)

@@ -20,6 +20,7 @@ answers instead (counted in ``fallbacks``). The loops are compiled
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 from scipy.sparse import csr_array
@@ -41,7 +42,8 @@ class SetRemoval:
 
     @functools.cached_property
     def _kernel_args(self) -> tuple:
-        """The arrays :func:`gasnet._kernels.settle_set` reads, after the set itself."""
+        """The arrays :func:`gasnet._kernels.settle_set` reads, after the set itself (the
+        budget, :attr:`SEARCH_BUDGET`, follows them: read at every call)."""
         return (
             self.tin,
             self.tout,
@@ -53,15 +55,32 @@ class SetRemoval:
             self.in_idx,
             self.out_ptr,
             self.out_idx,
-            self.SEARCH_BUDGET,
         )
 
-    @functools.cached_property
+    @property
     def _workspace(self) -> tuple[np.ndarray, ...]:
-        """Marks, buffers and stamp counters of :func:`gasnet._kernels.settle_set`."""
+        """Marks, buffers and stamp counters of :func:`gasnet._kernels.settle_set`, one set
+        per thread: a call leaves its answer there, and another thread's call must not land
+        on it before it is read (two users of one ``Network`` in a web service)."""
         from ._kernels import new_workspace
 
-        return new_workspace(self.n_zg)
+        local = self.__dict__.get("_local")
+        if local is None:
+            local = self.__dict__.setdefault("_local", threading.local())
+        work = getattr(local, "work", None)
+        if work is None:
+            work = local.work = new_workspace(self.n_zg)
+        return work
+
+    def _ids(self, W) -> np.ndarray:
+        """``W`` as zone-graph ids ``0 .. n_zg-1`` (a negative id counts from the end, as in
+        numpy and :meth:`_lost_full`); IndexError for any other: the compiled loops read
+        without bounds checks."""
+        W = np.asarray(W, np.int64).ravel()
+        if len(W) and (W.min() < -self.n_zg or W.max() >= self.n_zg):
+            bad = W[(W < -self.n_zg) | (W >= self.n_zg)][0]
+            raise IndexError(f"zone-graph node {bad} out of range (0 .. {self.n_zg - 1})")
+        return np.where(W < 0, W + self.n_zg, W)
 
     def _exits(self) -> tuple[np.ndarray, np.ndarray]:
         """For every node x, the arcs leaving its dominator subtree (heads outside sub(x)), as
@@ -94,7 +113,7 @@ class SetRemoval:
         from ._kernels import settle_set
 
         work = self._workspace
-        nr, ne, ok = settle_set(np.asarray(W, np.int64).ravel(), *self._kernel_args, *work)
+        nr, ne, ok = settle_set(self._ids(W), *self._kernel_args, self.SEARCH_BUDGET, *work)
         if not ok:
             self.fallbacks += 1
             return None
@@ -122,28 +141,46 @@ class SetRemoval:
             for k, p in self.prefix.items()
         }
 
-    def lost_totals_many(self, ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+    def lost_totals_many(
+        self, ptr: np.ndarray, idx: np.ndarray, workers: int | None = None
+    ) -> tuple[np.ndarray, ...]:
         """:meth:`lost_totals` of many removal sets at once, compiled
-        (:func:`gasnet._kernels.settle_many`: no Python call per set, the sets shared among
-        numba's threads, one per core unless ``NUMBA_NUM_THREADS`` says otherwise).
+        (:func:`gasnet._kernels.settle_many`: no Python call per set), the sets shared
+        round-robin among ``workers`` threads (default: ``NUMBA_NUM_THREADS``, one per core
+        unless set), each with its own workspace; the compiled batch releases the GIL.
 
         Set i is ``idx[ptr[i]:ptr[i + 1]]`` (zone-graph nodes). Returns (totals, decided):
         ``totals[i, j]`` the weight ``j`` (in the order of ``weights``) lost, for the sets
         ``decided[i]``; for the others a search gave up (:meth:`lost_totals` answers them).
         """
-        import numba
+        from numba import config
 
         from ._kernels import settle_many
 
+        ptr, idx = np.asarray(ptr, np.int64), self._ids(idx)
+        B = max(len(ptr) - 1, 0)
         keys = list(self.weights)
-        return settle_many(
-            np.asarray(ptr, np.int64),
-            np.asarray(idx, np.int64),
+        totals, decided = np.zeros((B, len(keys))), np.ones(B, bool)
+        args = (
+            ptr,
+            idx,
             *self._kernel_args,
+            self.SEARCH_BUDGET,
             np.stack([self.prefix[k] for k in keys]),
             np.stack([self.node_weight[k] for k in keys]),
-            numba.get_num_threads(),
         )
+        workers = max(1, min(config.NUMBA_NUM_THREADS if workers is None else workers, B))
+        if workers == 1:
+            settle_many(*args, 0, 1, totals, decided)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers) as pool:
+                for _ in pool.map(
+                    lambda w: settle_many(*args, w, workers, totals, decided), range(workers)
+                ):
+                    pass
+        return totals, decided
 
     def is_lost(self, W, query: np.ndarray) -> np.ndarray:
         """Per node of ``query``: does it lose supply when the nodes ``W`` are removed?
