@@ -45,14 +45,14 @@ class WholeNetwork:
         # (b) No source, and one boundary valve dominates the others (one valve, or a valve in
         # front of them): every way into the segment passes it, so its subtree is the loss.
         if len(seg):
-            t = self.tin[vnode]
-            order = np.lexsort((t, seg))
-            s_o, v_o, t_o = seg[order], vnode[order], t[order]
-            firsts = np.r_[0, np.flatnonzero(np.diff(s_o)) + 1]
-            cand = v_o[firsts]
-            last_t = np.maximum.reduceat(t_o, firsts)
-            min_t = np.minimum.reduceat(t_o, firsts)
-            sb = s_o[firsts]
+            from ._kernels import first_max_per_group
+
+            t = self.tin[vnode]  # (seg is sorted: one group of valves per segment)
+            starts = np.r_[np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]]), len(seg)]
+            cand = vnode[first_max_per_group(starts, -t[:, None])]  # the first in preorder
+            last_t = np.maximum.reduceat(t, starts[:-1])
+            min_t = np.minimum.reduceat(t, starts[:-1])
+            sb = seg[starts[:-1]]
             ok = (min_t >= 0) & (last_t < self.tout[cand]) & ~has_src[sb] & (root_of[sb] < 0)
             root_of[sb[ok]] = cand[ok]
         out = {f"{k}_lost": np.zeros(S) for k in self.weights}
@@ -145,11 +145,11 @@ class WholeNetwork:
             joined = self._joined_losses(v_of, s_of, live, base, root_of)
             pair_loss = np.where(live[:, None], joined[v_of], base[s_of])
             pair_extra = pair_loss - base[s_of]
-            cols = range(len(keys) - 1, -1, -1)  # np.lexsort: the last key sorts first
-            order = np.lexsort(
-                (*(-pair_extra[:, i] for i in cols), *(-pair_loss[:, i] for i in cols), v_of)
-            )
-            first = order[np.r_[True, v_of[order][1:] != v_of[order][:-1]]]
+            from ._kernels import first_max_per_group
+
+            # The worst side of each valve: most loss, weight by weight, then most extra.
+            starts = np.r_[np.flatnonzero(np.r_[True, v_of[1:] != v_of[:-1]]), len(v_of)]
+            first = first_max_per_group(starts, np.hstack([pair_loss, pair_extra]))
             lost[v_of[first]] = pair_loss[first]
             extra[v_of[first]] = pair_extra[first]
         res = {f"{k}_lost_if_fails": lost[:, i] for i, k in enumerate(keys)}

@@ -136,7 +136,7 @@ class DominatorIndex:
     """
 
     #: Random breadth-first certificate trees beside the BFS, DFS and per-source ones.
-    EXTRA_TREES = 2
+    EXTRA_TREES = 1
     #: At most this many per-source certificate trees (the first sources by zone).
     SOURCE_TREES = 8
 

@@ -21,7 +21,9 @@ from numba import njit
 
 __all__ = [
     "bfs_parents",
+    "counting_csr",
     "dfs_parents",
+    "first_max_per_group",
     "new_workspace",
     "semi_nca",
     "settle_many",
@@ -378,6 +380,42 @@ def tree_preorder(parent, root):
             tout[v] = count
             top -= 1
     return pre[:count], tin, tout
+
+
+@njit(cache=True)
+def first_max_per_group(starts, vec):
+    """Per group g (rows ``starts[g]:starts[g + 1]``): the first row whose ``vec`` is the
+    greatest, compared column after column (what a stable sort by the columns, descending,
+    puts first). O(rows x columns)."""
+    out = np.empty(starts.shape[0] - 1, np.int64)
+    for g in range(starts.shape[0] - 1):
+        best = starts[g]
+        for j in range(starts[g] + 1, starts[g + 1]):
+            for q in range(vec.shape[1]):
+                if vec[j, q] != vec[best, q]:
+                    if vec[j, q] > vec[best, q]:
+                        best = j
+                    break
+        out[g] = best
+    return out
+
+
+@njit(cache=True)
+def counting_csr(tails, heads, n):
+    """(indptr, indices) of the arcs tails -> heads grouped by tail, in their given order
+    within a tail (as a stable sort would): a counting sort, O(n + m)."""
+    ptr = np.zeros(n + 1, np.int64)
+    for t in tails:
+        ptr[t + 1] += 1
+    for i in range(n):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:n].copy()
+    idx = np.empty(tails.shape[0], np.int64)
+    for i in range(tails.shape[0]):
+        t = tails[i]
+        idx[fill[t]] = heads[i]
+        fill[t] += 1
+    return ptr, idx
 
 
 @njit(cache=True)

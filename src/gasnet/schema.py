@@ -50,7 +50,9 @@ MAX_PRESSURE_MPA = {
 
 def pressure_rank(classes) -> np.ndarray:
     """Rank of each pressure class for regulator direction (0: unknown or blank)."""
-    return pd.Series(classes, dtype=object).map(PRESSURE_RANK).fillna(0).to_numpy(np.int64)
+    codes, names = pd.factorize(pd.Series(classes, dtype=object))
+    ranks = np.array([PRESSURE_RANK.get(c, 0) for c in names] + [0], np.int64)
+    return ranks[codes]  # (code -1, a blank: the 0 appended)
 
 
 CRITICAL_KINDS = frozenset({"hospital", "school", "care_home"})
