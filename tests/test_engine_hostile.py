@@ -10,40 +10,15 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from netgen import random_network
+from netgen import main_line, random_network
 
 from gasnet.isolation import FlowGraph, IsolationEngine
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 TESTS = str(Path(__file__).resolve().parent)
-
-
-def main_line(both_ends: bool, engine=IsolationEngine) -> IsolationEngine:
-    """A straight main of 400 pipes, nodes 0..400, a city gate at node 0 (and at node 400
-    when ``both_ends``), a line valve at every tenth node (10, 20, ..., 390: flow.valves[k]
-    is node 10 (k + 1)) and a customer at every other node. Zones 0..39 are the stretches
-    between valves, west to east; valve k is zone-graph node 40 + k. Zone 0 (nodes 0..9) and
-    zones 1..38 hold 9 customers each, zone 39 (nodes 391..400) 10 without the east gate."""
-    n = 401
-    kind = np.array(["junction"] * n, dtype=object)
-    kind[[0, 400] if both_ends else [0]] = "source"
-    kind[10:400:10] = "valve"
-    nodes = pd.DataFrame({"node_id": np.arange(n), "kind": kind, "asset_id": np.arange(n)})
-    edges = pd.DataFrame(
-        {
-            "edge_id": np.arange(n - 1),
-            "u": np.arange(n - 1),
-            "v": np.arange(1, n),
-            "status": "in_service",
-            "pressure_class": "MP-A",
-        }
-    )
-    cust = np.flatnonzero(kind == "junction")
-    return engine(FlowGraph(nodes, edges), cust, {"customers": np.ones(len(cust))})
 
 
 @pytest.mark.parametrize("bad", [82, 83, 10**7, -83, -(10**7)])

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from netgen import random_network
+from netgen import main_line, random_network
 from reference import Reference
 
 from gasnet.isolation import FlowGraph, IsolationEngine
@@ -306,28 +305,12 @@ def test_a_main_fed_from_both_ends_needs_no_search_from_the_root():
     # node. Fed from both ends, nothing is ever cut off behind a closed stretch, so:
     #   isolating a segment (nine inner nodes between two valves) loses its 9 customers;
     #   a valve failing to close joins its two segments: 9 + 9 = 18 customers, 9 extra.
-    # (The end segments hold the gate and ten customers: nodes 1..9 and 0 is the gate, so
-    # 9 customers; node 400 the same.) Every node east of a hole is reached in the BFS tree
+    # (The end segments: nodes 1..9 beside the west gate, 391..399 beside the east gate, 9
+    # customers each.) Every node east of a hole is reached in the BFS tree
     # from the nearer gate and in the DFS tree from the first one: only the tree grown from
     # the far gate certifies it (issue 11: a 1M-pipe line searched from the root 10,651
     # times, 281 s). With a small search budget, any such node would fall back.
-    n = 401
-    kind = np.array(["junction"] * n, dtype=object)
-    kind[[0, 400]] = "source"
-    kind[10:400:10] = "valve"
-    nodes = pd.DataFrame({"node_id": np.arange(n), "kind": kind, "asset_id": np.arange(n)})
-    edges = pd.DataFrame(
-        {
-            "edge_id": np.arange(n - 1),
-            "u": np.arange(n - 1),
-            "v": np.arange(1, n),
-            "status": "in_service",
-            "pressure_class": "MP-A",
-        }
-    )
-    fg = FlowGraph(nodes, edges)
-    cust = np.flatnonzero(kind == "junction")
-    eng = IsolationEngine(fg, cust, {"customers": np.ones(len(cust))})
+    eng = main_line(both_ends=True)
     eng.SEARCH_BUDGET = 5
     loss, root_of = eng.segment_losses()
     fail = eng.valve_failures(loss, root_of)
