@@ -61,27 +61,12 @@ def _certified(cert_tin, c_lo, c_hi, y):
 
 
 @njit(cache=True)
-def settle_set(  # one sequential routine, kept whole
-    members,
-    tin,
-    tout,
-    pre,
-    cert_tin,
-    cert_tout,
-    exit_ptr,
-    exit_idx,
-    in_ptr,
-    in_idx,
-    out_ptr,
-    out_idx,
-    budget,
-    marks,
-    buf,
-    counters,
-):
+def settle_set(members, graph, budget, marks, buf, counters):  # one routine, kept whole
     """What the removal of the zone-graph nodes ``members`` cuts off.
 
-    ``tin`` / ``tout`` / ``pre``: the dominator tree's intervals and preorder;
+    ``graph`` is the tuple (tin, tout, pre, cert_tin, cert_tout, exit_ptr, exit_idx, in_ptr,
+    in_idx, out_ptr, out_idx): ``tin`` / ``tout`` / ``pre``: the dominator tree's intervals
+    and preorder;
     ``cert_tin`` / ``cert_tout`` (trees x nodes): spanning trees that certify a node as
     supplied when their path to it avoids the roots (tin -1: not in that tree);
     ``exit_*``: the arcs leaving each dominator subtree; ``in_*`` / ``out_*``: the zone
@@ -91,6 +76,9 @@ def settle_set(  # one sequential routine, kept whole
     and the nodes ``buf[1, :ne]`` outside them; ``ok`` False when a backward search
     exceeded ``budget`` nodes (then the caller searches from the root instead).
     """
+    tin, tout, pre, cert_tin, cert_tout, exit_ptr, exit_idx, in_ptr, in_idx, out_ptr, out_idx = (
+        graph
+    )
     extra_mark, safe_mark, risk_mark, seen_mark = marks[0], marks[1], marks[2], marks[3]
     roots, lost, at_risk = buf[_ROOTS], buf[_LOST], buf[_AT_RISK]
     frontier, nxt, seen_list = buf[_FRONTIER], buf[_NEXT], buf[_SEEN_LIST]
@@ -214,28 +202,7 @@ def settle_set(  # one sequential routine, kept whole
 
 
 @njit(cache=True, nogil=True)
-def settle_many(  # the arguments of settle_set, with many sets, the weights and the share
-    ptr,
-    idx,
-    tin,
-    tout,
-    pre,
-    cert_tin,
-    cert_tout,
-    exit_ptr,
-    exit_idx,
-    in_ptr,
-    in_idx,
-    out_ptr,
-    out_idx,
-    budget,
-    prefix,
-    node_weight,
-    first,
-    step,
-    totals,
-    ok,
-):
+def settle_many(ptr, idx, graph, budget, prefix, node_weight, first, step, totals, ok):
     """Lost weights of the removal sets ``idx[ptr[i]:ptr[i+1]]`` (:func:`settle_set`) for
     i = first, first + step, ... (one worker's share; the GIL is released, so the caller runs
     the shares on threads), with a workspace of its own.
@@ -247,29 +214,13 @@ def settle_many(  # the arguments of settle_set, with many sets, the weights and
     """
     B = ptr.shape[0] - 1
     K = prefix.shape[0]
+    tin, tout = graph[0], graph[1]
     n = tin.shape[0]
     marks = np.zeros((4, n), np.int64)
     buf = np.empty((6, n), np.int64)
     counters = np.zeros(2, np.int64)
     for s in range(first, B, step):
-        nr, ne, done = settle_set(
-            idx[ptr[s] : ptr[s + 1]],
-            tin,
-            tout,
-            pre,
-            cert_tin,
-            cert_tout,
-            exit_ptr,
-            exit_idx,
-            in_ptr,
-            in_idx,
-            out_ptr,
-            out_idx,
-            budget,
-            marks,
-            buf,
-            counters,
-        )
+        nr, ne, done = settle_set(idx[ptr[s] : ptr[s + 1]], graph, budget, marks, buf, counters)
         if not done:
             ok[s] = False
             continue

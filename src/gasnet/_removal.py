@@ -42,8 +42,8 @@ class SetRemoval:
 
     @functools.cached_property
     def _kernel_args(self) -> tuple:
-        """The arrays :func:`gasnet._kernels.settle_set` reads, after the set itself (the
-        budget, :attr:`SEARCH_BUDGET`, follows them: read at every call)."""
+        """The graph :func:`gasnet._kernels.settle_set` reads, as one tuple of arrays (the
+        budget, :attr:`SEARCH_BUDGET`, is passed beside it: read at every call)."""
         return (
             self.tin,
             self.tout,
@@ -113,7 +113,7 @@ class SetRemoval:
         from ._kernels import settle_set
 
         work = self._workspace
-        nr, ne, ok = settle_set(self._ids(W), *self._kernel_args, self.SEARCH_BUDGET, *work)
+        nr, ne, ok = settle_set(self._ids(W), self._kernel_args, self.SEARCH_BUDGET, *work)
         if not ok:
             self.fallbacks += 1
             return None
@@ -164,7 +164,7 @@ class SetRemoval:
         args = (
             ptr,
             idx,
-            *self._kernel_args,
+            self._kernel_args,
             self.SEARCH_BUDGET,
             np.stack([self.prefix[k] for k in keys]),
             np.stack([self.node_weight[k] for k in keys]),
