@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from grid import CONFIG
+from grid import numbered, write_raw
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -28,7 +28,6 @@ ROW = 10_000  # trunk pipes per row (200 km)
 
 def write_line(out: Path, pipes: int, seed: int = 7) -> Path:
     """Write about ``pipes`` pipes of trunk and spurs into ``out`` (raw/ and gasnet.toml)."""
-    import geopandas as gpd
     import shapely
 
     rng = np.random.default_rng(seed)
@@ -59,46 +58,33 @@ def write_line(out: Path, pipes: int, seed: int = 7) -> Path:
     pa, pb = np.concatenate(a), np.concatenate(b)
     m = len(pa)
     lines = shapely.linestrings(np.stack([pa, pb], axis=1))
-    # Line valves 5 m into every 20th pipe; a customer beside the middle of each spur pipe.
+    # Line valves 1 m (5 %) into every 20th pipe; a customer beside the middle of each spur pipe.
     every = np.arange(m) % VALVE_EVERY == 0
     valves = pa[every] + (pb[every] - pa[every]) * 0.05
     spur_pipes = np.arange(trunk, trunk + spurs * SPUR)
     mid = (pa[spur_pipes] + pb[spur_pipes]) / 2 + np.array([6.0, 0.0])
     kind = np.where(rng.random(len(mid)) < 0.01, "school", "residential")
-    raw = out / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    crs = "EPSG:4545"
-    frames = {
-        "pipes": gpd.GeoDataFrame(
-            {"id": [f"P{i + 1}" for i in range(m)], "pressure_c": "MP-A", "diameter_m": 200.0},
-            geometry=lines,
-            crs=crs,
-        ),
-        "valves": gpd.GeoDataFrame(
-            {"id": [f"V{i + 1}" for i in range(len(valves))]},
-            geometry=shapely.points(valves),
-            crs=crs,
-        ),
-        "sources": gpd.GeoDataFrame(
-            {"id": ["S1", "S2"], "name": ["gate W", "station E"]},
-            geometry=shapely.points([[tx[0], ty[0]], [tx[-1], ty[-1]]]),
-            crs=crs,
-        ),
-        "customers": gpd.GeoDataFrame(
-            {
-                "id": [f"C{i + 1}" for i in range(len(mid))],
-                "kind": kind,
-                "households": rng.integers(1, 40, len(mid)),
-            },
-            geometry=shapely.points(mid),
-            crs=crs,
-        ),
-    }
-    for name, gdf in frames.items():
-        gdf.to_file(raw / f"{name}.shp", engine="pyogrio", encoding="UTF-8")
-    config = CONFIG.format(name=f"transmission lines, {m} pipes")
-    (out / "gasnet.toml").write_text(config, encoding="utf-8")
-    return out
+    pts = shapely.points
+    return write_raw(
+        out,
+        f"transmission lines, {m} pipes",
+        {
+            "pipes": ({"id": numbered("P", m), "pressure_c": "MP-A", "diameter_m": 200.0}, lines),
+            "valves": ({"id": numbered("V", len(valves))}, pts(valves)),
+            "sources": (
+                {"id": ["S1", "S2"], "name": ["gate W", "station E"]},
+                pts([[tx[0], ty[0]], [tx[-1], ty[-1]]]),
+            ),
+            "customers": (
+                {
+                    "id": numbered("C", len(mid)),
+                    "kind": kind,
+                    "households": rng.integers(1, 40, len(mid)),
+                },
+                pts(mid),
+            ),
+        },
+    )
 
 
 def line_dir(pipes: int, seed: int = 7) -> Path:

@@ -530,8 +530,13 @@ def _layer_names(path: Path, options: dict) -> list[str]:
 
 #: Arrow field types read the Arrow way (see :func:`_read_arrow`), with the NumPy dtype
 #: pyogrio's own reader gives each.
-_ARROW_FIELDS = {"string": "object", "large_string": "object", "int32": "int32", "int64": "int64"}
-_ARROW_FIELDS |= {"double": "float64"}
+_ARROW_FIELDS = {
+    "string": "object",
+    "large_string": "object",
+    "int32": "int32",
+    "int64": "int64",
+    "double": "float64",
+}
 
 
 def _read_arrow(
@@ -1316,7 +1321,7 @@ def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> No
     ids = gdf[LAYERS[name].id_field]
     text = ids.where(ids.notna(), "").astype(str)
     files = gdf["source_file"] if "source_file" in gdf else pd.Series("", index=gdf.index)
-    label = f"{name} ({', '.join(sorted(set(files.dropna().astype(str).unique())))})"
+    label = f"{name} ({', '.join(sorted(files.dropna().astype(str).unique()))})"
 
     def warn(check, mask, message, fix, details=None):
         if mask.any():

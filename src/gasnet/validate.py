@@ -366,7 +366,7 @@ def _check_ids(name: str, gdf: gpd.GeoDataFrame, report: Report, id_fields: str)
     idf = LAYERS[name].id_field
     ids = gdf[idf]
     files = gdf["source_file"] if "source_file" in gdf else pd.Series("", index=gdf.index)
-    label = f"{name} ({', '.join(sorted(set(files.unique())))})" if len(gdf) else name
+    label = f"{name} ({', '.join(sorted(files.unique()))})" if len(gdf) else name
     blank = ids.isna()
     if blank.any():
         row = gdf.groupby(files.to_numpy(), sort=False).cumcount()  # row within its own file
