@@ -6,7 +6,7 @@ GASNET := $(VENV)/bin/gasnet
 CONFIG ?= gasnet.toml
 RUN    := $(GASNET) --config $(CONFIG)
 
-.PHONY: help install browser demo test notebooks sample ingest validate run build criticality hazards maps isolate burst bench screenshots lint clean
+.PHONY: help install browser postgres demo test notebooks sample ingest validate run build criticality hazards maps isolate burst bench screenshots lint clean
 
 help:
 	@echo "make demo          install, run the whole pipeline on the bundled sample, say where outputs are"
@@ -48,7 +48,19 @@ browser:
 	  { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	  echo "warning: chromium could not be installed: the map tests will be skipped"; }
 
-test: install browser
+# The PostGIS store tests start a throwaway PostgreSQL cluster of their own (tests/pgcluster.py)
+# from Debian's packages, installed here when missing; GDAL's ogr2ogr reads it as QGIS would.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && \
+	  ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 && \
+	  command -v ogr2ogr >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql, postgis and gdal-bin for the store tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); PKGS="postgresql-15-postgis-3 gdal-bin"; \
+	  $$SUDO apt-get install -y -q $$PKGS >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q $$PKGS >/dev/null 2>&1; } || \
+	  echo "warning: PostgreSQL could not be installed: the PostGIS store tests will be skipped"; }
+
+test: install browser postgres
 	$(PY) -m pytest -q
 
 notebooks: install

@@ -149,7 +149,7 @@ def _stage(name):
         if name in ("run", "maps"):
             print(f"maps: {', '.join(map(str, pipeline.map_paths(config)))}")
         if name == "run":  # the generator is exhausted: the staging copy has replaced it
-            print(f"written to {config.gpkg_target}")
+            print(f"written to {config.store.shown}")
         for text in notices:  # what the user must not miss, however long the report above
             print(f"gasnet: note: {text}", file=sys.stderr)
 
@@ -260,7 +260,7 @@ def _check_out(config, out, given=None, option: str = "--out") -> None:
             f"{option} {out}: that is the project's {target.name}; write the answer elsewhere "
             f"(e.g. {option} data/processed/{example})"
         )
-    for src in (s for srcs in config.layers.values() for s in srcs):
+    for src in (s for srcs in config.layers.values() for s in srcs if not s.url):
         folders = (Path(os.path.realpath(src.path.parent)), Path(os.path.realpath(src.path)).parent)
         folder = next((f for f in folders if target.parent.is_relative_to(f)), None)
         if folder is not None:
@@ -548,6 +548,53 @@ def _advise_parser(sub) -> None:
     s.set_defaults(func=_cmd_advise)
 
 
+def _cmd_publish(args) -> None:
+    from .config import read_config
+    from .errors import StageOrderError
+    from .postgis import PostGISStore
+
+    config = read_config(args.config)
+    url = args.db or config.store_url
+    if not url:
+        raise GasnetError(
+            "publish: no database; give --db postgresql://user@host/database?schema=gasnet "
+            "or set [output] store in the config"
+        )
+    target = PostGISStore(url, where="--db" if args.db else f"{config.path}: [output] store")
+    source = Path(args.gpkg) if args.gpkg else config.gpkg_target
+    if not source.is_file():
+        also = (
+            " ([output] store is set: `gasnet run` writes straight into the database)"
+            if config.store_url and not args.gpkg
+            else ""
+        )
+        raise StageOrderError(f"{source}: no GeoPackage to publish; run `gasnet run` first{also}")
+    from . import _progress
+
+    _progress.step(f"publishing {source} to {target.shown}")
+    target.publish_file(source, shown=source)
+    print(f"published {source} to {target.shown} (schema {target.schema})")
+
+
+def _publish_parser(sub) -> None:
+    s = sub.add_parser(
+        "publish",
+        help="copy the one-map GeoPackage into a PostGIS schema, in one transaction",
+    )
+    s.add_argument(
+        "--db",
+        metavar="URL",
+        help="postgresql://user@host/database?schema=gasnet (default: [output] store); the "
+        "password comes from PGPASSWORD or ~/.pgpass, never from the URL",
+    )
+    s.add_argument(
+        "--gpkg",
+        metavar="FILE",
+        help="the GeoPackage to publish (default <output.dir>/gasnet.gpkg)",
+    )
+    s.set_defaults(func=_cmd_publish)
+
+
 # ------------------------------------------------------------------------------------------------
 
 
@@ -581,6 +628,7 @@ def _parser() -> argparse.ArgumentParser:
         func=_stage("maps")
     )
     _advise_parser(sub)
+    _publish_parser(sub)
     s = sub.add_parser("isolate", help="customers that lose gas when these valves close")
     s.add_argument(
         "--close",

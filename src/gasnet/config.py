@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ._files import FileTooLarge, NotRegularFile, read_regular
 from ._hazard_settings import HazardSettings, hazard_settings
+from ._pgurl import StoreURL, is_url
 from .errors import ConfigError
 from .schema import LAYERS, value_labels_problem
 
@@ -20,7 +21,7 @@ __all__ = ["Config", "LayerSource", "read_config"]
 _SECTIONS = {"project", "network", "output", "layers", "hazards", "risk", "maps", "values"}
 _PROJECT = {"name", "crs"}
 _NETWORK = {"snap_tolerance_m", "customer_max_distance_m"}
-_OUTPUT = {"dir"}
+_OUTPUT = {"dir", "store"}
 _LAYER = {"path", "id", "encoding", "crs", "fields", "x", "y", "layer"}
 #: A config is a few kilobytes; anything this large is the wrong file (a shapefile, a dump).
 MAX_CONFIG_BYTES = 4 << 20
@@ -38,11 +39,14 @@ class LayerSource:
     fields: dict[str, str] = field(default_factory=dict)
     x: str | None = None  # CSV only: the x / lon field
     y: str | None = None
-    sublayer: str | None = None  # a layer inside a GeoPackage
+    sublayer: str | None = None  # a layer inside a GeoPackage (or "schema.table")
+    url: str | None = None  # a PostGIS database (``path = "postgresql://..."``)
 
     @property
     def label(self) -> str:
-        """How messages name this source: the layer and its file."""
+        """How messages name this source: the layer and its file (or table)."""
+        if self.url:
+            return f"{self.layer} ({self.url} {self.sublayer or ''})".rstrip()
         return f"{self.layer} ({self.path})"
 
 
@@ -65,6 +69,8 @@ class Config:
     #: ``[hazards]`` and ``[risk]`` over their defaults (README, "Hidden hazards").
     hazard_settings: HazardSettings = field(default_factory=HazardSettings)
 
+    #: ``[output] store``: a PostGIS store (``postgresql://...``) instead of the GeoPackage.
+    store_url: str | None = None
     gpkg_override: Path | None = None  # a staging file while `gasnet run` works
     #: What `gasnet run`'s stages hand on in memory (``pipeline.Staged``); None otherwise.
     run_state: object = field(default=None, repr=False, compare=False)
@@ -78,6 +84,20 @@ class Config:
     def gpkg_target(self) -> Path:
         """The one-map GeoPackage itself, as messages name it."""
         return self.output_dir / "gasnet.gpkg"
+
+    @property
+    def store(self):
+        """Where the stages read and write the one map: the GeoPackage
+        (:class:`gasnet.store.GeoPackageStore`; a run's staging file while `gasnet run`
+        works) or ``[output] store``'s PostGIS schema (:class:`gasnet.postgis.PostGISStore`).
+        """
+        if self.store_url and self.gpkg_override is None:
+            from .postgis import PostGISStore
+
+            return PostGISStore(self.store_url)
+        from .store import GeoPackageStore
+
+        return GeoPackageStore(self.gpkg, shown=self.gpkg_target)
 
 
 def _unknown(keys, allowed, where, path) -> None:
@@ -231,6 +251,8 @@ def _check_output_dir(path: Path, out_dir: str, output_dir: Path, layers: dict) 
     """Outputs never go into an input's folder (or below it): raw data is only read."""
     for srcs in layers.values():
         for src in srcs:
+            if src.url:
+                continue
             what = f"[layers.{src.layer}] path"
             where = _resolved(src.path, path, what)
             # The folder as written and where a symlinked input really lives: both are raw.
@@ -353,10 +375,19 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
                         f"{path}: [layers.{name}.fields] {canon} must be the source field's "
                         f'name in quotes, e.g. {canon} = "FIELD", got {_shown(src)}'
                     )
+            url = item["path"] if is_url(item["path"]) else None
+            if url is not None:
+                StoreURL.parse(url, f"{path}: {where} path", default_schema="public")
+                if not item.get("layer"):
+                    raise ConfigError(
+                        f"{path}: {where} reads from PostgreSQL; give the table as layer = "
+                        '"schema.table"'
+                    )
             sources.append(
                 LayerSource(
                     layer=name,
-                    path=(root / item["path"]),
+                    path=Path(item["path"]) if url else (root / item["path"]),
+                    url=url,
                     id_field=str(item.get("id", "id")),
                     encoding=item.get("encoding"),
                     crs=item.get("crs"),
@@ -389,6 +420,14 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
         raise ConfigError(f'{path}: [output] dir must be a string, e.g. dir = "data/processed"')
     output_dir = _resolved(root / out_dir, path, "[output] dir")
     _check_output_dir(path, out_dir, output_dir, layers)
+    store_url = output.get("store")
+    if store_url is not None:
+        if not isinstance(store_url, str):
+            raise ConfigError(
+                f'{path}: [output] store must be a string, e.g. store = "postgresql://gis@db/'
+                'onemap?schema=gasnet"'
+            )
+        StoreURL.parse(store_url, f"{path}: [output] store")
     return Config(
         path=path,
         text=text,
@@ -397,6 +436,7 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
         snap_tolerance_m=_number(network, "snap_tolerance_m", 0.5, "[network]", path),
         customer_max_distance_m=_number(network, "customer_max_distance_m", 60, "[network]", path),
         output_dir=output_dir,
+        store_url=store_url or None,
         layers=layers,
         values={k: dict(v) for k, v in values.items()},
         hazards=raw.get("hazards", {}),

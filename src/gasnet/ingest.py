@@ -57,8 +57,11 @@ _MOJIBAKE = re.compile(r"[\x80-\xff]")
 
 def input_files(source: LayerSource) -> list[Path]:
     """The files a source consists of (a shapefile's .shp, .dbf, .shx, .prj, .cpg ...; a
-    GeoPackage's -wal or -journal, which hold changes not yet written into it)."""
+    GeoPackage's -wal or -journal, which hold changes not yet written into it); none for a
+    PostGIS table."""
     path = source.path
+    if source.url:
+        return []
     if path.suffix.lower() == ".shp":
         return sorted(
             p
@@ -694,6 +697,10 @@ _UTF8_FORMATS = {".gpkg", ".geojson", ".json", ".geojsonl", ".geojsons", ".fgb"}
 
 def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
     """Read one source file as it is (source field names); ``None`` after a reported error."""
+    if source.url:
+        from .postgis import read_table
+
+        return read_table(source, report)
     if source.path.is_dir():
         report.add(
             "missing_file",
@@ -1220,7 +1227,7 @@ def normalise_layer(
         out["households"] = out["households"].fillna(1).astype("int64")
     if name == "valves":
         out["operable"] = out["operable"].astype(bool)
-    out["source_file"] = source.path.name
+    out["source_file"] = source.sublayer if source.url else source.path.name
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     if gdf.crs != config.crs:
         gdf = gdf.to_crs(config.crs)

@@ -12,7 +12,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from . import store
 from ._output import clean_value
 from .config import Config, read_config
 from .graph import graph_from_gdfs
@@ -872,7 +871,7 @@ def load(
     [False, True]
     """
     config = config if isinstance(config, Config) else read_config(config)
-    path, shown = config.gpkg, config.gpkg_target  # (a run's staging file is never named)
+    where = config.store  # (a run's staging file is never named)
     stages = {name: "build" if name in ("nodes", "edges") else "ingest" for name in _LAYERS}
     if also is not None:
         also = (also,) if isinstance(also, str) else tuple(also)
@@ -886,14 +885,14 @@ def load(
                 f"{', '.join(LATER)} (the others are always read)"
             )
     if also is None:
-        meta = store.read_metadata(path, missing_ok=True, shown=shown)
-        present = set(store.list_layers(path, shown)) if meta else set()
+        meta = where.read_metadata(missing_ok=True)
+        present = set(where.list_layers()) if meta else set()
         also = tuple(n for n in LATER if n in present and _fresh(meta, n))
         optional = True
     else:
         optional = False
     stages |= {name: LATER[name] for name in also}
-    layers, meta, stamp = store.read_snapshot(path, stages, shown=shown)
+    layers, meta, stamp = where.read_snapshot(stages)
     if optional:  # (the file read may be newer than the metadata looked at)
         for name in also:
             if not _fresh(meta, name):
@@ -902,16 +901,16 @@ def load(
         # GDAL reads a layer whose CRS it cannot look up (a damaged gpkg_spatial_ref_sys) as
         # one without a CRS; gasnet always writes the working CRS.
         if isinstance(layer, gpd.GeoDataFrame) and layer.crs is None:
-            raise store.damaged(shown, f"layer {name} has lost its CRS")
+            raise where.damaged(f"layer {name} has lost its CRS")
     needed = _NEEDED | {name: _keys(name) for name in also if name in layers}
     for name, columns in needed.items():
         missing = [c for c in columns if c not in layers[name].columns]
         if missing:
-            raise store.damaged(shown, f"layer {name} lacks {', '.join(missing)}")
+            raise where.damaged(f"layer {name} lacks {', '.join(missing)}")
     try:
         attrs = json.loads(meta.get("graph_attrs", "{}"))
     except (TypeError, ValueError):
-        raise store.damaged(shown, "run_metadata graph_attrs is not JSON") from None
+        raise where.damaged("run_metadata graph_attrs is not JSON") from None
     net = Network(layers, config, attrs if isinstance(attrs, dict) else {})
     net.metadata, net.stamp = meta, stamp
     return net

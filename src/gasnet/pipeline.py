@@ -96,29 +96,27 @@ class Staged:
         """Record what a stage wrote into the staging file (which is now ``stamp``)."""
         if fresh:
             self.layers, self.net, self.usable = {}, None, True
-        path, shown = config.gpkg, config.gpkg_target
+        where = config.store
         for name, frame in layers.items():
             try:
                 back = store.as_read(frame)
             except Exception:  # (never on the stages' frames; the file tells in any case)
                 back = None
-            self.layers[name] = (
-                back if back is not None else store.read_layer(path, name, shown=shown)
-            )
-        self.meta = store.read_metadata(path, shown=shown)
+            self.layers[name] = back if back is not None else where.read_layer(name)
+        self.meta = where.read_metadata()
         self.stamp = stamp
 
 
 def _read(config: Config, layers: dict[str, str], optional=()) -> tuple[dict, dict, tuple]:
-    """``store.read_snapshot`` of the config's GeoPackage; within :func:`run`, what the
-    previous stages hold in memory (:class:`Staged`)."""
+    """``read_snapshot`` of the config's store; within :func:`run`, what the previous
+    stages hold in memory (:class:`Staged`)."""
     staged = config.run_state
     if (
         staged is None
         or not staged.current(config)
         or any(n not in staged.layers for n in layers if n not in optional)
     ):
-        return store.read_snapshot(config.gpkg, layers, shown=config.gpkg_target, optional=optional)
+        return config.store.read_snapshot(layers, optional=optional)
     out = {n: staged.layer(n) for n in layers if n in staged.layers}
     return out, dict(staged.meta), staged.stamp
 
@@ -145,9 +143,9 @@ def _load(config: Config, also: tuple[str, ...]) -> Network:
 
 
 def _write(config: Config, layers: dict, **kwargs) -> None:
-    """``store.write_layers`` into the config's GeoPackage; within :func:`run`, also kept
-    in memory for the next stage (:class:`Staged`)."""
-    stamp = store.write_layers(config.gpkg, layers, shown=config.gpkg_target, **kwargs)
+    """``write_layers`` into the config's store; within :func:`run`, also kept in memory
+    for the next stage (:class:`Staged`)."""
+    stamp = config.store.write_layers(layers, **kwargs)
     staged = config.run_state
     fresh = bool(kwargs.get("fresh"))
     # Written into the very file the memory describes (write_layers checked ``expect``).
@@ -175,19 +173,17 @@ def ingest(config: Config) -> StageResult:
     layers, report = load_layers(config)
     report.raise_for_errors()
     files = [f for srcs in config.layers.values() for s in srcs for f in input_files(s)]
-    _progress.step(f"writing {config.gpkg}")
+    _progress.step(f"writing {config.store.shown}")
     out = dict(layers)
     out["quality_issues"] = report.to_frame()
     _write(config, out, fresh=True, stage="ingest", metadata=store.input_metadata(config, files))
-    log.info("Ingested %d layers into %s.", len(layers), config.gpkg)
-    return StageResult("ingest", {n: len(g) for n, g in layers.items()}, report, config.gpkg)
+    log.info("Ingested %d layers into %s.", len(layers), config.store.shown)
+    return StageResult("ingest", {n: len(g) for n, g in layers.items()}, report, config.store.shown)
 
 
 def read_canonical(config: Config) -> dict[str, gpd.GeoDataFrame]:
     """The canonical layers as ingest wrote them (one version of the file)."""
-    layers, _, _ = store.read_snapshot(
-        config.gpkg, dict.fromkeys(LAYERS, "ingest"), shown=config.gpkg_target
-    )
+    layers, _, _ = config.store.read_snapshot(dict.fromkeys(LAYERS, "ingest"))
     return layers
 
 
@@ -233,7 +229,7 @@ def build(config: Config) -> StageResult:
         "customers supplied": int(cust["has_supply"].sum()),
         "customers without supply": int((~cust["has_supply"]).sum()),
     }
-    return StageResult("build", counts, report, config.gpkg)
+    return StageResult("build", counts, report, config.store.shown)
 
 
 def criticality(config: Config) -> StageResult:
@@ -267,7 +263,7 @@ def criticality(config: Config) -> StageResult:
             "advise stage: run `gasnet advise-valves` again"
         )
     result = StageResult(
-        "criticality", {"segments": len(segs), "valves": len(valves)}, report, config.gpkg
+        "criticality", {"segments": len(segs), "valves": len(valves)}, report, config.store.shown
     )
     result.tables = {"segments": segs.drop(columns="geometry"), "valves": valves}
     return result
@@ -297,7 +293,7 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
     for name, columns in _HAZARD_COLUMNS.items():
         missing = [c for c in columns if c not in net.layers[name].columns]
         if missing:
-            raise store.damaged(config.gpkg_target, f"layer {name} lacks {', '.join(missing)}")
+            raise config.store.damaged(f"layer {name} lacks {', '.join(missing)}")
     _progress.step("hazards: overlay and priority")
     res = assess(net, config.hazard_settings, as_of=as_of, segment_table=net.layers["segments"])
     found = res.report.to_frame()
@@ -332,7 +328,7 @@ def hazards(config: Config, *, as_of=None) -> StageResult:
         "P3": int((risk["tier"] == "P3").sum()),
         "overdue": int((risk["days_overdue"] > 0).sum()),
     }
-    result = StageResult("hazards", counts, res.report, config.gpkg)
+    result = StageResult("hazards", counts, res.report, config.store.shown)
     result.tables = {"risk": risk.drop(columns="geometry"), "as_of": res.as_of}
     return result
 
@@ -376,7 +372,7 @@ def advise(
         "advise",
         {"valve positions": len(valves), "valves to repair": len(repairs)},
         report,
-        config.gpkg,
+        config.store.shown,
     )
     result.tables = {
         "valve_advice": valves.drop(columns="geometry"),
@@ -473,7 +469,7 @@ def maps(config: Config) -> StageResult:
     for name in MAP_OPTIONAL & layers.keys():  # hand-edited: named, not a traceback
         missing = [c for c in ("rank", "geometry") if c not in layers[name].columns]
         if missing:
-            raise store.damaged(config.gpkg_target, f"layer {name} lacks {', '.join(missing)}")
+            raise config.store.damaged(f"layer {name} lacks {', '.join(missing)}")
     m = config.maps
     kw = {"language": m["language"], "basemap": m["basemap"], "key": m["tianditu_key"]}
     _progress.step("maps: network.html, risk.html")
@@ -485,7 +481,7 @@ def maps(config: Config) -> StageResult:
         stage="maps",
         expect=stamp,
     )
-    result = StageResult("maps", {"maps": len(pages)}, Report(crs=config.crs), config.gpkg)
+    result = StageResult("maps", {"maps": len(pages)}, Report(crs=config.crs), config.store.shown)
     result.tables = {"pages": pages}
     if config.gpkg_override is None:
         write_maps(config, pages)
@@ -507,7 +503,8 @@ def run(config: Config):
     """The whole pipeline, stage after stage; yields each stage's result.
 
     The stages work on a staging copy beside the GeoPackage, which replaces it only when the
-    last stage is done: a run that fails at any stage leaves the previous results intact.
+    last stage is done (or, with a PostGIS store, is copied into it in one transaction): a
+    run that fails at any stage leaves the previous results intact.
     The results say so (``staged``); ``gasnet.gpkg`` is written once the generator is
     exhausted.
     """
@@ -516,12 +513,15 @@ def run(config: Config):
     from .store import atomic_path
 
     setting = "[output] dir in the config"
-    with atomic_path(config.gpkg, setting=setting, translate=False) as staging:
+    target = config.store
+    # A PostGIS store gets the finished staging GeoPackage in one transaction.
+    publish = getattr(target, "publish_file", None)
+    with atomic_path(config.gpkg, setting=setting, translate=False, publish=publish) as staging:
         # The stages hand on what they hold in memory (Staged) instead of reading it back.
         staged = dataclasses.replace(config, gpkg_override=staging, run_state=Staged())
         for stage in (ingest, build, criticality, advise, hazards, maps):
             result = stage(staged)
-            result.path, result.staged = config.gpkg, True
+            result.path, result.staged = target.shown, True
             if stage is hazards:
                 hazard_result = result
             if stage is advise:
@@ -584,7 +584,7 @@ def changed_inputs(config: Config, meta: dict[str, str] | None = None) -> list[s
     GeoPackage has no record of its inputs.
     """
     if meta is None:
-        meta = store.read_metadata(config.gpkg, missing_ok=True, shown=config.gpkg_target)
+        meta = config.store.read_metadata(missing_ok=True)
     recorded = {k[6:]: v for k, v in meta.items() if k.startswith("input:")}
     if not recorded:
         return []
@@ -628,6 +628,6 @@ def stale_warning(config: Config, meta: dict[str, str] | None = None) -> str | N
         return None
     shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
     return (
-        f"warning: {shown} changed since {config.gpkg} was built, so these answers come "
+        f"warning: {shown} changed since {config.store.shown} was built, so these answers come "
         "from the old data; run `gasnet run` to rebuild it"
     )

@@ -41,6 +41,7 @@ except ImportError:  # not a POSIX system: staleness falls back to the pid rule
     fcntl = None
 
 __all__ = [
+    "GeoPackageStore",
     "atomic_path",
     "atomic_paths",
     "clean_stale_staging",
@@ -377,6 +378,9 @@ class atomic_path:
     ``copy``) is the identity (:func:`stamp`) of the file the caller read: the copy is made
     only from that very file -- not from one a concurrent run renamed into place meanwhile,
     nor from nothing when it was removed (a run's staging copy).
+
+    ``publish`` (a function of the staging path) replaces the rename: the finished staging
+    file is handed to it (a PostGIS store copies it in one transaction) and then removed.
     """
 
     def __init__(
@@ -387,8 +391,10 @@ class atomic_path:
         translate: bool = True,
         shown: Path | None = None,
         expect: tuple | None = None,
+        publish=None,
     ):
         self.target = Path(target)
+        self.publish = publish
         self.shown = Path(shown) if shown is not None else self.target
         self.copy = copy
         self.expect = expect
@@ -550,6 +556,12 @@ class atomic_path:
             ) from None
 
     def _commit(self) -> None:
+        if self.publish is not None:
+            try:
+                self.publish(self.tmp)
+            finally:
+                self._abort()
+            return
         try:
             self._sync()
             # What the file is once renamed (a rename keeps the inode, size and time): the
@@ -1117,3 +1129,36 @@ def relative_input(config, f: Path) -> str:
         return os.path.relpath(f, config.path.resolve().parent)
     except ValueError:  # another drive
         return str(f)
+
+
+class GeoPackageStore:
+    """The store interface over a GeoPackage file (the default store); see
+    :class:`gasnet.postgis.PostGISStore` for the other. ``shown`` is the file messages name
+    (a run's staging file is never named)."""
+
+    kind = "GeoPackage"
+
+    def __init__(self, path: Path, shown: Path | None = None) -> None:
+        self.path = Path(path)
+        self.shown = Path(shown or path)
+
+    def __repr__(self) -> str:
+        return f"GeoPackageStore({str(self.path)!r})"
+
+    def damaged(self, detail: str) -> OutputError:
+        return damaged(self.shown, detail)
+
+    def list_layers(self) -> list[str]:
+        return list_layers(self.path, self.shown)
+
+    def read_metadata(self, missing_ok: bool = False) -> dict[str, str]:
+        return read_metadata(self.path, missing_ok=missing_ok, shown=self.shown)
+
+    def read_layer(self, name: str, *, stage: str = "ingest"):
+        return read_layer(self.path, name, stage=stage, shown=self.shown)
+
+    def read_snapshot(self, layers: dict[str, str], *, optional=()):
+        return read_snapshot(self.path, layers, shown=self.shown, optional=optional)
+
+    def write_layers(self, layers: dict[str, pd.DataFrame], **kwargs) -> tuple:
+        return write_layers(self.path, layers, shown=self.shown, **kwargs)
