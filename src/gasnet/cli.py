@@ -553,7 +553,8 @@ def _cmd_publish(args) -> None:
     from .errors import StageOrderError
     from .postgis import PostGISStore
 
-    config = read_config(args.config)
+    # Both given: no config needed (a GeoPackage from elsewhere into a database).
+    config = None if (args.db and args.gpkg) else read_config(args.config)
     url = args.db or config.store_url
     if not url:
         raise GasnetError(
@@ -565,7 +566,7 @@ def _cmd_publish(args) -> None:
     if not source.is_file():
         also = (
             " ([output] store is set: `gasnet run` writes straight into the database)"
-            if config.store_url and not args.gpkg
+            if config is not None and config.store_url and not args.gpkg
             else ""
         )
         raise StageOrderError(f"{source}: no GeoPackage to publish; run `gasnet run` first{also}")
