@@ -423,7 +423,7 @@ def _column(series: pd.Series) -> tuple[str, list]:
             values = np.empty(len(raw), dtype=object)
             values[~blank] = text.to_numpy(dtype=object)
             kind = "text"
-    values = np.asarray(values, dtype=object)
+    values = np.array(values, dtype=object)  # (a copy: pandas may hand out read-only views)
     values[blank] = "\\N"
     return kind, values
 

@@ -1,0 +1,75 @@
+"""The PostGIS store against hostile users and a hostile environment: odd URLs, odd frames,
+odd databases, killed and concurrent runs (a throwaway cluster: tests/pgcluster.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from gasnet import postgis, store
+
+pgcluster = pytest.importorskip("pgcluster")
+psycopg = pytest.importorskip("psycopg")
+
+
+@pytest.fixture(scope="module")
+def pg():
+    try:
+        cluster = pgcluster.Cluster()
+    except pgcluster.Unavailable as exc:
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pgenv(pg, monkeypatch):
+    for key, value in pg.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    return pg
+
+
+def into(project, url: str) -> Path:
+    """The project's config writing to ``url``."""
+    project.replace_config('dir = "out"', f'dir = "out"\nstore = "{url}"')
+    return project.config
+
+
+def same_as_geopackage(where, layers: dict, tmp_path: Path) -> None:
+    from test_postgis import assert_same_layers
+
+    gpkg = tmp_path / "same.gpkg"
+    store.write_layers(gpkg, layers)
+    want = {n: store.read_layer(gpkg, n) for n in layers}
+    where.write_layers(layers, fresh=True)
+    got, _, _ = where.read_snapshot(dict.fromkeys(layers, "x"))
+    assert_same_layers(want, got)
+
+
+# -- empty layers -------------------------------------------------------------------------------
+def test_an_empty_layer_with_integer_columns_is_written(pgenv, tmp_path):
+    """0 rows of int64 / float64 / bool: pandas hands out read-only arrays for them."""
+    frame = gpd.GeoDataFrame(
+        {
+            "pipe_id": pd.Series([], dtype=object),
+            "n": pd.Series([], dtype="int64"),
+            "x": pd.Series([], dtype="float64"),
+        },
+        geometry=gpd.GeoSeries([], crs="EPSG:4545"),
+        crs="EPSG:4545",
+    )
+    where = postgis.PostGISStore(pgenv.url("empty_int"))
+    same_as_geopackage(where, {"pipes": frame}, tmp_path)
+
+
+def test_gasnet_run_of_the_small_project_into_postgis(pgenv, project, cli):
+    """The conftest project (no regulators, no hazards: empty layers) run into PostGIS."""
+    config = into(project, pgenv.url("small_run"))
+    code, _, err = cli("--config", config, "run")
+    assert code == 0, err
+    code, _, err = cli("--config", config, "isolate", "--close", "V1")
+    assert code == 0, err
