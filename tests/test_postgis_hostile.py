@@ -73,3 +73,33 @@ def test_gasnet_run_of_the_small_project_into_postgis(pgenv, project, cli):
     assert code == 0, err
     code, _, err = cli("--config", config, "isolate", "--close", "V1")
     assert code == 0, err
+
+
+# -- geometries ---------------------------------------------------------------------------------
+def test_3d_shapes_are_written_as_the_geopackage_holds_them(pgenv, tmp_path):
+    """Survey data with heights (PolylineZ): the GeoPackage keeps Z, so must PostGIS."""
+    from shapely.geometry import LineString, Point
+
+    lines = gpd.GeoDataFrame(
+        {"pipe_id": ["P1", "P2"]},
+        geometry=[LineString([(0, 0, 5), (1, 1, 6)]), LineString([(1, 1, 6), (2, 0, 7)])],
+        crs="EPSG:4545",
+    )
+    mixed = gpd.GeoDataFrame(
+        {"valve_id": ["V1", "V2"]}, geometry=[Point(0, 0, 5), Point(1, 1)], crs="EPSG:4545"
+    )
+    where = postgis.PostGISStore(pgenv.url("three_d"))
+    same_as_geopackage(where, {"pipes": lines, "valves": mixed}, tmp_path)
+
+
+def test_gasnet_run_with_3d_pipes_into_postgis(pgenv, project, cli):
+    from shapely import force_3d
+
+    pipes = gpd.read_file(project.raw / "pipes.shp")
+    pipes.geometry = force_3d(pipes.geometry, 12.0)
+    pipes.to_file(project.raw / "pipes.shp")
+    config = into(project, pgenv.url("three_d_run"))
+    code, _, err = cli("--config", config, "run")
+    assert code == 0, err
+    code, _, err = cli("--config", config, "isolate", "--close", "V1")
+    assert code == 0, err

@@ -469,7 +469,12 @@ def _load(conn, schema: str, name: str, frame: pd.DataFrame) -> str | None:
         if (~missing).any():
             shapes = shapely.set_srid(values[~missing], srid)
             wkb[~missing] = shapely.to_wkb(shapes, hex=True, include_srid=True)
-        columns.append(("geom", f"geometry({gtype},{srid})", wkb))
+        z = shapely.has_z(values[~missing])
+        if z.any() and not z.all():  # 2D and 3D shapes: no typmod takes both
+            typmod = "geometry"
+        else:
+            typmod = f"geometry({gtype}{'Z' if z.any() else ''},{srid})"
+        columns.append(("geom", typmod, wkb))
     table = _ident(schema, name)
     defs = [_sql("{} " + kind, _ident(col)) for col, kind, _ in columns]
     from psycopg import sql
