@@ -103,3 +103,26 @@ def test_gasnet_run_with_3d_pipes_into_postgis(pgenv, project, cli):
     assert code == 0, err
     code, _, err = cli("--config", config, "isolate", "--close", "V1")
     assert code == 0, err
+
+
+LOCAL_CRS = "+proj=tmerc +lat_0=0 +lon_0=105 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+
+
+def test_a_crs_without_an_epsg_code_comes_back(pgenv, tmp_path):
+    """A city's own grid (a proj string, no EPSG code): SRID 0, but the CRS is kept."""
+    from shapely.geometry import Point
+
+    frame = gpd.GeoDataFrame({"valve_id": ["V1"]}, geometry=[Point(1, 2)], crs=LOCAL_CRS)
+    where = postgis.PostGISStore(pgenv.url("local_crs"))
+    same_as_geopackage(where, {"valves": frame}, tmp_path)
+
+
+def test_gasnet_run_in_a_local_crs_into_postgis(pgenv, project, cli):
+    """[project] crs may be any CRS pyproj knows; the tables read back must keep it (else
+    every later command called them damaged and sent the user to `gasnet run` again)."""
+    project.replace_config('crs = "EPSG:4545"', f'crs = "{LOCAL_CRS}"')
+    config = into(project, pgenv.url("local_crs_run"))
+    code, _, err = cli("--config", config, "run")
+    assert code == 0, err
+    code, _, err = cli("--config", config, "isolate", "--close", "V1")
+    assert code == 0, err

@@ -223,13 +223,13 @@ class PostGISStore:
         with self._transaction("reading the tables", shared=True) as conn:
             tables = self._tables(conn)
             out = {}
+            meta = self._meta(conn, tables)
             for name, stage in layers.items():
                 if name not in tables:
                     if name in optional:
                         continue
                     raise self._missing(tables, name, stage)
-                out[name] = _read(conn, self.schema, name, self)
-            meta = self._meta(conn, tables)
+                out[name] = _read(conn, self.schema, name, self, meta.get(f"crs:{name}"))
             if not meta:
                 raise self._missing(tables, METADATA, "ingest")
         return out, meta, meta.get("revision")
@@ -259,6 +259,11 @@ class PostGISStore:
         if stage:
             meta[f"stage:{stage}"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
             meta["gasnet_version"] = __version__
+        for name, frame in layers.items():  # a CRS without an EPSG code: SRID 0 and its WKT
+            geo = isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame
+            crs = frame.crs if geo else None
+            if crs is not None and not crs.to_epsg():
+                meta[f"crs:{name}"] = crs.to_wkt()
         revision = uuid.uuid4().hex
         staging = f"{self.schema}__staging_{os.getpid()}"
         with self._transaction("writing the tables") as conn:
@@ -505,8 +510,9 @@ def _columns(conn, schema: str, name: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def _read(conn, schema: str, name: str, where) -> pd.DataFrame:
-    """A table as :func:`gasnet.store.read_layer` reads the same layer from a GeoPackage."""
+def _read(conn, schema: str, name: str, where, wkt: str | None = None) -> pd.DataFrame:
+    """A table as :func:`gasnet.store.read_layer` reads the same layer from a GeoPackage
+    (``wkt``: the CRS of a table of SRID 0, from run_metadata's ``crs:<name>``)."""
     from . import store
 
     columns = _columns(conn, schema, name)
@@ -541,7 +547,7 @@ def _read(conn, schema: str, name: str, where) -> pd.DataFrame:
     shapes = shapely.from_wkb(wkb) if len(wkb) else np.array([], dtype=object)
     m = re.search(r",\s*(\d+)\)", geom)
     srid = int(m[1]) if m else (srids.pop() if len(srids) == 1 else 0)
-    gdf = gpd.GeoDataFrame(frame, geometry=shapes, crs=f"EPSG:{srid}" if srid else None)
+    gdf = gpd.GeoDataFrame(frame, geometry=shapes, crs=f"EPSG:{srid}" if srid else wkt)
     out = store.as_read(gdf)
     return out if out is not None else gdf
 
