@@ -126,3 +126,54 @@ def test_gasnet_run_in_a_local_crs_into_postgis(pgenv, project, cli):
     assert code == 0, err
     code, _, err = cli("--config", config, "isolate", "--close", "V1")
     assert code == 0, err
+
+
+# -- URLs -------------------------------------------------------------------------------------
+def test_a_url_without_host_is_libpqs_local_socket(pgenv):
+    """postgresql:///db (no user, no host) is the common local form: the conninfo must keep
+    its '//' (urlunsplit made it "postgresql:/db", which libpq refused)."""
+    url = f"postgresql:///{pgenv.database}?host={pgenv.dir}&user={pgenv.user}&schema=no_host"
+    where = postgis.PostGISStore(url)
+    where.write_layers({"t": pd.DataFrame({"a": [1]})}, fresh=True)
+    assert "t" in where.list_layers()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgis://gasnet:s3cret@db.example/onemap",  # not a PostgreSQL scheme
+        "postgresql://gasnet:s3cret@[::1/onemap",  # not a valid URL
+        "postgresql://gasnet:s3/cr?et@db.example/onemap",
+        "postgresql://gasnet@db.example/onemap?sslpassword=s3cret",  # the SSL key's password
+    ],
+)
+def test_a_refused_url_never_shows_its_password(project, cli, url):
+    config = into(project, url)
+    code, _, err = cli("--config", config, "run")
+    assert code == 2 and err.count("\n") == 1
+    assert "s3cret" not in err and "s3/cr?et" not in err, err
+    code, _, err = cli("--config", project.config, "publish", "--db", url)
+    assert code == 2 and "s3cret" not in err and "s3/cr?et" not in err, err
+
+
+@pytest.mark.parametrize("schema", ["public", "information_schema", "pg_catalog", "pg_temp"])
+def test_postgresqls_own_schemas_are_refused_as_the_store(project, schema):
+    """gasnet drops and replaces its tables: in public that is QGIS's layer_styles of every
+    project (gasnet writes a table of that name) and PostGIS's spatial_ref_sys sits there."""
+    from gasnet.config import read_config
+    from gasnet.errors import ConfigError
+
+    config = into(project, f"postgresql://gis@db/onemap?schema={schema}")
+    with pytest.raises(ConfigError, match="schema of its own"):
+        read_config(config)
+    with pytest.raises(ConfigError, match="schema of its own"):
+        postgis.PostGISStore(f"postgresql://gis@db/onemap?schema={schema}")
+
+
+def test_public_is_still_where_ingest_reads_tables_from(project):
+    from gasnet.config import read_config
+
+    project.replace_config(
+        'path = "raw/valves.shp"', 'path = "postgresql://gis@db/onemap"\nlayer = "valves"'
+    )
+    read_config(project.config)

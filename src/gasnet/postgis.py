@@ -575,7 +575,7 @@ def read_table(source, report) -> gpd.GeoDataFrame | None:
     ``layer = "schema.table"``), with its source field names; ``None`` after a reported error.
     """
     where = f"[layers.{source.layer}] path"
-    url = StoreURL.parse(source.url, where, default_schema="public")
+    url = StoreURL.parse(source.url, where, default_schema="public", store=False)
     name = source.sublayer or ""
     schema, _, table = name.rpartition(".")
     schema = schema or url.schema
