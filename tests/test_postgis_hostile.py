@@ -177,3 +177,48 @@ def test_public_is_still_where_ingest_reads_tables_from(project):
         'path = "raw/valves.shp"', 'path = "postgresql://gis@db/onemap"\nlayer = "valves"'
     )
     read_config(project.config)
+
+
+# -- concurrent writers -------------------------------------------------------------------------
+def test_two_writers_of_one_process_id_both_write(pgenv, monkeypatch):
+    """Two containers both run gasnet as pid 1 (here: two threads of one process): each must
+    load into its own staging schema and wait only for the swap; one staging name made the
+    second wait on the first's whole load, then fail on lock_timeout."""
+    import threading
+
+    from shapely.geometry import Point
+
+    monkeypatch.setattr(postgis, "LOCK_TIMEOUT", "1s")
+    real = postgis._load
+    loading = threading.Barrier(2, timeout=30)
+
+    def slow(conn, schema, name, frame):  # both loads overlap, each longer than lock_timeout
+        out = real(conn, schema, name, frame)
+        if name == "pipes":
+            loading.wait()
+            threading.Event().wait(1.5)
+        return out
+
+    monkeypatch.setattr(postgis, "_load", slow)
+    where = postgis.PostGISStore(pgenv.url("same_pid"))
+    errors = []
+
+    def write(tag):
+        frame = gpd.GeoDataFrame(
+            {"pipe_id": [f"{tag}{i}" for i in range(3)]},
+            geometry=[Point(i, i) for i in range(3)],
+            crs="EPSG:4545",
+        )
+        try:
+            where.write_layers({"pipes": frame}, fresh=True)
+        except Exception as exc:  # (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    ids = where.read_layer("pipes")["pipe_id"].tolist()
+    assert ids in (["a0", "a1", "a2"], ["b0", "b1", "b2"])

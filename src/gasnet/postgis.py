@@ -7,7 +7,7 @@ layer styles go into ``public.layer_styles`` (where QGIS looks for them), and a 
 the schema's own ``layer_styles`` table.
 
 A write is one transaction. The new tables are loaded into a staging schema
-(``<schema>__staging_<pid>``), then, holding the store's exclusive advisory lock, the old
+(``<schema>__staging_<random>``), then, holding the store's exclusive advisory lock, the old
 tables are dropped and the new ones moved into the schema, and the staging schema is dropped:
 until that transaction commits, every reader sees the previous tables, and a write that
 fails or is killed (the server rolls the transaction back) leaves them exactly as they were.
@@ -27,7 +27,6 @@ import contextlib
 import datetime as _dt
 import json
 import logging
-import os
 import re
 import uuid
 
@@ -265,7 +264,8 @@ class PostGISStore:
             if crs is not None and not crs.to_epsg():
                 meta[f"crs:{name}"] = crs.to_wkt()
         revision = uuid.uuid4().hex
-        staging = f"{self.schema}__staging_{os.getpid()}"
+        # (not the pid alone: two containers both run gasnet as pid 1, two threads share one)
+        staging = f"{self.schema}__staging_{revision[:12]}"
         with self._transaction("writing the tables") as conn:
             conn.execute(_sql("SET LOCAL lock_timeout = {}", _sql(repr(LOCK_TIMEOUT))))
             _require_postgis(conn, self)
