@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from gasnet import postgis, store
+from gasnet.errors import OutputError
 
 pgcluster = pytest.importorskip("pgcluster")
 psycopg = pytest.importorskip("psycopg")
@@ -222,3 +223,24 @@ def test_two_writers_of_one_process_id_both_write(pgenv, monkeypatch):
     assert errors == []
     ids = where.read_layer("pipes")["pipe_id"].tolist()
     assert ids in (["a0", "a1", "a2"], ["b0", "b1", "b2"])
+
+
+def test_a_reader_in_an_open_transaction_is_named_when_a_write_gives_up(pgenv, monkeypatch):
+    """QGIS (or a psql session) read a table and left its transaction open: the write waits
+    lock_timeout, then says who holds the tables and what to do -- not just 'canceling
+    statement due to lock timeout; fix the cause'."""
+    from shapely.geometry import Point
+
+    frame = gpd.GeoDataFrame({"pipe_id": ["P1"]}, geometry=[Point(0, 0)], crs="EPSG:4545")
+    where = postgis.PostGISStore(pgenv.url("held"))
+    where.write_layers({"pipes": frame}, fresh=True)
+    monkeypatch.setattr(postgis, "LOCK_TIMEOUT", "1s")
+    with psycopg.connect(
+        host=str(pgenv.dir), user=pgenv.user, dbname=pgenv.database, password=pgenv.password
+    ) as qgis:
+        qgis.execute("SELECT count(*) FROM held.pipes").fetchall()  # the transaction stays open
+        with pytest.raises(OutputError) as err:
+            where.write_layers({"pipes": frame}, fresh=True)
+    text = str(err.value)
+    assert "another session" in text and "open transaction" in text and "\n" not in text
+    assert where.read_layer("pipes")["pipe_id"].tolist() == ["P1"]

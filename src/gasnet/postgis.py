@@ -148,6 +148,13 @@ class PostGISStore:
         )
 
     def _failed(self, exc: Exception, doing: str) -> OutputError:
+        if isinstance(exc, _psycopg().errors.LockNotAvailable):  # (SET LOCAL lock_timeout)
+            return OutputError(
+                f"{self.shown}: {doing} waited {LOCK_TIMEOUT} for another session to let go "
+                f"of the tables of schema {self.schema} (a QGIS project or a query left in an "
+                "open transaction: pg_stat_activity shows it); nothing was changed: close it "
+                "and run the command again"
+            )
         return OutputError(
             f"{self.shown}: {doing} failed ({_libpq_text(exc)}); nothing was changed in schema "
             f"{self.schema}: fix the cause and run the command again"
