@@ -26,20 +26,28 @@ class StoreURL:
     shown: str
 
     @classmethod
-    def parse(cls, url: str, where: str, default_schema: str = "gasnet") -> StoreURL:
-        """Check ``url`` (``where`` names its setting in messages)."""
+    def parse(
+        cls, url: str, where: str, default_schema: str = "gasnet", *, store: bool = True
+    ) -> StoreURL:
+        """Check ``url`` (``where`` names its setting in messages; ``store``: the schema is
+        the one gasnet writes, not one it reads a table from)."""
         if not is_url(url):
             raise ConfigError(
-                f"{where}: {url!r} is not a PostgreSQL URL; write it as "
+                f"{where}: {masked(url)!r} is not a PostgreSQL URL; write it as "
                 '"postgresql://user@host/database?schema=gasnet"'
             )
         try:
             parts = urllib.parse.urlsplit(url)
             query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
             password = parts.password
-        except ValueError as exc:
-            raise ConfigError(f"{where}: {url!r} is not a valid URL ({exc})") from None
-        if password is not None or any(k == "password" for k, _ in query):
+            if "," not in parts.netloc:  # (libpq's host1:port1,host2:port2 is no port)
+                parts.port  # noqa: B018 -- "user:pass/word@host" parses as a port
+        except ValueError:  # (its text may quote the password)
+            raise ConfigError(
+                f"{where}: {masked(url)!r} is not a valid URL; check the host, the port and "
+                "the [brackets] of an IPv6 address"
+            ) from None
+        if password is not None or any(k in _SECRETS for k, _ in query):
             raise ConfigError(
                 f"{where}: the URL holds a password; remove it and give it to PostgreSQL "
                 "through PGPASSWORD or ~/.pgpass (a password must never be in a config file, "
@@ -52,6 +60,23 @@ class StoreURL:
                 f"{where}: schema={schema!r} is not a plain schema name; use letters, digits "
                 'and _ (e.g. "?schema=gasnet")'
             )
+        if store and (schema in ("public", "information_schema") or schema.startswith("pg_")):
+            raise ConfigError(
+                f"{where}: schema={schema} is PostgreSQL's own (PostGIS and QGIS keep their "
+                'tables there); give gasnet a schema of its own, e.g. "?schema=gasnet"'
+            )
         rest = urllib.parse.urlencode([(k, v) for k, v in query if k != "schema"])
-        conninfo = urllib.parse.urlunsplit(parts._replace(query=rest))
+        # (not urlunsplit: it drops the empty host of "postgresql:///db", libpq's local socket)
+        base = url.split("#", 1)[0].split("?", 1)[0]
+        conninfo = f"{base}?{rest}" if rest else base
         return cls(conninfo=conninfo, schema=schema, shown=url)
+
+
+#: Query parameters libpq takes secrets from: the password, the SSL client key's password.
+_SECRETS = ("password", "sslpassword")
+
+
+def masked(url: str) -> str:
+    """``url`` with the password of its user part (``//user:password@``) as ``***``: for
+    messages about a URL that is refused before it is understood."""
+    return re.sub(r"(//[^/?#@:]*:).*@", r"\1***@", str(url))  # (to the last @: over, not under)

@@ -377,7 +377,7 @@ def read_config(path: str | Path = "gasnet.toml") -> Config:
                     )
             url = item["path"] if is_url(item["path"]) else None
             if url is not None:
-                StoreURL.parse(url, f"{path}: {where} path", default_schema="public")
+                StoreURL.parse(url, f"{path}: {where} path", default_schema="public", store=False)
                 if not item.get("layer"):
                     raise ConfigError(
                         f"{path}: {where} reads from PostgreSQL; give the table as layer = "

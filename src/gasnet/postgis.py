@@ -7,7 +7,7 @@ layer styles go into ``public.layer_styles`` (where QGIS looks for them), and a 
 the schema's own ``layer_styles`` table.
 
 A write is one transaction. The new tables are loaded into a staging schema
-(``<schema>__staging_<pid>``), then, holding the store's exclusive advisory lock, the old
+(``<schema>__staging_<random>``), then, holding the store's exclusive advisory lock, the old
 tables are dropped and the new ones moved into the schema, and the staging schema is dropped:
 until that transaction commits, every reader sees the previous tables, and a write that
 fails or is killed (the server rolls the transaction back) leaves them exactly as they were.
@@ -27,7 +27,6 @@ import contextlib
 import datetime as _dt
 import json
 import logging
-import os
 import re
 import uuid
 
@@ -149,6 +148,13 @@ class PostGISStore:
         )
 
     def _failed(self, exc: Exception, doing: str) -> OutputError:
+        if isinstance(exc, _psycopg().errors.LockNotAvailable):  # (SET LOCAL lock_timeout)
+            return OutputError(
+                f"{self.shown}: {doing} waited {LOCK_TIMEOUT} for another session to let go "
+                f"of the tables of schema {self.schema} (a QGIS project or a query left in an "
+                "open transaction: pg_stat_activity shows it); nothing was changed: close it "
+                "and run the command again"
+            )
         return OutputError(
             f"{self.shown}: {doing} failed ({_libpq_text(exc)}); nothing was changed in schema "
             f"{self.schema}: fix the cause and run the command again"
@@ -223,13 +229,13 @@ class PostGISStore:
         with self._transaction("reading the tables", shared=True) as conn:
             tables = self._tables(conn)
             out = {}
+            meta = self._meta(conn, tables)
             for name, stage in layers.items():
                 if name not in tables:
                     if name in optional:
                         continue
                     raise self._missing(tables, name, stage)
-                out[name] = _read(conn, self.schema, name, self)
-            meta = self._meta(conn, tables)
+                out[name] = _read(conn, self.schema, name, self, meta.get(f"crs:{name}"))
             if not meta:
                 raise self._missing(tables, METADATA, "ingest")
         return out, meta, meta.get("revision")
@@ -259,8 +265,14 @@ class PostGISStore:
         if stage:
             meta[f"stage:{stage}"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
             meta["gasnet_version"] = __version__
+        for name, frame in layers.items():  # a CRS without an EPSG code: SRID 0 and its WKT
+            geo = isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame
+            crs = frame.crs if geo else None
+            if crs is not None and not crs.to_epsg():
+                meta[f"crs:{name}"] = crs.to_wkt()
         revision = uuid.uuid4().hex
-        staging = f"{self.schema}__staging_{os.getpid()}"
+        # (not the pid alone: two containers both run gasnet as pid 1, two threads share one)
+        staging = f"{self.schema}__staging_{revision[:12]}"
         with self._transaction("writing the tables") as conn:
             conn.execute(_sql("SET LOCAL lock_timeout = {}", _sql(repr(LOCK_TIMEOUT))))
             _require_postgis(conn, self)
@@ -469,7 +481,12 @@ def _load(conn, schema: str, name: str, frame: pd.DataFrame) -> str | None:
         if (~missing).any():
             shapes = shapely.set_srid(values[~missing], srid)
             wkb[~missing] = shapely.to_wkb(shapes, hex=True, include_srid=True)
-        columns.append(("geom", f"geometry({gtype},{srid})", wkb))
+        z = shapely.has_z(values[~missing])
+        if z.any() and not z.all():  # 2D and 3D shapes: no typmod takes both
+            typmod = "geometry"
+        else:
+            typmod = f"geometry({gtype}{'Z' if z.any() else ''},{srid})"
+        columns.append(("geom", typmod, wkb))
     table = _ident(schema, name)
     defs = [_sql("{} " + kind, _ident(col)) for col, kind, _ in columns]
     from psycopg import sql
@@ -500,8 +517,9 @@ def _columns(conn, schema: str, name: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def _read(conn, schema: str, name: str, where) -> pd.DataFrame:
-    """A table as :func:`gasnet.store.read_layer` reads the same layer from a GeoPackage."""
+def _read(conn, schema: str, name: str, where, wkt: str | None = None) -> pd.DataFrame:
+    """A table as :func:`gasnet.store.read_layer` reads the same layer from a GeoPackage
+    (``wkt``: the CRS of a table of SRID 0, from run_metadata's ``crs:<name>``)."""
     from . import store
 
     columns = _columns(conn, schema, name)
@@ -536,7 +554,7 @@ def _read(conn, schema: str, name: str, where) -> pd.DataFrame:
     shapes = shapely.from_wkb(wkb) if len(wkb) else np.array([], dtype=object)
     m = re.search(r",\s*(\d+)\)", geom)
     srid = int(m[1]) if m else (srids.pop() if len(srids) == 1 else 0)
-    gdf = gpd.GeoDataFrame(frame, geometry=shapes, crs=f"EPSG:{srid}" if srid else None)
+    gdf = gpd.GeoDataFrame(frame, geometry=shapes, crs=f"EPSG:{srid}" if srid else wkt)
     out = store.as_read(gdf)
     return out if out is not None else gdf
 
@@ -564,7 +582,7 @@ def read_table(source, report) -> gpd.GeoDataFrame | None:
     ``layer = "schema.table"``), with its source field names; ``None`` after a reported error.
     """
     where = f"[layers.{source.layer}] path"
-    url = StoreURL.parse(source.url, where, default_schema="public")
+    url = StoreURL.parse(source.url, where, default_schema="public", store=False)
     name = source.sublayer or ""
     schema, _, table = name.rpartition(".")
     schema = schema or url.schema
