@@ -529,3 +529,34 @@ def test_a_table_source_needs_its_layer(project):
 def test_stage_order_error_class(pgenv):
     with pytest.raises(StageOrderError):
         postgis.PostGISStore(pgenv.url("never_written")).read_snapshot({"pipes": "ingest"})
+
+
+def test_publish_with_a_postgis_store_needs_the_geopackage_named(sample_runs, pgenv, cli):
+    """With [output] store set, `gasnet run` writes no gasnet.gpkg: one left from before
+    would be older than the tables, so publish takes only a GeoPackage named by --gpkg."""
+    gpkg, db = sample_runs
+    db.gpkg_target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(gpkg.gpkg_target, db.gpkg_target)
+    try:
+        before = db.store.read_metadata()["revision"]
+        code, _, err = cli("--config", db.path, "publish")
+        assert code == 2 and "give it with --gpkg FILE" in err
+        assert db.store.read_metadata()["revision"] == before
+    finally:
+        db.gpkg_target.unlink()
+
+
+def test_a_view_on_a_gasnet_table_is_named_and_nothing_changes(pgenv):
+    where = postgis.PostGISStore(pgenv.url("viewed"))
+    where.write_layers(small(tag="old"), fresh=True)
+    before = everything(where)
+    pgenv.sql("onemap", "CREATE VIEW public.my_pipes AS SELECT pipe_id FROM viewed.pipes")
+    try:
+        with pytest.raises(OutputError) as info:
+            where.write_layers(small(tag="new"), fresh=True)
+        text = str(info.value)
+        assert "view my_pipes depends on table viewed.pipes" in text
+        assert "CASCADE" not in text and "nothing was changed" in text
+        assert_same_layers(before, everything(where))
+    finally:
+        pgenv.sql("onemap", "DROP VIEW public.my_pipes")

@@ -562,14 +562,15 @@ def _cmd_publish(args) -> None:
             "or set [output] store in the config"
         )
     target = PostGISStore(url, where="--db" if args.db else f"{config.path}: [output] store")
+    if config is not None and config.store_url and not args.gpkg:
+        raise GasnetError(
+            f"publish: {config.path} has [output] store = {target.shown}: `gasnet run` "
+            "writes straight into it, so a gasnet.gpkg beside it is older; to copy a "
+            "GeoPackage into a database, give it with --gpkg FILE"
+        )
     source = Path(args.gpkg) if args.gpkg else config.gpkg_target
     if not source.is_file():
-        also = (
-            " ([output] store is set: `gasnet run` writes straight into the database)"
-            if config is not None and config.store_url and not args.gpkg
-            else ""
-        )
-        raise StageOrderError(f"{source}: no GeoPackage to publish; run `gasnet run` first{also}")
+        raise StageOrderError(f"{source}: no GeoPackage to publish; run `gasnet run` first")
     from . import _progress
 
     _progress.step(f"publishing {source} to {target.shown}")

@@ -81,7 +81,7 @@ def _psycopg():
 
 def _libpq_text(exc: Exception) -> str:
     """libpq's message on one line, without the repeated connection preamble."""
-    text = " ".join(str(exc).split())
+    text = " ".join(str(exc).split("\nHINT:")[0].split())  # (a server's hint may mislead)
     for cut in ("failed: FATAL: ", "FATAL: ", "failed: "):
         if cut in text:
             text = text.rsplit(cut, 1)[1]
@@ -179,6 +179,14 @@ class PostGISStore:
                     f"({_libpq_text(exc)}); the tables are as they were: run the command again"
                 ) from None
             raise self._failed(exc, doing) from None
+        except psycopg.errors.DependentObjectsStillExist as exc:
+            detail = " ".join((exc.diag.message_detail or "").split())
+            raise OutputError(
+                f"{self.shown}: cannot replace the gasnet tables of schema {self.schema}: "
+                f"{detail or _libpq_text(exc)}; gasnet replaces its tables at every write, so "
+                "drop that object and create it again after the write (as a script run after "
+                "gasnet); nothing was changed"
+            ) from None
         except psycopg.Error as exc:
             raise self._failed(exc, doing) from None
         finally:
