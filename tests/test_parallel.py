@@ -188,11 +188,12 @@ def test_nearest_ties_break_as_the_single_process(scheduler):
 def _two_clusters(n=40):
     """Pipes P1 along x = 0 and P2 along x = 20 (each with customers close by, so that the
     customers split into a western and an eastern partition), and customer TIE at x = 10:
-    exactly 10 m from both."""
+    exactly 10 m from both. P2 comes first: the single process's STRtree takes P1, so a
+    rule "the lowest index" would take the other."""
     west = [(f"W{i}", (-1.0, 2.0 * i)) for i in range(n)]
     east = [(f"E{i}", (21.0, 2.0 * i)) for i in range(n)]
     return canonical(
-        pipes=[("P1", [(0, 0), (0, 100)]), ("P2", [(20, 100), (20, 0)])],
+        pipes=[("P2", [(20, 0), (20, 100)]), ("P1", [(0, 0), (0, 100)])],
         sources=[("S1", (0, 0)), ("S2", (20, 0))],
         customers=[*west, ("TIE", (10.0, 50.0)), *east],
     )
@@ -214,6 +215,8 @@ def test_customer_equidistant_to_pipes_across_partitions(scheduler):
         pd.testing.assert_frame_equal(x, y, check_exact=True, obj=name)
     cust = single.layers["customers"].set_index("customer_id")
     assert cust.loc["TIE", "attach_distance_m"] == 10.0
+    edges = single.layers["edges"].set_index("edge_id")
+    assert edges.loc[cust.loc["TIE", "edge_id"], "pipe_id"] == "P1"
     # The partitions are spatial: some hold western customers only, some eastern only.
     parts = [set(ch) for ch in parallel.spatial_chunks(np.asarray(c.values), 5)]
     assert any(ch <= set(range(40)) for ch in parts)
