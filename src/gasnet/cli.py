@@ -607,6 +607,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default="gasnet.toml", help="config file (default ./gasnet.toml)")
     p.add_argument("--version", action="version", version=f"gasnet {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log each stage")
+    p.add_argument(
+        "--workers",
+        metavar="N",
+        help="run the spatial stages (ingest, validate, customers, hazards) on a local Dask "
+        "cluster of N worker processes",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="... or on an existing Dask cluster (tcp://host:port)",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("run", help="the whole pipeline")
     s.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help=_AS_OF)
@@ -706,6 +717,8 @@ _FLAGS = {
     "valves": "--close",
     "n_pipes": "--pipes",
     "config": "--config",
+    "workers": "--workers",
+    "scheduler": "--scheduler",
 }
 
 
@@ -762,6 +775,28 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout, sys.stderr = streams
 
 
+#: The commands --workers / --scheduler apply to (their spatial stages run on Dask).
+_ON_CLUSTER = ("run", "ingest", "validate", "build", "hazards")
+
+
+def _cluster(args):
+    """``--workers N`` / ``--scheduler ADDRESS``: the Dask session the command runs in
+    (:mod:`gasnet.parallel`; nothing of dask is imported without them)."""
+    import contextlib
+
+    if args.workers is None and args.scheduler is None:
+        return contextlib.nullcontext()
+    from . import parallel
+
+    parallel.check_options(args.workers, args.scheduler)
+    if args.command not in _ON_CLUSTER:
+        raise GasnetError(
+            f"--workers and --scheduler apply to {', '.join(_ON_CLUSTER)}; {args.command} runs "
+            "in one process: leave the option out"
+        )
+    return parallel.session(workers=args.workers, scheduler=args.scheduler)
+
+
 def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -769,7 +804,8 @@ def _main(argv: list[str] | None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        args.func(args)
+        with _cluster(args):
+            args.func(args)
     except GasnetError as exc:
         print(f"gasnet: {_error_line(exc)}", file=sys.stderr)
         return 2

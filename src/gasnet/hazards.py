@@ -194,37 +194,15 @@ def _shapes(hazards: gpd.GeoDataFrame) -> np.ndarray:
     return g
 
 
-def overlay(
-    hazards: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, settings: HazardSettings
-) -> pd.DataFrame:
-    """Every (hazard record, in-service pipe part) within the record's influence distance.
-
-    Returns one row per pair: ``h`` and ``e`` (positions in ``hazards`` / ``edges``),
-    distance_m (record to pipe part), influence_m (of the record's category for the pipe's
-    class, widened by the major-hazard rules: :func:`_tables`), protection_m (of the pipe's
-    class), exposed_length_m (pipe part within influence_m of the record). A record with no
-    geometry matches nothing; an invalid one is read repaired (:func:`_shapes`).
-    """
-    infl, _prot = _tables(settings)
-    hg, eg = _shapes(hazards), geoms(edges)
-    live = np.flatnonzero((edges["status"] == "in_service").to_numpy() & ~shapely.is_missing(eg))
-    cat = _category_index(hazards["category"])
-    cls = _class_index(edges["pressure_class"])
-    usable = np.flatnonzero(~(shapely.is_missing(hg) | shapely.is_empty(hg)))
-    cols = ["h", "e", "distance_m", "influence_m", "protection_m", "exposed_length_m"]
-    if not len(usable) or not len(live):
-        return pd.DataFrame({c: np.zeros(0, np.int64 if c in "he" else float) for c in cols})
-    tree = shapely.STRtree(eg[live])
-    # Reach: the widest influence of the category over the classes the network has (a pipe
-    # without a class takes the row's widest, so then the whole row).
-    present = np.zeros(infl.shape[1], bool)
-    present[np.unique(cls[live])] = True
-    reach = np.where(present, infl, 0)[cat[usable]].max(axis=1)
+def _pairs(hg, cat, reach, eg, cls, infl) -> tuple[np.ndarray, ...]:
+    """The pairs of :func:`overlay` among records ``hg`` (present; their category index and
+    reach) and in-service parts ``eg`` (their class index): ``(h, e, distance, influence,
+    exposed length)``, positions into ``hg`` and ``eg``, in no particular order."""
+    tree = shapely.STRtree(eg)
     # Candidates by bounding box widened by the reach (the exact distance follows once, below:
     # a "dwithin" query would compute it twice).
-    x0, y0, x1, y1 = shapely.bounds(hg[usable]).T
-    qi, qe = tree.query(shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach))
-    h, e = usable[qi], live[qe]
+    x0, y0, x1, y1 = shapely.bounds(hg).T
+    h, e = tree.query(shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach))
     dist = shapely.distance(hg[h], eg[e])
     radius = infl[cat[h], cls[e]]
     keep = dist <= radius + 1e-9
@@ -250,6 +228,79 @@ def overlay(
         cut = ~inside
         length[cut] = shapely.length(shapely.intersection(line[cut], zone[cut]))
         exposed[other] = length
+    return h, e, dist, radius, exposed
+
+
+def _pairs_task(payload) -> tuple[np.ndarray, ...]:
+    """:func:`_pairs` on a worker, for one partition of the records."""
+    from .parallel import unpack
+
+    hg, cat, reach, eg, cls, infl = payload
+    return _pairs(unpack(hg), cat, reach, unpack(eg), cls, infl)
+
+
+def _pairs_on_cluster(session, hg, cat, reach, eg, cls, infl) -> tuple[np.ndarray, ...]:
+    """:func:`_pairs` by spatial partitions of the records, each with the pipe parts within
+    its records' reach (the partitions overlap by the reach): the same pairs."""
+    from . import parallel
+
+    chunks = parallel.spatial_chunks(hg, session.n_chunks(len(hg)))
+    boxes = parallel.chunk_boxes(shapely.bounds(hg), chunks, reach)
+    bi, cand = shapely.STRtree(eg).query(boxes)
+    o = np.lexsort((cand, bi))
+    bi, cand = bi[o], cand[o]
+    split = np.searchsorted(bi, np.arange(len(chunks) + 1))
+    per = [cand[split[k] : split[k + 1]] for k in range(len(chunks))]
+    payloads = [
+        (parallel.pack(hg[c]), cat[c], reach[c], parallel.pack(eg[p]), cls[p], infl)
+        for c, p in zip(chunks, per, strict=True)
+    ]
+    results = session.map(_pairs_task, payloads, "hazard overlay")
+    out = [[], [], [], [], []]
+    for c, p, (h, e, dist, radius, exposed) in zip(chunks, per, results, strict=True):
+        for acc, v in zip(out, (c[h], p[e], dist, radius, exposed), strict=True):
+            acc.append(v)
+    return tuple(np.concatenate(v) for v in out)
+
+
+def overlay(
+    hazards: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, settings: HazardSettings
+) -> pd.DataFrame:
+    """Every (hazard record, in-service pipe part) within the record's influence distance.
+
+    Returns one row per pair: ``h`` and ``e`` (positions in ``hazards`` / ``edges``),
+    distance_m (record to pipe part), influence_m (of the record's category for the pipe's
+    class, widened by the major-hazard rules: :func:`_tables`), protection_m (of the pipe's
+    class), exposed_length_m (pipe part within influence_m of the record). A record with no
+    geometry matches nothing; an invalid one is read repaired (:func:`_shapes`).
+    """
+    infl, _prot = _tables(settings)
+    hg, eg = _shapes(hazards), geoms(edges)
+    live = np.flatnonzero((edges["status"] == "in_service").to_numpy() & ~shapely.is_missing(eg))
+    cat = _category_index(hazards["category"])
+    cls = _class_index(edges["pressure_class"])
+    usable = np.flatnonzero(~(shapely.is_missing(hg) | shapely.is_empty(hg)))
+    cols = ["h", "e", "distance_m", "influence_m", "protection_m", "exposed_length_m"]
+    if not len(usable) or not len(live):
+        return pd.DataFrame({c: np.zeros(0, np.int64 if c in "he" else float) for c in cols})
+    # Reach: the widest influence of the category over the classes the network has (a pipe
+    # without a class takes the row's widest, so then the whole row).
+    present = np.zeros(infl.shape[1], bool)
+    present[np.unique(cls[live])] = True
+    reach = np.where(present, infl, 0)[cat[usable]].max(axis=1)
+    from . import parallel
+
+    session = parallel.current()
+    if session is None:
+        hl, el, dist, radius, exposed = _pairs(
+            hg[usable], cat[usable], reach, eg[live], cls[live], infl
+        )
+        h, e = usable[hl], live[el]
+    else:  # the same pairs, by spatial partitions of the records (parallel.py)
+        h, e, dist, radius, exposed = _pairs_on_cluster(
+            session, hg[usable], cat[usable], reach, eg[live], cls[live], infl
+        )
+        h, e = usable[h], live[e]
     order = np.lexsort((e, h))
     return pd.DataFrame(
         {

@@ -1401,6 +1401,46 @@ def _same_crs(crs, working) -> bool:
     return code is not None and code == working.to_epsg()
 
 
+def _read_normalised(
+    source: LayerSource, config: Config, report: Report
+) -> tuple[gpd.GeoDataFrame | None, object]:
+    """One source file read, its coordinates checked and normalised: ``(layer or None, the
+    pipes' own CRS when it is not the working one)``."""
+    _progress.step(f"reading {source.label}")
+    raw = read_source(source, report)
+    if raw is None:
+        return None, None
+    own_crs = raw.crs if source.layer == "pipes" and not _same_crs(raw.crs, config.crs) else None
+    raw = _blank_bad_coordinates(source, raw, config, report)
+    if raw is None:
+        return None, own_crs
+    return normalise_layer(source, raw, config, report), own_crs
+
+
+def _read_task(payload):
+    """:func:`_read_normalised` on a Dask worker, into a report of its own."""
+    source, config = payload
+    report = Report(crs=config.crs)
+    gdf, own_crs = _read_normalised(source, config, report)
+    return gdf, own_crs, report
+
+
+def _sources_on_cluster(config: Config) -> list | None:
+    """With a Dask cluster (:mod:`gasnet.parallel`): every source file read and normalised
+    by a worker, in the order :func:`load_layers` takes them; else ``None``."""
+    from . import parallel
+
+    session = parallel.current()
+    if session is None:
+        return None
+    import dataclasses
+
+    plain = dataclasses.replace(config, run_state=None)
+    sources = [s for name in LAYERS for s in config.layers.get(name, [])]
+    _progress.step(f"reading {len(sources)} files on the Dask cluster")
+    return session.map(_read_task, [(s, plain) for s in sources], "ingest")
+
+
 def load_layers(
     config: Config, report: Report | None = None
 ) -> tuple[dict[str, gpd.GeoDataFrame], Report]:
@@ -1414,19 +1454,17 @@ def load_layers(
     layers: dict[str, gpd.GeoDataFrame] = {}
     id_fields: dict[str, str] = {}
     pipe_crs = []  # the pipes' own CRSs that differ from the working CRS
+    read = _sources_on_cluster(config)
     for name in LAYERS:
         parts = []
         for source in config.layers.get(name, []):
-            _progress.step(f"reading {source.label}")
-            raw = read_source(source, report)
-            if raw is None:
-                continue
-            if name == "pipes" and not _same_crs(raw.crs, config.crs):
-                pipe_crs.append(raw.crs)
-            raw = _blank_bad_coordinates(source, raw, config, report)
-            if raw is None:
-                continue
-            gdf = normalise_layer(source, raw, config, report)
+            if read is None:
+                gdf, own_crs = _read_normalised(source, config, report)
+            else:  # read by a worker into a report of its own, merged in this order
+                gdf, own_crs, part = read.pop(0)
+                report.extend(part)
+            if own_crs is not None:
+                pipe_crs.append(own_crs)
             if gdf is not None:
                 parts.append(gdf)
         id_fields[name] = (

@@ -535,7 +535,9 @@ def run(config: Config):
         write_maps(config, result.tables["pages"])
 
 
-def run_and_load(config: str | Path | Config = "gasnet.toml", *, as_of=None) -> Network:
+def run_and_load(
+    config: str | Path | Config = "gasnet.toml", *, as_of=None, workers=None, scheduler=None
+) -> Network:
     """Run the whole pipeline (``gasnet run``: GeoPackage, risk.csv, maps) and load the
     result; exported as ``gasnet.run``.
 
@@ -545,6 +547,12 @@ def run_and_load(config: str | Path | Config = "gasnet.toml", *, as_of=None) -> 
         The config file.
     as_of : datetime.date, optional
         The date overdue hazards are counted to (default ``[risk] as_of``, else today).
+    workers : int, optional
+        Run the spatial stages (ingest and validation, customer attachment, the hazard
+        overlay) on a local Dask cluster of this many worker processes (``gasnet[dask]``).
+    scheduler : str, optional
+        ... or on the Dask cluster at this address (``tcp://host:port``). The results are
+        those of a run without either.
 
     Returns
     -------
@@ -566,8 +574,11 @@ def run_and_load(config: str | Path | Config = "gasnet.toml", *, as_of=None) -> 
     if as_of is not None:
         settings = dataclasses.replace(config.hazard_settings, as_of=as_of)
         config = dataclasses.replace(config, hazard_settings=settings)
-    for stage in run(config):
-        log.info("Stage %s done: %s", stage.stage, stage.counts)
+    from .parallel import session
+
+    with session(workers=workers, scheduler=scheduler):
+        for stage in run(config):
+            log.info("Stage %s done: %s", stage.stage, stage.counts)
     return load(config)
 
 

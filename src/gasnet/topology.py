@@ -437,6 +437,20 @@ def _place_assets(layers, tree, parts, node_xy, tol, report):
     return assets, cut, np.vstack([node_xy, new_xy.reshape(-1, 2)])
 
 
+def _nearest(tree, tree_geoms, queries, max_distance):
+    """``tree.query_nearest(queries, max_distance=..., all_matches=False,
+    return_distance=True)``; on the Dask cluster when one is configured (the same answer,
+    ties included: :func:`gasnet.parallel.nearest`)."""
+    from . import parallel
+
+    s = parallel.current()
+    if s is not None:
+        return parallel.nearest(s, tree, tree_geoms, queries, max_distance)
+    return tree.query_nearest(
+        queries, max_distance=max_distance, all_matches=False, return_distance=True
+    )
+
+
 def _attach_customers(
     customers, parts_gdf, node_xy, start_node, end_node, asset_nodes, asset_cuts, tol, max_d, report
 ):
@@ -488,9 +502,7 @@ def _attach_customers(
     rest = ok & (part < 0)
     if rest.any() and len(live_idx):
         idx = np.flatnonzero(rest)
-        (hit, hp), d = tree_live.query_nearest(
-            geom[idx], max_distance=max(max_d, 1e-9), all_matches=False, return_distance=True
-        )
+        (hit, hp), d = _nearest(tree_live, parts[live_idx], geom[idx], max(max_d, 1e-9))
         part[idx[hit]] = live_idx[hp]
         dist[idx[hit]] = d
         miss = np.setdiff1d(idx, idx[hit])  # beyond max_d: their distance, for the report

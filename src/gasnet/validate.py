@@ -124,6 +124,17 @@ class Report:
                 }
             )
 
+    def extend(self, other: Report) -> None:
+        """Add ``other``'s problems after these, as if they had been added here in turn
+        (the same rows, kinds and notices, in the same order)."""
+        for key, kind in other.kinds.items():
+            new = _Kind(kind.severity, kind.label, kind.message, kind.fix)
+            mine = self.kinds.setdefault(key, new)
+            mine.ids.extend(kind.ids)
+            mine.details.extend(kind.details)
+        self.rows.extend(other.rows)
+        self.notices.extend(other.notices)
+
     def ids(self, check: str, layer: str) -> set[str]:
         """Feature ids already reported by ``check`` in ``layer``."""
         return {
@@ -179,6 +190,33 @@ class Report:
         )
 
 
+def _geometry_checks(geom: np.ndarray, simple: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(shapely.is_valid, shapely.is_simple or None)`` of every geometry: row by row, so on
+    row ranges on the Dask cluster when one is configured (:mod:`gasnet.parallel`)."""
+    from . import parallel
+
+    session = parallel.current()
+    if session is None or not len(geom):
+        return _geometry_flags((geom, simple))
+    ranges = np.array_split(np.arange(len(geom)), session.n_chunks(len(geom)))
+    payloads = [(parallel.pack(geom[r]), simple) for r in ranges]
+    done = session.map(_geometry_task, payloads, "geometry checks")
+    valid = np.concatenate([v for v, _ in done])
+    return valid, (np.concatenate([s for _, s in done]) if simple else None)
+
+
+def _geometry_flags(payload) -> tuple[np.ndarray, np.ndarray | None]:
+    geom, simple = payload
+    return shapely.is_valid(geom), (shapely.is_simple(geom) if simple else None)
+
+
+def _geometry_task(payload) -> tuple[np.ndarray, np.ndarray | None]:
+    from .parallel import unpack
+
+    packed, simple = payload
+    return _geometry_flags((unpack(packed), simple))
+
+
 def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.GeoDataFrame:
     """Null, empty, invalid and self-intersecting geometries; repair what is safe to repair."""
     spec = LAYERS[name]
@@ -202,7 +240,9 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
             "add the location in the source data",
             ids=gdf.loc[missing, idf],
         )
-    invalid = present & ~shapely.is_valid(geom)
+    valid, simple = _geometry_checks(geom, name == "pipes")
+    invalid = present & ~valid
+    fixed = np.zeros(0, np.int64)  # positions repaired
     if invalid.any():
         bad = gdf.loc[invalid]
         repaired = shapely.make_valid(geoms(bad))
@@ -218,6 +258,7 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
         if len(fixed_idx):
             gdf = gdf.copy()
             gdf.loc[fixed_idx, "geometry"] = repaired[same]
+            fixed = np.flatnonzero(invalid)[same]
             report.add(
                 "repaired_geometry",
                 "warning",
@@ -242,8 +283,11 @@ def _check_geometries(name: str, gdf: gpd.GeoDataFrame, report: Report) -> gpd.G
     if name == "pipes":
         lines = geoms(gdf)
         ok = ~(shapely.is_missing(lines) | shapely.is_empty(lines))
+        if len(fixed):  # repaired: those pipes are checked as repaired
+            simple = simple.copy()
+            simple[fixed] = shapely.is_simple(lines[fixed])
         selfx = np.zeros(len(gdf), dtype=bool)
-        selfx[ok] = ~shapely.is_simple(lines[ok])
+        selfx[ok] = ~simple[ok]
         if selfx.any():
             report.add(
                 "self_intersecting",
