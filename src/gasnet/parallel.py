@@ -1,7 +1,7 @@
 """Dask for the spatial stages (README, "Running on a Dask cluster"): the client, the spatial
 partitions, and the plumbing the stages use when a cluster is configured.
 
-Nothing here imports dask, distributed or dask-geopandas until :func:`session` is given
+Nothing here imports dask or distributed until :func:`session` is given
 ``workers`` or ``scheduler``: without them :func:`current` is ``None`` and every stage runs in
 this process as before (the command line stays quick).
 
@@ -152,12 +152,11 @@ def check_options(workers=None, scheduler=None) -> tuple[int | None, str | None]
 def _connect(workers: int | None, scheduler: str | None, chunk_rows: int) -> Session:
     try:
         import dask  # noqa: F401
-        import dask_geopandas  # noqa: F401
         import distributed
     except ImportError as exc:
         raise ClusterError(
-            f"{'workers' if workers else 'scheduler'}= needs dask, distributed and "
-            f"dask-geopandas ({exc.name} is not installed): pip install 'gasnet[dask]'"
+            f"{'workers' if workers else 'scheduler'}= needs dask and distributed "
+            f"({exc.name} is not installed): pip install 'gasnet[dask]'"
         ) from None
     # Dask's own progress lines (scheduler, nanny, worker: INFO on stderr) are not gasnet's.
     for name in ("distributed", "bokeh", "tornado"):
