@@ -418,9 +418,10 @@ def _column(series: pd.Series) -> tuple[str, list]:
     elif pd.api.types.is_integer_dtype(dtype):
         size = getattr(dtype, "itemsize", 8)
         kind = "integer" if size <= 4 and str(dtype).lower() not in ("uint32",) else "bigint"
-        values = series.astype(object).map(str).to_numpy(dtype=object)
+        values = series.to_numpy(dtype=np.int64, na_value=0).astype(str).astype(object)
     elif pd.api.types.is_float_dtype(dtype):
-        values = series.astype(float).map(repr).to_numpy(dtype=object)
+        # numpy writes the shortest text that reads back as the same double (as repr does)
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan).astype(str).astype(object)
         kind = "double precision"
     elif pd.api.types.is_datetime64_any_dtype(dtype):
         values = series.astype(object).map(lambda v: v.isoformat()).to_numpy(dtype=object)
@@ -432,20 +433,25 @@ def _column(series: pd.Series) -> tuple[str, list]:
             values = np.array(["t" if v is True or v is np.True_ else "f" for v in raw], object)
             kind = "boolean"
         else:
-            text = pd.Series(raw[~blank], dtype=object).map(str)
-            text = text.str.split("\x00", n=1).str[0]  # (PostgreSQL text holds no NUL: as GDAL)
-            text = (
-                text.str.replace("\\", "\\\\", regex=False)
-                .str.replace("\t", "\\t", regex=False)
-                .str.replace("\n", "\\n", regex=False)
-                .str.replace("\r", "\\r", regex=False)
-            )
             values = np.empty(len(raw), dtype=object)
-            values[~blank] = text.to_numpy(dtype=object)
+            values[~blank] = _copy_text([v if type(v) is str else str(v) for v in present])
             kind = "text"
     values = np.array(values, dtype=object)  # (a copy: pandas may hand out read-only arrays)
     values[blank] = "\\N"
     return kind, values
+
+
+def _copy_text(text: list[str]) -> list[str]:
+    """Text as COPY's text format writes it: backslash, tab, newline and carriage return
+    escaped; cut at a NUL (PostgreSQL text holds none; GDAL cuts there too). Done on the
+    values joined into one string (C speed), split again at the NULs that join them."""
+    joined = "\x00".join(text)
+    if joined.count("\x00") != max(len(text) - 1, 0):  # a value holds a NUL
+        joined = "\x00".join(t.split("\x00", 1)[0] for t in text)
+    for old, new in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        if old in joined:
+            joined = joined.replace(old, new)
+    return joined.split("\x00") if text else []
 
 
 def _load(conn, schema: str, name: str, frame: pd.DataFrame) -> str | None:
