@@ -99,7 +99,7 @@ screenshots: install browser
 	  echo "warning: fonts-noto-cjk could not be installed: Chinese labels show as boxes"; }
 	$(PY) tools/screenshots.py docs/screenshots
 
-bench: install
+bench: install postgres
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py
 

@@ -8,6 +8,8 @@ bench/out/results.txt. Generated networks are cached in bench/out/ (about 1 GB a
                                    # + stages: each CLI stage a fresh process, sample, grid, line
                                    #   at 10k, 100k, 1M (WNTR where it ends in 600 s); first
                                    #   grid 16k end to end vs WNTR (issue 11: at least 20x)
+                                   # + postgis: gasnet publish vs ogr2ogr, reads, sample and
+                                   #   grid at 100k and 1M (a throwaway PostgreSQL cluster)
     python bench/run.py --quick    # small sizes only (a few minutes less; stages: 10k, WNTR
                                    # only in the end-to-end check, on the 1.6k grid)
 """
@@ -32,6 +34,7 @@ def main() -> None:
     maps = ["--sizes", "10000"] if args.quick else []
     advise = ["--sizes", "4500", "--grid-sizes", "1600"] if args.quick else []
     stages = ["--sizes", "10000", "--wntr-max", "0", "--e2e-grid", "1600"] if args.quick else []
+    postgis = ["--sizes", "10000"] if args.quick else []
     out = []
     scripts = (
         ("build.py", build),
@@ -40,6 +43,7 @@ def main() -> None:
         ("maps.py", maps),
         ("advise.py", advise),
         ("stages.py", stages),
+        ("postgis.py", postgis),
     )
     for script, extra in scripts:
         title = f"== {script} {' '.join(extra)}".rstrip()

@@ -156,3 +156,26 @@ def canonical(pipes=(), valves=(), sources=(), customers=(), regulators=(), crs=
     c["name"] = c["customer_id"]
     out = {"pipes": p, "valves": v, "sources": s, "customers": c, "regulators": r}
     return {k: g.drop(columns="_g") for k, g in out.items()}
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """A throwaway PostgreSQL cluster with PostGIS for the session (tests/pgcluster.py);
+    skipped, saying why, when PostgreSQL or PostGIS is not installed."""
+    import pgcluster
+
+    try:
+        cluster = pgcluster.Cluster()
+    except pgcluster.Unavailable as exc:
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pgenv(pg, monkeypatch):
+    """The cluster's password through the environment (as a user gives it)."""
+    for key, value in pg.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    return pg

@@ -33,27 +33,7 @@ from gasnet.config import read_config
 from gasnet.errors import ConfigError, OutputError, StageOrderError
 from gasnet.sample import write_sample
 
-pgcluster = pytest.importorskip("pgcluster")
 psycopg = pytest.importorskip("psycopg")
-
-
-@pytest.fixture(scope="module")
-def pg():
-    try:
-        cluster = pgcluster.Cluster()
-    except pgcluster.Unavailable as exc:
-        pytest.skip(str(exc))
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture
-def pgenv(pg, monkeypatch):
-    """The cluster's password through the environment (as a user gives it)."""
-    for key, value in pg.env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("PGPASSFILE", raising=False)
-    return pg
 
 
 AS_OF = datetime.date(2026, 3, 1)

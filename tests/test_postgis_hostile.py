@@ -12,26 +12,7 @@ import pytest
 from gasnet import postgis, store
 from gasnet.errors import OutputError
 
-pgcluster = pytest.importorskip("pgcluster")
 psycopg = pytest.importorskip("psycopg")
-
-
-@pytest.fixture(scope="module")
-def pg():
-    try:
-        cluster = pgcluster.Cluster()
-    except pgcluster.Unavailable as exc:
-        pytest.skip(str(exc))
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture
-def pgenv(pg, monkeypatch):
-    for key, value in pg.env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("PGPASSFILE", raising=False)
-    return pg
 
 
 def into(project, url: str) -> Path:
