@@ -173,6 +173,15 @@ def _connect(workers: int | None, scheduler: str | None, chunk_rows: int) -> Ses
                 "`dask worker ADDRESS` on each machine) or check the address, or use "
                 "workers=N for a local cluster"
             ) from None
+        try:  # a scheduler with no workers would fail the first task ("No valid workers")
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        except Exception:
+            client.close()
+            raise ClusterError(
+                f"scheduler={scheduler}: the Dask scheduler there has no workers (none joined "
+                f"within {CONNECT_TIMEOUT_S:g} s); start some (`dask worker {scheduler}` on "
+                "each machine), or use workers=N for a local cluster"
+            ) from None
         return Session(client, None, chunk_rows)
     try:
         cluster = distributed.LocalCluster(
@@ -236,6 +245,7 @@ def _identity(address: str) -> str | None:
     """What the Dask server at ``address`` says it is ("Scheduler", "Worker" ...), within
     :data:`CONNECT_TIMEOUT_S` (a Client would wait forever on a peer that is not Dask)."""
     import asyncio
+    import concurrent.futures
 
     from distributed.comm import connect
 
@@ -250,7 +260,10 @@ def _identity(address: str) -> str | None:
     async def bounded():
         return await asyncio.wait_for(ask(), CONNECT_TIMEOUT_S)
 
-    answer = asyncio.run(bounded())
+    # In a thread of its own: the caller may be inside a running event loop (Jupyter), where
+    # asyncio.run cannot be called.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(lambda: asyncio.run(bounded())).result()
     return answer.get("type") if isinstance(answer, dict) else None
 
 
