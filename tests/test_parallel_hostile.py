@@ -58,3 +58,24 @@ def test_scheduler_without_workers_is_a_cluster_error(monkeypatch):
             with parallel.session(scheduler=cluster.scheduler_address):
                 pass
     assert parallel.current() is None
+
+
+def test_api_in_a_script_without_a_main_guard(tmp_path):
+    """A script calling gasnet.run(config, workers=2) at its top level: each worker process
+    imports the script and would start a cluster of its own. The error said "try fewer
+    workers"; it names the main guard (in the workers' tracebacks and the script's error)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "job.py"
+    script.write_text(
+        "from gasnet import parallel\nwith parallel.session(workers=1):\n    pass\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("gasnet.parallel.ClusterError: workers=1: cannot start"), last
+    assert 'if __name__ == "__main__":' in last, last

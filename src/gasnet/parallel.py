@@ -61,6 +61,13 @@ CONNECT_TIMEOUT_S = 10.0
 MAX_WORKERS = 256
 
 
+#: Why a script that starts workers fails without a main guard, and what to do.
+_MAIN_GUARD = (
+    'a script that runs gasnet with workers= must do so under `if __name__ == "__main__":` '
+    "(each worker process starts by importing the script)"
+)
+
+
 class ClusterError(GasnetError):
     """``workers`` / ``scheduler`` cannot be used: a bad value, or no scheduler there."""
 
@@ -183,6 +190,13 @@ def _connect(workers: int | None, scheduler: str | None, chunk_rows: int) -> Ses
                 "each machine), or use workers=N for a local cluster"
             ) from None
         return Session(client, None, chunk_rows)
+    import multiprocessing.process
+    import sys
+
+    if getattr(multiprocessing.process.current_process(), "_inheriting", False):
+        # A worker process importing the user's script (Python starts workers that way): the
+        # script calls gasnet at its top level, so every worker would start a cluster of its own.
+        raise ClusterError(_MAIN_GUARD)
     try:
         cluster = distributed.LocalCluster(
             n_workers=workers,
@@ -192,8 +206,14 @@ def _connect(workers: int | None, scheduler: str | None, chunk_rows: int) -> Ses
             silence_logs=logging.ERROR,
         )
     except Exception as exc:
+        main = sys.modules.get("__main__")
+        cli = getattr(sys.modules.get("gasnet.cli"), "main", None)
+        script = getattr(main, "__file__", None) and (
+            cli is None or getattr(main, "main", None) is not cli
+        )
+        hint = f"try fewer workers{'; or ' + _MAIN_GUARD if script else ''}"
         raise ClusterError(
-            f"workers={workers}: cannot start a local Dask cluster ({exc}); try fewer workers"
+            f"workers={workers}: cannot start a local Dask cluster ({exc}); {hint}"
         ) from None
     try:
         client = distributed.Client(cluster, set_as_default=False)
