@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 from gasnet import parallel
+from gasnet.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +80,39 @@ def test_api_in_a_script_without_a_main_guard(tmp_path):
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("gasnet.parallel.ClusterError: workers=1: cannot start"), last
     assert 'if __name__ == "__main__":' in last, last
+
+
+def _die(_payload):
+    import os
+
+    os._exit(1)  # a worker killed mid-task (out of memory, kill -9)
+
+
+def _bad_data(_payload):
+    from gasnet.errors import InputError
+
+    raise InputError("the task's own error")
+
+
+def test_worker_killed_mid_task_is_a_cluster_error(scheduler):
+    """A worker dying on its task was distributed's KilledWorker: a traceback on the command
+    line. The task's own GasnetError still passes through as itself."""
+    with parallel.session(scheduler=scheduler) as s:
+        with pytest.raises(parallel.ClusterError, match="the Dask cluster failed during the t"):
+            s.map(_die, [1], "test stage")
+        with pytest.raises(InputError, match="the task's own error"):
+            s.map(_bad_data, [1, 2], "test stage")
+
+
+def test_scheduler_gone_mid_run_is_a_cluster_error():
+    """The scheduler stopping during a run (the Client's scheduler is gone): it was an
+    AttributeError from inside distributed's scatter."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
+    with parallel.session(scheduler=cluster.scheduler_address) as s:
+        cluster.close()
+        with pytest.raises(parallel.ClusterError, match="the Dask cluster failed during"):
+            s.map(_bad_data, [1], "nearest")

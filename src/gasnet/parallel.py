@@ -102,13 +102,40 @@ class Session:
         self.log.append((stage or fn.__name__, len(payloads)))
         if not payloads:
             return []
+        from distributed import KilledWorker
+
         client = self.client
-        data = client.scatter(payloads, hash=False)
-        futures = client.map(fn, data, pure=False)
+        data = futures = []
         try:
-            return [f.result() for f in futures]
+            data = client.scatter(payloads, hash=False)
+            futures = client.map(fn, data, pure=False)
+            out = []
+            for f in futures:
+                try:
+                    out.append(f.result())
+                except Exception as exc:
+                    if f.status == "error" and not isinstance(exc, KilledWorker):
+                        raise  # the task's own error (a GasnetError about the data ...)
+                    raise self._lost(stage or fn.__name__, exc) from None
+            return out
+        except ClusterError:
+            raise
+        except Exception as exc:
+            if any(f.status == "error" for f in futures):
+                raise
+            raise self._lost(stage or fn.__name__, exc) from None
         finally:
-            client.cancel([*futures, *data])
+            with contextlib.suppress(Exception):
+                client.cancel([*futures, *data])
+
+    @staticmethod
+    def _lost(stage: str, exc: BaseException) -> ClusterError:
+        """The cluster itself failed (scheduler gone, workers killed): one line, no traceback."""
+        why = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ClusterError(
+            f"the Dask cluster failed during the {stage} ({type(exc).__name__}: {why}); "
+            "check the scheduler and its workers (memory?), then run again"
+        )
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
