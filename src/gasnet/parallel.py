@@ -61,6 +61,13 @@ CONNECT_TIMEOUT_S = 10.0
 MAX_WORKERS = 256
 
 
+#: Why a script that starts workers fails without a main guard, and what to do.
+_MAIN_GUARD = (
+    'a script that runs gasnet with workers= must do so under `if __name__ == "__main__":` '
+    "(each worker process starts by importing the script)"
+)
+
+
 class ClusterError(GasnetError):
     """``workers`` / ``scheduler`` cannot be used: a bad value, or no scheduler there."""
 
@@ -95,13 +102,40 @@ class Session:
         self.log.append((stage or fn.__name__, len(payloads)))
         if not payloads:
             return []
+        from distributed import KilledWorker
+
         client = self.client
-        data = client.scatter(payloads, hash=False)
-        futures = client.map(fn, data, pure=False)
+        data = futures = []
         try:
-            return [f.result() for f in futures]
+            data = client.scatter(payloads, hash=False)
+            futures = client.map(fn, data, pure=False)
+            out = []
+            for f in futures:
+                try:
+                    out.append(f.result())
+                except Exception as exc:
+                    if f.status == "error" and not isinstance(exc, KilledWorker):
+                        raise  # the task's own error (a GasnetError about the data ...)
+                    raise self._lost(stage or fn.__name__, exc) from None
+            return out
+        except ClusterError:
+            raise
+        except Exception as exc:
+            if any(f.status == "error" for f in futures):
+                raise
+            raise self._lost(stage or fn.__name__, exc) from None
         finally:
-            client.cancel([*futures, *data])
+            with contextlib.suppress(Exception):
+                client.cancel([*futures, *data])
+
+    @staticmethod
+    def _lost(stage: str, exc: BaseException) -> ClusterError:
+        """The cluster itself failed (scheduler gone, workers killed): one line, no traceback."""
+        why = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ClusterError(
+            f"the Dask cluster failed during the {stage} ({type(exc).__name__}: {why}); "
+            "check the scheduler and its workers (memory?), then run again"
+        )
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -173,7 +207,23 @@ def _connect(workers: int | None, scheduler: str | None, chunk_rows: int) -> Ses
                 "`dask worker ADDRESS` on each machine) or check the address, or use "
                 "workers=N for a local cluster"
             ) from None
+        try:  # a scheduler with no workers would fail the first task ("No valid workers")
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        except Exception:
+            client.close()
+            raise ClusterError(
+                f"scheduler={scheduler}: the Dask scheduler there has no workers (none joined "
+                f"within {CONNECT_TIMEOUT_S:g} s); start some (`dask worker {scheduler}` on "
+                "each machine), or use workers=N for a local cluster"
+            ) from None
         return Session(client, None, chunk_rows)
+    import multiprocessing.process
+    import sys
+
+    if getattr(multiprocessing.process.current_process(), "_inheriting", False):
+        # A worker process importing the user's script (Python starts workers that way): the
+        # script calls gasnet at its top level, so every worker would start a cluster of its own.
+        raise ClusterError(_MAIN_GUARD)
     try:
         cluster = distributed.LocalCluster(
             n_workers=workers,
@@ -183,8 +233,14 @@ def _connect(workers: int | None, scheduler: str | None, chunk_rows: int) -> Ses
             silence_logs=logging.ERROR,
         )
     except Exception as exc:
+        main = sys.modules.get("__main__")
+        cli = getattr(sys.modules.get("gasnet.cli"), "main", None)
+        script = getattr(main, "__file__", None) and (
+            cli is None or getattr(main, "main", None) is not cli
+        )
+        hint = f"try fewer workers{'; or ' + _MAIN_GUARD if script else ''}"
         raise ClusterError(
-            f"workers={workers}: cannot start a local Dask cluster ({exc}); try fewer workers"
+            f"workers={workers}: cannot start a local Dask cluster ({exc}); {hint}"
         ) from None
     try:
         client = distributed.Client(cluster, set_as_default=False)
@@ -236,6 +292,7 @@ def _identity(address: str) -> str | None:
     """What the Dask server at ``address`` says it is ("Scheduler", "Worker" ...), within
     :data:`CONNECT_TIMEOUT_S` (a Client would wait forever on a peer that is not Dask)."""
     import asyncio
+    import concurrent.futures
 
     from distributed.comm import connect
 
@@ -250,7 +307,10 @@ def _identity(address: str) -> str | None:
     async def bounded():
         return await asyncio.wait_for(ask(), CONNECT_TIMEOUT_S)
 
-    answer = asyncio.run(bounded())
+    # In a thread of its own: the caller may be inside a running event loop (Jupyter), where
+    # asyncio.run cannot be called.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(lambda: asyncio.run(bounded())).result()
     return answer.get("type") if isinstance(answer, dict) else None
 
 
