@@ -116,3 +116,13 @@ def test_scheduler_gone_mid_run_is_a_cluster_error():
         cluster.close()
         with pytest.raises(parallel.ClusterError, match="the Dask cluster failed during"):
             s.map(_bad_data, [1], "nearest")
+
+
+def test_more_local_workers_than_the_machine_can_start_is_refused(monkeypatch):
+    """64 worker processes on 2 CPUs took minutes to start, silently: at most 4 per CPU."""
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert parallel.check_options(workers=8) == (8, None)
+    with pytest.raises(parallel.ClusterError, match=r"from 1 to 8 \(4 per CPU"):
+        parallel.check_options(workers=9)

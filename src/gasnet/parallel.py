@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,8 +58,14 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 250_000
 #: How long to wait for ``--scheduler`` before giving up (seconds).
 CONNECT_TIMEOUT_S = 10.0
-#: The most local workers ``--workers`` may ask for.
-MAX_WORKERS = 256
+#: The most local workers ``--workers`` may ask for, per CPU of this machine (each worker is
+#: a process of its own: 64 on 2 CPUs took minutes just to start). A cluster of more
+#: machines is ``--scheduler``.
+WORKERS_PER_CPU = 4
+
+
+def max_workers() -> int:
+    return WORKERS_PER_CPU * (os.cpu_count() or 1)
 
 
 #: Why a script that starts workers fails without a main guard, and what to do.
@@ -167,10 +174,12 @@ def check_options(workers=None, scheduler=None) -> tuple[int | None, str | None]
             n = int(text)
         except ValueError:
             n = 0
-        if isinstance(workers, bool) or n < 1 or n > MAX_WORKERS:
+        most = max_workers()
+        if isinstance(workers, bool) or n < 1 or n > most:
             raise ClusterError(
                 f"workers={text or repr(workers)}: the number of local worker processes must be "
-                f"a whole number from 1 to {MAX_WORKERS}, e.g. workers=2"
+                f"a whole number from 1 to {most} ({WORKERS_PER_CPU} per CPU of this machine), "
+                "e.g. workers=2; for more, start a cluster and give scheduler=tcp://HOST:PORT"
             )
         workers = n
     if scheduler is not None:
