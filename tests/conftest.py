@@ -179,3 +179,21 @@ def pgenv(pg, monkeypatch):
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("PGPASSFILE", raising=False)
     return pg
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """One local Dask cluster of 2 worker processes per test module; tests connect to its
+    address (the --scheduler path)."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster.scheduler_address

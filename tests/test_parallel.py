@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -24,22 +23,6 @@ from gasnet.errors import ValidationError
 from gasnet.sample import write_sample
 
 AS_OF = datetime.date(2026, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    """One local cluster of 2 worker processes for the module; tests connect to its address
-    (the --scheduler path)."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        yield cluster.scheduler_address
 
 
 def on(address, chunk_rows=parallel.CHUNK_ROWS):

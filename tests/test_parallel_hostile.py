@@ -14,21 +14,6 @@ from gasnet import parallel
 from gasnet.errors import InputError
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    """One local cluster of 2 worker processes for the module."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
-        yield cluster.scheduler_address
-
-
 def test_scheduler_from_inside_a_running_event_loop(scheduler):
     """gasnet.run(config, scheduler=...) in Jupyter runs inside the kernel's event loop: the
     scheduler check must not call asyncio.run there (it said "no Dask scheduler answers")."""
