@@ -4,8 +4,6 @@ the command line's --workers / --scheduler errors."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -16,56 +14,16 @@ import pyogrio
 import pytest
 import shapely
 from conftest import Project, canonical, pt, write_shp, xy
+from outputs import AS_OF, assert_same_outputs, in_one_run
 
 from gasnet import parallel, pipeline
 from gasnet.config import read_config
 from gasnet.errors import ValidationError
 from gasnet.sample import write_sample
 
-AS_OF = datetime.date(2026, 6, 30)
-
 
 def on(address, chunk_rows=parallel.CHUNK_ROWS):
     return parallel.session(scheduler=address, chunk_rows=chunk_rows)
-
-
-def config_of(path: Path):
-    config = read_config(path)
-    settings = dataclasses.replace(config.hazard_settings, as_of=AS_OF)
-    return dataclasses.replace(config, hazard_settings=settings)
-
-
-def run_all(path: Path) -> Path:
-    config = config_of(path)
-    for _ in pipeline.run(config):
-        pass
-    return config.gpkg_target
-
-
-def assert_same_outputs(a: Path, b: Path) -> None:
-    """Every layer of both GeoPackages: fields, dtypes, rows and order (geometries as WKB);
-    risk.csv and valve_advice.csv byte for byte."""
-    names = [n for n, _ in pyogrio.list_layers(a)]
-    assert names == [n for n, _ in pyogrio.list_layers(b)]
-    for name in names:
-        x, y = (pyogrio.read_dataframe(g, layer=name) for g in (a, b))
-        if name == "run_metadata":  # times, and the folders of the two copies, differ
-
-            def keep(f):
-                k = f["key"]
-                drop = k.str.startswith(("stage:", "input")) | k.isin(["config_path"])
-                return f[~drop].reset_index(drop=True)
-
-            x, y = keep(x), keep(y)
-        if name == "layer_styles":
-            x, y = x.drop(columns="update_time"), y.drop(columns="update_time")
-        if "geometry" in x.columns:
-            wx, wy = (shapely.to_wkb(f.geometry.to_numpy()) for f in (x, y))
-            assert wx.tolist() == wy.tolist(), name
-            x, y = (pd.DataFrame(f).drop(columns="geometry") for f in (x, y))
-        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=name)
-    for csv in ("risk.csv", "valve_advice.csv"):
-        assert (a.parent / csv).read_bytes() == (b.parent / csv).read_bytes(), csv
 
 
 def two_copies(tmp_path, n_pipes, seed) -> tuple[Path, Path]:
@@ -86,9 +44,9 @@ def test_run_on_dask_is_the_single_process_run(scheduler, tmp_path, n_pipes, see
     """4500 / seed 7 is the bundled sample (data/raw); the others generated networks. Small
     partitions, so that many customers and hazard records lie at partition edges."""
     single, dask = two_copies(tmp_path, n_pipes, seed)
-    a = run_all(single)
+    a = in_one_run(single)
     with on(scheduler, chunk_rows) as s:
-        b = run_all(dask)
+        b = in_one_run(dask)
     stages = {stage for stage, _ in s.log}
     assert {"ingest", "geometry checks", "nearest", "hazard overlay"} <= stages
     assert max(n for stage, n in s.log if stage == "nearest") > 2  # real partition edges

@@ -3,30 +3,18 @@ of the stages run one by one, each reading the GeoPackage (as the single command
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
-import re
 import shutil
 from pathlib import Path
 
-import pandas as pd
-import pyogrio
 import pytest
-import shapely
 from conftest import line, write_shp
+from outputs import assert_same_outputs, config_of, in_one_run
 from shapely.geometry import MultiLineString
 
 from gasnet import pipeline, store
-from gasnet.config import read_config
 from gasnet.sample import write_sample
 
 STAGES = ("ingest", "build", "criticality", "advise", "hazards", "maps")
-
-
-def config_of(path: Path):
-    config = read_config(path)  # the same day for both: risk counts overdue days to it
-    settings = dataclasses.replace(config.hazard_settings, as_of=datetime.date(2026, 3, 1))
-    return dataclasses.replace(config, hazard_settings=settings)
 
 
 def stage_by_stage(config_path: Path) -> Path:
@@ -34,48 +22,6 @@ def stage_by_stage(config_path: Path) -> Path:
     for name in STAGES:
         getattr(pipeline, name)(config)
     return config.gpkg_target
-
-
-def in_one_run(config_path: Path) -> Path:
-    config = config_of(config_path)
-    for _ in pipeline.run(config):
-        pass
-    return config.gpkg_target
-
-
-def layer_rows(gpkg: Path, name: str) -> pd.DataFrame:
-    frame = pyogrio.read_dataframe(gpkg, layer=name)
-    if name == "run_metadata":  # the stages' times and where the config was differ
-        keep = ~frame["key"].str.startswith("stage:") & (frame["key"] != "config_path")
-        frame = frame[keep].reset_index(drop=True)
-    if name == "layer_styles":
-        frame = frame.drop(columns="update_time")
-    return frame
-
-
-def assert_same_outputs(a: Path, b: Path) -> None:
-    """Every layer: its fields and their types, row for row and bit for bit (geometries as
-    WKB); risk.csv and valve_advice.csv byte for byte; the maps but for Folium's random
-    element ids."""
-    names = [n for n, _ in pyogrio.list_layers(a)]
-    assert names == [n for n, _ in pyogrio.list_layers(b)]
-    for name in names:
-        info = [pyogrio.read_info(g, layer=name) for g in (a, b)]  # the fields' types too
-        for key in ("fields", "dtypes", "geometry_type", "crs", "features"):
-            assert str(info[0][key]) == str(info[1][key]), (name, key)
-        x, y = layer_rows(a, name), layer_rows(b, name)
-        assert type(x) is type(y), name
-        if "geometry" in x.columns:
-            assert x.crs == y.crs, name
-            wx, wy = (shapely.to_wkb(f.geometry.to_numpy()) for f in (x, y))
-            assert wx.tolist() == wy.tolist(), name
-            x, y = (pd.DataFrame(f).drop(columns="geometry") for f in (x, y))
-        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=name)
-    for csv in ("risk.csv", "valve_advice.csv"):
-        assert (a.parent / csv).read_bytes() == (b.parent / csv).read_bytes(), csv
-    for page in ("network.html", "risk.html"):
-        x, y = ((d.parent / "maps" / page).read_text(encoding="utf-8") for d in (a, b))
-        assert re.sub(r"[0-9a-f]{32}", "ID", x) == re.sub(r"[0-9a-f]{32}", "ID", y), page
 
 
 @pytest.fixture(scope="module")
