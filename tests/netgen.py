@@ -6,10 +6,16 @@ import numpy as np
 import pandas as pd
 
 
-def random_network(seed: int, n_max: int = 24, many_sources: bool = False):
+def random_network(seed: int, n_max: int = 24, many_sources: bool = False, real: bool = True):
     """Tree plus chords (loops, parallel pipes), one to three sources (anywhere: inside
     segments, beside valves), valves (some normally closed, some on junctions), regulators
-    between classes, abandoned pipes, customers.
+    between classes, abandoned pipes, customers (several on one node: at the same spot).
+
+    ``real`` (what real data holds, drawn from a generator of its own, so the networks are
+    otherwise those of ``real=False``): in two networks of three, pipes without a pressure
+    class (``None``, or NaN as a GeoPackage gives a blank back) here and there, and at a
+    regulator sometimes one or every pipe without one (direction unknown: passed both ways,
+    with a known class on the other side or none at all); customers with 0 households.
 
     ``many_sources``: besides, a fifth, half or four fifths of the remaining junctions become
     sources (several in one zone or segment, behind normally-closed valves, on either side of
@@ -43,7 +49,20 @@ def random_network(seed: int, n_max: int = 24, many_sources: bool = False):
     ]
     nodes = pd.DataFrame({"node_id": np.arange(n), "kind": kind, "asset_id": asset})
     classes = rng.choice(["MP-A", "LP", "SHP-B"], size=len(pairs), p=[0.45, 0.45, 0.1])
+    classes = classes.astype(object)
     status = np.where(rng.random(len(pairs)) < 0.9, "in_service", "abandoned")
+    real_rng = np.random.default_rng([seed, 2]) if real else None
+    if real and real_rng.random() < 2 / 3:  # (the rest keep every regulator's direction)
+        blank = real_rng.choice([None, np.nan])
+        classes[real_rng.random(len(pairs)) < real_rng.choice([0.0, 0.1, 0.3])] = blank
+        u, v = np.array(pairs).T
+        for r in np.flatnonzero(kind == "regulator").tolist():
+            at = np.flatnonzero((u == r) | (v == r))
+            roll = real_rng.random()
+            if roll < 0.2:  # one pipe of unknown class beside known ones (or none left)
+                classes[real_rng.choice(at)] = blank
+            elif roll < 0.3:  # every pipe at it of unknown class
+                classes[at] = blank
     edges = pd.DataFrame(
         {
             "edge_id": np.arange(len(pairs)),
@@ -67,6 +86,8 @@ def random_network(seed: int, n_max: int = 24, many_sources: bool = False):
         "critical": (rng.random(nc) < 0.2).astype(float),
         "bits": 2.0 ** np.arange(nc),
     }
+    if real:  # a shop, a kiosk: a customer without households
+        weights["households"][real_rng.random(nc) < 0.15] = 0.0
     return nodes, edges, closed, cust_nodes.astype(np.int64), weights
 
 
