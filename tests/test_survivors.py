@@ -42,6 +42,9 @@ def test_a_regulator_beside_a_pipe_without_a_pressure_class_passes_gas_both_ways
     # Planted: isolation.py (FlowGraph):
     #   directed = regs[(hi[regs] > lo[regs]) & (lo[regs] > 0)]
     #   -> directed = regs[hi[regs] > lo[regs]]
+    # (Also its twin in the check, topology.py (check_topology):
+    #   flat = span["min"].notna() & ((span["min"] == span["max"]) | (span["min"] == 0))
+    #   -> flat = span["min"].notna() & (span["min"] == span["max"]): R no longer reported.)
     #
     #   CW (50,5)                      CE (150,5)
     #   (0,0) ==== W ==== R (100,0) ==== E ==== (200,0)
