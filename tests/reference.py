@@ -25,6 +25,8 @@ class Reference:
         self.cust = np.asarray(customer_nodes)
         self.weights = weights
         # Regulator direction: pipes below the highest class at the regulator hang on its outlet.
+        # Only with every class at it known (rank > 0: None, NaN or an unknown label is 0) and
+        # not all equal; else its direction is unknown and it passes gas both ways.
         self.reg_hi, self.reg_dir = {}, set()
         for r, k in self.kind.items():
             if k != "regulator":

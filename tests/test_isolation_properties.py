@@ -288,6 +288,39 @@ def test_batched_removals_equal_one_by_one_and_a_full_search(seed):
             assert dict(zip(keys, totals[i].tolist(), strict=True)) == full, (seed, W)
 
 
+def test_the_random_networks_hold_what_real_data_holds():
+    # (Else the tests above would never meet it: a regulator made one-way beside a pipe
+    # without a pressure class passed them all.) Seeds 0-99, in-service pipes only: the
+    # regulators with a class known on one side and blank on another, with no known class,
+    # and one-way ones; customers with 0 households, several customers on one node; networks
+    # with several sources, a valve on a junction of 3+ pipes, a source inside a segment.
+    from gasnet.schema import pressure_rank
+
+    seen = dict.fromkeys(
+        ["mixed", "unknown", "one_way", "zero", "same_spot", "sources", "on_junction", "inside"],
+        0,
+    )
+    for seed in range(100):
+        nodes, edges, _, cust, weights = random_network(seed)
+        live = edges[edges["status"] == "in_service"]
+        u, v = live["u"].to_numpy(), live["v"].to_numpy()
+        rank = pressure_rank(live["pressure_class"].to_numpy(object))
+        kind = nodes["kind"].to_numpy(object)
+        for r in np.flatnonzero(kind == "regulator").tolist():
+            at = rank[(u == r) | (v == r)]
+            if len(at):
+                key = "unknown" if at.max() == 0 else "mixed" if at.min() == 0 else "one_way"
+                seen[key] += key != "one_way" or at.max() > at.min()
+        seen["zero"] += bool((weights["households"] == 0).any())
+        on = cust[cust >= 0]
+        seen["same_spot"] += len(set(on.tolist())) < len(on)
+        seen["sources"] += (kind == "source").sum() > 1
+        degree = np.bincount(np.r_[u, v], minlength=len(kind))
+        seen["on_junction"] += bool(((kind == "valve") & (degree >= 3)).any())
+        seen["inside"] += bool(((kind == "source") & (degree >= 2)).any())
+    assert min(seen.values()) >= 10, seen
+
+
 def test_the_batch_decides_most_sets():
     # (Else the test above would check nothing.) Seeds 0-49, 40 random sets each.
     done = total = 0

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import canonical
 
+from gasnet.network import build_network
 from gasnet.topology import build_topology
 
 
@@ -486,6 +487,25 @@ def test_zero_tolerances_mean_exactly_on():
     )
     assert node_of(topo, "V") >= 0
     assert "customer_unattached" in checks(report)
+
+
+def test_a_zero_tolerance_still_joins_pipe_ends_drawn_at_one_point():
+    # S (0,0) ==== A ==== (100,0) ==== B ==== (200,0), C (150,5) on B; tolerance 0.
+    # "Exactly on" joins ends at exactly one point: 3 nodes (A's start, the joint, B's end)
+    # plus C's, edges A 100, B 50 + 50, and C has gas. (Found by the property test of the
+    # build: with a zero tolerance no two ends were ever joined, so every pipe was an island
+    # of its own and nobody beyond the station's pipe had gas.)
+    layers = canonical(
+        pipes=[("A", [(0, 0), (100, 0)]), ("B", [(100, 0), (200, 0)])],
+        sources=[("S", (0, 0))],
+        customers=[("C", (150, 5))],
+    )
+    topo, report = build_topology(layers, snap_tolerance_m=0.0, customer_max_distance_m=60)
+    assert len(topo.nodes) == 4 and sorted(topo.nodes["degree"]) == [1, 1, 2, 2]
+    assert sorted(round(x, 1) for x in topo.edges["length_m"]) == [50.0, 50.0, 100.0]
+    assert "island" not in checks(report)
+    net, _ = build_network(layers, snap_tolerance_m=0.0)
+    assert bool(net.customers.loc["C", "has_supply"])
 
 
 def test_customers_when_no_pipe_is_in_service_are_told_so():

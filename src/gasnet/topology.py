@@ -110,9 +110,8 @@ def _snap_endpoints(start: np.ndarray, end: np.ndarray, tol: float):
     """Cluster endpoints within ``tol``; returns (start_node, end_node, node_xy)."""
     pts = np.vstack([start, end])
     n = len(pts)
-    pairs = (
-        cKDTree(pts).query_pairs(tol, output_type="ndarray") if tol > 0 else np.empty((0, 2), int)
-    )
+    # (tol = 0: "exactly on", ends drawn at one point are still one node)
+    pairs = cKDTree(pts).query_pairs(tol, output_type="ndarray")
     graph = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     # Number clusters by their first endpoint so node ids follow the input order.
