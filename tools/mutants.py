@@ -147,10 +147,38 @@ def _env() -> dict[str, str]:
 
 
 def _all_results(module: str) -> dict[str, int | None]:
-    meta = RUNS / module / "mutants" / "src" / "gasnet" / f"{module}.py.meta"
-    if not meta.exists():
-        return {}
-    return json.loads(meta.read_text())["exit_code_by_key"]
+    return _meta(module).get("exit_code_by_key", {})
+
+
+def _meta_path(module: str) -> Path:
+    return RUNS / module / "mutants" / "src" / "gasnet" / f"{module}.py.meta"
+
+
+def _meta(module: str) -> dict:
+    path = _meta_path(module)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _restore(module: str, kept: dict) -> None:
+    """Keep the last pass's verdicts of the mutants not rerun.
+
+    A new test file changes mutmut's test selection, and mutmut then forgets every verdict;
+    but a mutant killed stays killed when tests are only added, as long as its function is
+    unchanged (the same hash)."""
+    meta = _meta(module)
+    if not meta or not kept:
+        return
+    old_hash, new_hash = kept["hash_by_function_name"], meta["hash_by_function_name"]
+    codes = meta["exit_code_by_key"]
+    for key, code in kept["exit_code_by_key"].items():
+        func = key.rpartition(".")[2].rsplit("__mutmut_", 1)[0]
+        if (
+            codes.get(key, 0) is None
+            and code is not None
+            and old_hash.get(func) == new_hash.get(func)
+        ):
+            codes[key] = code
+    _meta_path(module).write_text(json.dumps(meta, indent=4))
 
 
 def _results(module: str) -> dict[str, int | None]:
@@ -234,6 +262,7 @@ def run_module(
         _generate(run)
         names = sample(_all_results(module), size)
         (run / "sample.txt").write_text("".join(f"{n}\n" for n in names))
+    kept = _meta(module)
     cmd = [_mutmut(), "run", "--max-children", str(jobs), *names]
     with open(run / "run.log", "a") as out:
         out.write(
@@ -243,7 +272,9 @@ def run_module(
         out.flush()
         code = subprocess.call(cmd, cwd=run, env=_env(), stdout=out, stderr=subprocess.STDOUT)
     took = time.monotonic() - start
-    (run / "wall_seconds").write_text(f"{took:.0f}\n")
+    if survivors:
+        _restore(module, kept)
+    (run / ("rerun_seconds" if survivors else "wall_seconds")).write_text(f"{took:.0f}\n")
     if code != 0:
         print(f"{module}: mutmut exited {code}; see {run / 'run.log'}", file=log, flush=True)
     return took
