@@ -63,7 +63,8 @@ MODULES: dict[str, list[str]] = {
         "tests/test_ingest.py",
     ],
     "hazards": ["tests/test_hazards.py", "tests/test_hazards_mutants.py"],
-    "maps": ["tests/test_maps.py", "tests/test_maps_mutants.py", "tests/test_layer_styles.py"],
+    # (tests/test_maps.py and test_maps_page.py drive Chromium: too slow to rerun per mutant)
+    "maps": ["tests/test_maps_mutants.py", "tests/test_layer_styles.py"],
 }
 
 # mutmut's exit codes of a mutant's test run (mutmut.stats.status_by_exit_code), grouped.

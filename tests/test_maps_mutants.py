@@ -1,0 +1,326 @@
+"""maps.py without a browser: the data each page carries and the helpers that make it, for the
+mistakes mutation testing found no test would catch (`make mutants`, docs/mutants.md). The
+pages themselves are opened in Chromium by tests/test_maps.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import X0, Y0, canonical, xy
+from shapely.geometry import Point, Polygon
+
+from gasnet import maps
+
+
+def page_data(page: str) -> dict:
+    """The JSON block of a page, read back as the page's script reads it."""
+    m = re.search(r'<script type="application/json" id="gasnet-data">(.*?)</script>', page, re.S)
+    return json.loads(m.group(1))
+
+
+def layer(data: dict, name: str) -> dict:
+    return next(x for x in data["layers"] if x["name"] == name)
+
+
+# -- values and blocks ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        (np.bool_(True), True),
+        (False, False),
+        (float("nan"), None),
+        (float("inf"), None),
+        (np.float32(1.5), 1.5),
+        (1.123456789, 1.1234568),  # 7 decimals
+        (np.int64(7), 7),
+        (3, 3),
+        (pd.NaT, None),
+        (pd.NA, None),
+        ("医院", "医院"),
+        (pd.Timestamp("2025-03-07"), "2025-03-07 00:00:00"),
+    ],
+)
+def test_value(value, expected):
+    got = maps._value(value)
+    assert got == expected and type(got) is type(expected)
+
+
+def test_json_block_cannot_end_its_script_element():
+    block = maps._json_block({"a": "</script><!-- x", "n": 1, "z": "中"})
+    assert block.startswith('<script type="application/json" id="gasnet-data">')
+    inner = block[len('<script type="application/json" id="gasnet-data">') : -len("</script>")]
+    assert "</" not in inner and "<!--" not in inner
+    assert inner == '{"a":"<\\/script><\\u0021-- x","n":1,"z":"中"}'
+    assert json.loads(inner) == {"a": "</script><!-- x", "n": 1, "z": "中"}
+    with pytest.raises(ValueError):
+        maps._json_block({"x": float("nan")})
+
+
+# -- features ------------------------------------------------------------------------------
+
+
+def test_features_in_wgs84_with_their_properties():
+    # Two valves in EPSG:4545, the second without a geometry (left out); "nope" is not a
+    # column and is ignored.
+    gdf = gpd.GeoDataFrame(
+        {"valve_id": ["V1", "V2"], "diameter_mm": [110.0, np.nan]},
+        geometry=[Point(xy(0, 0)), None],
+        crs="EPSG:4545",
+    )
+    fc = maps._features(gdf, ["valve_id", "diameter_mm", "nope"])
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 1
+    (f,) = fc["features"]
+    assert f["type"] == "Feature" and f["properties"] == {"valve_id": "V1", "diameter_mm": 110.0}
+    lon, lat = f["geometry"]["coordinates"]
+    expected = gpd.GeoSeries([Point(X0, Y0)], crs="EPSG:4545").to_crs("EPSG:4326").iloc[0]
+    assert (lon, lat) == (round(expected.x, 6), round(expected.y, 6))
+    assert 106 < lon < 108 and 31 < lat < 33
+    # GCJ-02 (AMap's datum) shifts the point by a few hundred metres.
+    g = maps._features(gdf, ["valve_id"], gcj=True)["features"][0]["geometry"]["coordinates"]
+    assert 0.001 < abs(g[0] - lon) + abs(g[1] - lat) < 0.02
+    # no columns wanted: empty properties; no rows: no features
+    assert maps._features(gdf, [])["features"][0]["properties"] == {}
+    assert maps._features(gdf.iloc[:0], ["valve_id"]) == {
+        "type": "FeatureCollection",
+        "features": [],
+    }
+
+
+def test_bounds_south_west_then_north_east():
+    gdf = gpd.GeoDataFrame(
+        geometry=[Point(106.70, 31.80), None, Point(106.80, 31.90)], crs="EPSG:4326"
+    )
+    assert maps._bounds(gdf) == [[31.80, 106.70], [31.90, 106.80]]
+    assert maps._bounds(gdf.iloc[[1]]) is None
+
+
+def test_valve_state():
+    # inoperable beats normally-closed; a missing operable counts as operable.
+    valves = pd.DataFrame(
+        {
+            "normally": ["open", "closed", "closed", "open", "closed"],
+            "operable": [True, True, False, None, None],
+        },
+        index=[10, 11, 12, 13, 14],
+    )
+    state = maps._valve_state(valves)
+    assert state.tolist() == ["open", "closed", "inoperable", "open", "closed"]
+    assert list(state.index) == [10, 11, 12, 13, 14]
+
+
+def test_pipe_layer_legend_lists_the_classes_present():
+    pipes = canonical(pipes=[("A", [(0, 0), (1, 0)], "LP"), ("B", [(1, 0), (2, 0)], "MP-A")])[
+        "pipes"
+    ]
+    spec = maps._pipe_layer(pipes, "管线", False)
+    # In PRESSURE_COLOURS' order (MP-A before LP), not the rows' order; no "no class" entry.
+    assert spec["legend"] == [
+        ["MP-A", maps.PRESSURE_COLOURS["MP-A"]],
+        ["LP", maps.PRESSURE_COLOURS["LP"]],
+    ]
+    assert spec["name"] == "管线" and spec["id"] == "pipe_id" and spec["by"] == "pressure_class"
+    assert spec["show"] is True and spec["weight"] == 2 and spec["color"] == maps.NO_CLASS
+    assert spec["minimap"] == {
+        "field": "pressure_class",
+        "values": ["HP-A", "HP-B", "SHP-A", "SHP-B", "MP-A"],
+    }
+    assert spec["data"]["features"][0]["properties"]["pipe_id"] == "A"
+    pipes.loc[1, "pressure_class"] = None
+    spec = maps._pipe_layer(pipes, "p", False, show=False, minimap=False)
+    assert spec["legend"] == [["LP", maps.PRESSURE_COLOURS["LP"]], ["—", maps.NO_CLASS]]
+    assert spec["show"] is False and spec["minimap"] is False
+
+
+# -- the one map's data --------------------------------------------------------------------
+
+
+def _network_layers():
+    layers = canonical(
+        pipes=[("A", [(0, 0), (100, 0)]), ("B", [(100, 0), (200, 0)], "LP")],
+        valves=[("V1", (50, 0)), ("V2", (150, 0), "closed"), ("V3", (120, 0), "open", False)],
+        sources=[("S", (0, 0))],
+        regulators=[("R", (100, 0))],
+        customers=[("C1", (60, 5), 3, True), ("C2", (160, 5), 1, False)],
+    )
+    layers["segments"] = gpd.GeoDataFrame(
+        {
+            "segment_id": [1, 2, 3, 4],
+            "customers_lost": [0, 10, 11, 1001],
+            "households_lost": [0, 10, 11, 1001],
+            "critical_lost": [0, 0, 1, 2],
+            "valve_ids": ["V1", "V1;V2", "V2", "V3"],
+            "source_ids": ["S", "", "", ""],
+            "length_m": [50.0, 50.0, 30.0, 70.0],
+        },
+        geometry=[layers["pipes"].geometry.iloc[0]] * 4,
+        crs="EPSG:4545",
+    )
+    square = Polygon([xy(0, 0), xy(10, 0), xy(10, 10), xy(0, 10)])
+    layers["risk"] = gpd.GeoDataFrame(
+        {"rank": [1, 2], "tier": ["P1", "P3"], "hazard_id": ["H1", "H2"]},
+        geometry=[Point(xy(20, 1)), square],
+        crs="EPSG:4545",
+    )
+    return layers
+
+
+def test_network_map_carries_every_layer_with_its_data():
+    data = page_data(maps.network_map(_network_layers(), language="en"))
+    t = maps.LABELS["en"]
+    names = [x["name"] for x in data["layers"]]
+    assert names == [
+        t["pipes"],
+        t["segments"],
+        t["valves"],
+        t["sources"],
+        t["regulators"],
+        t["customers"],
+        t["critical"],
+        t["hazards"],
+        t["hazard_areas"],
+    ]
+    # Segments by customers lost: 0 -> class 0, 10 -> "1–10" (1), 11 -> "11–50" (2), 1001 ->
+    # "> 1000" (5).
+    seg = layer(data, t["segments"])
+    classes = [f["properties"]["loss_class"] for f in seg["data"]["features"]]
+    assert classes == ["0", "1", "2", "5"]
+    assert [b for b, _ in seg["legend"]] == [
+        f"0 ({t['lost']})",
+        f"1–10 ({t['lost']})",
+        f"11–50 ({t['lost']})",
+        f"51–200 ({t['lost']})",
+        f"201–1000 ({t['lost']})",
+        f"> 1000 ({t['lost']})",
+    ]
+    assert seg["show"] is False and seg["id"] == "segment_id"
+    valves = layer(data, t["valves"])
+    state = {
+        f["properties"]["valve_id"]: f["properties"]["state"] for f in valves["data"]["features"]
+    }
+    assert state == {"V1": "open", "V2": "closed", "V3": "inoperable"}
+    assert valves["legend"] == [[t[k], c] for k, c in maps.VALVE_COLOURS.items()]
+    # Critical customers apart from the others.
+    crit = [f["properties"]["customer_id"] for f in layer(data, t["critical"])["data"]["features"]]
+    rest = [f["properties"]["customer_id"] for f in layer(data, t["customers"])["data"]["features"]]
+    assert (crit, rest) == (["C1"], ["C2"])
+    assert layer(data, t["customers"])["cluster"] is True
+    # Hazards: every record as a point (the square at its centre), the area again as itself.
+    spots = layer(data, t["hazards"])["data"]["features"]
+    assert [f["geometry"]["type"] for f in spots] == ["Point", "Point"]
+    areas = layer(data, t["hazard_areas"])["data"]["features"]
+    assert [(f["properties"]["hazard_id"], f["geometry"]["type"]) for f in areas] == [
+        ("H2", "Polygon")
+    ]
+    assert data["minimap"] is True
+    (s, w), (n, e) = data["focus"]
+    assert s < n and w < e and 106 < w < 108 and 31 < s < 33
+
+
+def test_network_map_without_optional_layers():
+    layers = _network_layers()
+    del layers["segments"], layers["risk"]
+    data = page_data(maps.network_map(layers))
+    names = [x["name"] for x in data["layers"]]
+    assert maps.LABELS["zh"]["segments"] not in names and maps.LABELS["zh"]["hazards"] not in names
+    assert data["labels"] == maps.LABELS["zh"]
+
+
+# -- incident helpers ----------------------------------------------------------------------
+
+
+def test_warning_radius():
+    # 0.33 x 600 mm x sqrt(1.6 MPa) = 250.45 m for an SHP-A main; an LP service pipe gives
+    # 0.33 x 110 x 0.1 = 3.6 m, so the 100 m minimum.
+    assert maps.warning_radius_m([600], ["SHP-A"]) == pytest.approx(0.33 * 600 * math.sqrt(1.6))
+    assert maps.warning_radius_m([110], ["LP"]) == 100.0
+    assert maps.warning_radius_m([110, 600], ["LP", "SHP-A"]) == pytest.approx(250.45, abs=0.01)
+    # unknown class or diameter: nothing from that part
+    assert maps.warning_radius_m([600, "x"], ["其他", "HP-A"]) == 100.0
+    assert maps.warning_radius_m([], []) == 100.0
+    assert maps.warning_radius_m([600], ["SHP-A"], minimum_m=300.0) == 300.0
+    assert maps.warning_radius_m([600], ["SHP-A"], factor=1.0) == pytest.approx(
+        600 * math.sqrt(1.6)
+    )
+
+
+def test_gcj_columns_and_navigation_url():
+    frame = pd.DataFrame({"lon": [106.75], "lat": [31.86], "name": ["医院"]})
+    out = maps._gcj_columns(frame)
+    assert "gcj_lon" not in frame  # a copy
+    assert list(out.columns) == ["lon", "lat", "name", "gcj_lon", "gcj_lat"]
+    assert out["gcj_lon"].iloc[0] == round(out["gcj_lon"].iloc[0], 6)
+    assert 0.0005 < abs(out["gcj_lon"].iloc[0] - 106.75) < 0.01
+    assert 0.0005 < abs(out["gcj_lat"].iloc[0] - 31.86) < 0.01
+    assert maps.navigation_url(106.7512345, 31.86, "医院 A&B") == (
+        "https://uri.amap.com/marker?position=106.751234,31.860000&name=%E5%8C%BB%E9%99%A2%20A%26B"
+    )
+
+
+# -- QGIS styles ---------------------------------------------------------------------------
+
+
+def test_rgba_and_symbols():
+    assert maps._rgba("#d7191c") == "215,25,28,255"
+    assert maps._rgba("000000") == "0,0,0,255"
+    line = maps._symbol("line", "0", "#ff0000")
+    assert line == (
+        '<symbol type="line" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+        '<layer class="SimpleLine" enabled="1" locked="0" pass="0"><Option type="Map">'
+        '<Option type="QString" name="line_color" value="255,0,0,255"/>'
+        '<Option type="QString" name="line_width" value="0.6"/>'
+        '<Option type="QString" name="line_width_unit" value="MM"/></Option></layer></symbol>'
+    )
+    marker = maps._symbol("marker", "2", "#00ff00")
+    assert '<layer class="SimpleMarker"' in marker
+    for opt in (
+        'name="color" value="0,255,0,255"',
+        'name="name" value="circle"',
+        'name="size" value="2.4"',
+        'name="size_unit" value="MM"',
+        'name="outline_color" value="35,35,35,255"',
+    ):
+        assert opt in marker
+
+
+def test_categorized_qml():
+    qml = maps._categorized_qml(
+        "marker", "tier", [("P1", "P1 <急>", "#d7191c"), ("", "无", "#999999")]
+    )
+    assert qml.startswith(
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+        '<qgis version="3.28.0" styleCategories="Symbology">'
+        '<renderer-v2 type="categorizedSymbol" attr="tier" symbollevels="0" '
+        'enableorderby="0" forceraster="0"><categories>'
+        '<category render="true" symbol="0" value="P1" label="P1 &lt;急&gt;"/>'
+        '<category render="true" symbol="1" value="" label="无"/></categories><symbols>'
+    )
+    assert qml.endswith("</symbols></renderer-v2></qgis>")
+    assert qml.count("<symbol ") == 2 and 'name="1"' in qml
+
+
+def test_layer_styles_table():
+    styles = maps.layer_styles("en")
+    assert styles["f_table_name"].tolist() == ["pipes", "edges", "valves", "risk"]
+    assert styles["styleName"].tolist() == [
+        "gasnet pipes",
+        "gasnet edges",
+        "gasnet valves",
+        "gasnet risk",
+    ]
+    assert styles["useAsDefault"].all() and (styles["f_geometry_column"] == "geometry").all()
+    assert (styles["owner"] == "gasnet").all()
+    pipes = styles["styleQML"].iloc[0]
+    assert 'attr="pressure_class"' in pipes and f'label="{maps.LABELS["en"]["no_class"]}"' in pipes
+    valves = styles["styleQML"].iloc[2]
+    assert "CASE WHEN &quot;operable&quot; = 0 THEN" in valves
+    assert f'label="{maps.LABELS["en"]["inoperable"]}"' in valves
