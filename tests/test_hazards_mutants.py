@@ -1,0 +1,125 @@
+"""hazards.py's helpers, one by one: the mistakes mutation testing found no test would catch
+(`make mutants`, docs/mutants.md). Values in, the expected numbers out, worked in comments.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import canonical, pt
+
+from gasnet import hazards
+from gasnet._hazard_settings import CATEGORIES, OTHER
+from gasnet.errors import InputError
+from gasnet.schema import PRESSURE_CLASSES
+
+
+def test_impact_radius():
+    # r = 0.0997 x D x sqrt(p): 600 mm SHP-A (1.6 MPa) -> 75.66 m; 110 mm LP (0.01) -> 1.10
+    # m; no class: the highest (HP-A, 4 MPa) -> 0.0997 x 100 x 2 = 19.94 m; no diameter, or
+    # 0: NaN.
+    r = hazards.impact_radius_m(
+        [600, 110, 100, None, 0, "x"], ["SHP-A", "LP", None, "LP", "LP", "LP"]
+    )
+    assert r[:3] == pytest.approx([0.0997 * 600 * math.sqrt(1.6), 0.0997 * 110 * 0.1, 19.94])
+    assert np.isnan(r[3:]).all()
+
+
+def test_class_and_category_index():
+    # The tables' columns: the classes in order, then one for "none or unknown".
+    assert hazards._class_index(["HP-A", "LP", None, "其他"]).tolist() == [
+        0,
+        len(PRESSURE_CLASSES) - 1,
+        len(PRESSURE_CLASSES),
+        len(PRESSURE_CLASSES),
+    ]
+    last = len(CATEGORIES)  # "other" comes after the known categories
+    assert hazards._category_index(
+        [CATEGORIES[0], CATEGORIES[-1], OTHER, "树木根系", None]
+    ).tolist() == [
+        0,
+        len(CATEGORIES) - 1,
+        last,
+        last,
+        last,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        (datetime.date(2026, 6, 30), datetime.date(2026, 6, 30)),
+        (datetime.datetime(2026, 6, 30, 23, 59), datetime.date(2026, 6, 30)),
+        (" 2026-06-30 ", datetime.date(2026, 6, 30)),
+    ],
+)
+def test_as_of_day(value, day):
+    assert hazards._day(value) == day
+
+
+def test_as_of_that_is_no_date():
+    with pytest.raises(InputError, match=r"^as_of='2026/6/30' is not a date; give a datetime"):
+        hazards._day("2026/6/30")
+
+
+def test_days_as_day_numbers():
+    # ISO text, a date-time written by GDAL, a date, a blank, a typo and a year pandas
+    # cannot hold (1026): each its ordinal, NaN for the unreadable.
+    d = hazards._days(
+        [
+            "2025-03-07",
+            "2025-03-07T00:00:00",
+            datetime.date(2025, 3, 8),
+            None,
+            "下月底",
+            "1026-04-10",
+        ]
+    )
+    o = datetime.date(2025, 3, 7).toordinal()
+    assert d[:3].tolist() == [o, o, o + 1]
+    assert np.isnan(d[3]) and np.isnan(d[4])
+    assert d[5] == datetime.date(1026, 4, 10).toordinal()
+
+
+def test_records_take_defaults_and_refuse_another_crs():
+    edges = canonical(pipes=[("A", [(0, 0), (100, 0)])])["pipes"]
+    recs = gpd.GeoDataFrame({"hazard_id": ["H1"]}, geometry=[pt(10, 10)], crs="EPSG:4545")
+    out = hazards._records(recs, edges)
+    assert out["severity"].tolist() == ["general"] and out["status"].tolist() == ["open"]
+    assert out["category"].tolist() == [None] and out["due_on"].tolist() == [None]
+    assert "severity" not in recs  # the caller's frame is untouched
+    full = out.copy()
+    assert hazards._records(full, edges) is full  # nothing missing: the frame itself
+    with pytest.raises(InputError, match=r"^the hazard records are in EPSG:4326, the network in "):
+        hazards._records(recs.to_crs("EPSG:4326"), edges)
+    with pytest.raises(InputError, match="no hazard_id column"):
+        hazards._records(recs.rename(columns={"hazard_id": "id"}), edges)
+
+
+def test_add_rollups_fills_pipes_without_hazards():
+    # Pipe A has one open major overdue hazard (tier P1); B none: zeros and no tier.
+    layer = pd.DataFrame({"pipe_id": ["A", "B"], "hazards_open": [9, 9]})
+    rollup = pd.DataFrame(
+        {
+            "hazards_open": [1],
+            "hazards_major": [1],
+            "hazards_general": [0],
+            "hazards_overdue": [1],
+            "hazard_exposed_m": [12.5],
+            "hazard_tier": ["P1"],
+            "hazard_score": [87.0],
+        },
+        index=pd.Index(["A"], name="pipe_id"),
+    )
+    out = hazards.add_rollups(layer, "pipe_id", rollup)
+    assert out["hazards_open"].tolist() == [1, 0] and out["hazards_open"].dtype == np.int64
+    assert out["hazards_major"].tolist() == [1, 0] and out["hazards_overdue"].tolist() == [1, 0]
+    assert out["hazard_exposed_m"].tolist() == [12.5, 0.0]
+    assert out["hazard_score"].tolist() == [87.0, 0.0]
+    assert out["hazard_tier"].iloc[0] == "P1" and pd.isna(out["hazard_tier"].iloc[1])
+    assert layer["hazards_open"].tolist() == [9, 9]  # a copy
