@@ -300,3 +300,97 @@ def test_bad_coordinates_are_refused_naming_the_layer_and_feature(layer):
     idf = {"pipes": "A", "valves": "V", "sources": "S", "regulators": "R", "customers": "C"}
     assert str(exc.value).startswith(f"{layer}: feature(s) {idf[layer]} have coordinates")
     assert "not a finite number" in str(exc.value)
+
+
+# -- reports carry the feature's own point -------------------------------------------------
+
+
+def test_assets_where_pipes_cross_are_reported_in_their_own_layer():
+    # A (0,0)-(100,0) and B (50,-50)-(50,50) cross at (50,0) without a junction; valve V is
+    # drawn there. C (0,200)-(100,200) and D (30,150)-(30,250) cross at (30,200), where
+    # source S is drawn. Each is reported in its own layer, at its own point.
+    _, report = build(
+        pipes=[
+            ("A", [(0, 0), (100, 0)]),
+            ("B", [(50, -50), (50, 50)]),
+            ("C", [(0, 200), (100, 200)]),
+            ("D", [(30, 150), (30, 250)]),
+        ],
+        valves=[("V", (50, 0))],
+        sources=[("S", (30, 200))],
+    )
+    got = sorted(
+        (r["layer"], r["feature_id"], r["message"], r["geometry"].coords[0])
+        for r in rows(report, "asset_at_crossing")
+    )
+    tail = (
+        "drawn where two pipes cross without a junction: it is put on one of them only "
+        "(crossing pipes pass at different depths)"
+    )
+    assert got == [
+        ("sources", "S", f"source {tail}", xy(30, 200)),
+        ("valves", "V", f"valve {tail}", xy(50, 0)),
+    ]
+
+
+def test_customer_reports_point_at_the_customer():
+    # C1 names a pipe that does not exist (attached to A, reported); C2 names the planned
+    # pipe P (attached there, no supply, reported); C3 is 300 m from A, the nearest pipe in
+    # service (beyond 60 m); C4 has no location.
+    layers = canonical(
+        pipes=[("A", [(0, 0), (100, 0)]), ("P", [(0, 50), (100, 50)], "MP-A", "planned")],
+        customers=[
+            ("C1", (50, 5), 1, False, "NOPE"),
+            ("C2", (50, 45), 1, False, "P"),
+            ("C3", (50, 300)),
+            ("C4", (10, 10)),
+        ],
+    )
+    layers["customers"].loc[3, "geometry"] = None
+    _, report = build_topology(layers)
+    got = [
+        (r["check"], r["feature_id"], r["message"], r["geometry"])
+        for r in report.rows
+        if r["layer"] == "customers"
+    ]
+    assert got == [
+        (
+            "unknown_pipe_id",
+            "C1",
+            "customer names a pipe_id that is not on the network (not in the pipes layer, or "
+            "left out of the network: see that pipe's row); attached to the nearest pipe "
+            "instead (pipe_id 'NOPE')",
+            Point(xy(50, 5)),
+        ),
+        (
+            "customer_on_dead_pipe",
+            "C2",
+            "customer's pipe_id names a pipe that is not in service: it is attached there and "
+            "has no supply, so no isolation counts it (pipe P is planned)",
+            Point(xy(50, 45)),
+        ),
+        (
+            "customer_unattached",
+            "C3",
+            "customer farther than customer_max_distance_m (60 m) from its pipe; kept but not "
+            "attached (no supply) (300.0 m away)",
+            Point(xy(50, 300)),
+        ),
+        (
+            "customer_unattached",
+            "C4",
+            "customer has no location; kept but not attached (no supply)",
+            None,
+        ),
+    ]
+
+
+def test_no_pipe_in_service_leaves_every_customer_unattached_at_its_point():
+    layers = canonical(
+        pipes=[("P", [(0, 50), (100, 50)], "MP-A", "planned")], customers=[("C1", (50, 45))]
+    )
+    topo, report = build_topology(layers)
+    (row,) = rows(report, "customer_unattached")
+    assert row["message"] == "no pipe is in service: customer kept but not attached (no supply)"
+    assert row["geometry"] == Point(xy(50, 45))
+    assert topo.customers["node_id"].tolist() == [-1]
