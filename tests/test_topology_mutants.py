@@ -394,3 +394,13 @@ def test_no_pipe_in_service_leaves_every_customer_unattached_at_its_point():
     assert row["message"] == "no pipe is in service: customer kept but not attached (no supply)"
     assert row["geometry"] == Point(xy(50, 45))
     assert topo.customers["node_id"].tolist() == [-1]
+
+
+def test_customer_ids_given_as_numbers_stay_objects_like_every_id():
+    # A layer built in Python with integer ids: the customer table holds them as objects
+    # (as the node and asset tables hold theirs), so they join with the text ids read back.
+    layers = canonical(pipes=[("A", [(0, 0), (100, 0)])], customers=[(7, (50, 5)), (8, (60, 5))])
+    layers["customers"]["customer_id"] = layers["customers"]["customer_id"].astype("int64")
+    topo, _ = build_topology(layers)
+    assert topo.customers["customer_id"].dtype == object
+    assert topo.customers["customer_id"].tolist() == [7, 8]
