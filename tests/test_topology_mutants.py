@@ -36,6 +36,7 @@ def rows(report, check):
 def test_size_three_digits_below_ten_metres_whole_metres_above():
     assert _size(0.60234) == "0.602"
     assert _size(9.87654) == "9.88"
+    assert _size(10.5) == "10"  # whole metres from 10 m on (rounded half to even)
     assert _size(12.4) == "12"
     assert _size(1234.4) == "1,234"
 
