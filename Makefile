@@ -20,7 +20,7 @@ help:
 	@echo "make sample        regenerate the bundled sample in data/raw/ (deterministic)"
 	@echo "make bench         benchmarks (installs the optional WNTR peer)"
 	@echo "make screenshots   PNGs of the three kinds of map (docs/screenshots/)"
-	@echo "make mutants [MODULE=topology] [SAMPLE=150|all]   mutation testing: kill rate per module"
+	@echo "make mutants [MODULE=topology] [SAMPLE=50|all]   mutation testing: kill rate per module"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -91,7 +91,7 @@ burst: install
 # `make test` nor in CI. SAMPLE mutants of each module (the same ones every pass), or all.
 .PHONY: mutants
 MODULE ?=
-SAMPLE ?= 150
+SAMPLE ?= 50
 mutants: install
 	$(PY) -m pip install --quiet -e '.[mutants]'
 	$(PY) tools/mutants.py $(if $(filter all,$(SAMPLE)),,--sample $(SAMPLE)) $(MODULE)
