@@ -57,6 +57,8 @@ def test_report_rows_carry_each_feature_and_its_detail():
     assert not r.has_errors
     with pytest.raises(AssertionError):
         r.add("c", "fatal", "pipes", "bad")
+    with pytest.raises(ValueError):  # a detail per id, no fewer
+        r.add("c", "warning", "pipes", "bad", ids=["A", "B"], details=["1 m"])
 
 
 def test_report_lines_one_per_kind_with_ids_details_and_fix():
@@ -394,6 +396,8 @@ def test_lonlat_hemispheres():
         (151.2, -33.9, "EPSG:32756"),  # Sydney: UTM 56S
         (105.0, -20.0, "EPSG:32748"),  # on a CGCS2000 meridian, far south of China: UTM
         (180.0, 10.0, "EPSG:32660"),  # zone 61 does not exist
+        (3.0, 0.0, "EPSG:32631"),  # the equator is north
+        (3.0, -0.0001, "EPSG:32731"),
     ],
 )
 def test_local_crs(lon, lat, code):
@@ -454,6 +458,19 @@ def test_a_crs_made_for_another_area_is_refused_only_when_the_pipes_were_placed(
     r = Report()
     check_working_crs(far, "EPSG:4534", r, "pipes", located=False)
     assert r.lines()[0].startswith(head + "it stretches lengths there by 11.8 %; ")
+
+
+def test_a_crs_that_shrinks_lengths_is_named_by_its_worst_scale():
+    # Asia North Equidistant Conic at Bazhong: true along meridians (scale 1), but 0.922
+    # along the parallel: the scale farthest from 1 is the one that counts, a 7.8 % shrink.
+    ll = gpd.GeoDataFrame(
+        {"pipe_id": ["P1"]},
+        geometry=[LineString([(106.74, 31.85), (106.76, 31.87)])],
+        crs="EPSG:4326",
+    )
+    r = Report()
+    check_working_crs(ll.to_crs("ESRI:102026"), "ESRI:102026", r, "pipes")
+    assert ": it shrinks lengths there by 7.8 %; pipe lengths" in r.lines()[0]
 
 
 def test_no_pipes_with_coordinates_no_crs_check():
