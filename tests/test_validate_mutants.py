@@ -323,6 +323,11 @@ def test_geometry_checks_empty_invalid_and_self_intersecting():
     assert out["hazards"].geometry.iloc[1].is_valid and out["hazards"].geometry.iloc[1].area > 0
     assert not hazards.geometry.iloc[1].is_valid
     assert out["pipes"].geometry.iloc[2] == pipes.geometry.iloc[2]  # not repaired
+    # The rows point at the shapes: the repaired one for H2, the pipe as drawn for P3.
+    geo = {x["feature_id"]: x["geometry"] for x in r.rows}
+    assert geo["H2"].equals(out["hazards"].geometry.iloc[1])
+    assert geo["P3"].equals(pipes.geometry.iloc[2]) and geo["P4"].equals(pipes.geometry.iloc[3])
+    assert geo["P2"] is None
     assert not r.has_errors
 
 
