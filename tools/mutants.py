@@ -281,6 +281,16 @@ def run_module(
     return took
 
 
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % interval of a rate measured as ``k`` of ``n`` (Wilson's score interval)."""
+    if not n:
+        return 0.0, 1.0
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
 def table(modules: list[str]) -> str:
     equivalent = equivalent_mutants()
     rows = []
@@ -314,8 +324,9 @@ def table(modules: list[str]) -> str:
         n = len(rest) - not_run
         rate = killed / n if n else 1.0
         shown = f"{100 * rate:.1f} %"
-        if len(res) < len(_all_results(module)):  # a sample: its 95 % margin
-            shown += f" ± {196 * (rate * (1 - rate) / max(n, 1)) ** 0.5:.1f}"
+        if len(res) < len(_all_results(module)):  # a sample: its 95 % (Wilson) interval
+            lo, hi = _wilson(killed, n)
+            shown += f" ({100 * lo:.0f}–{100 * hi:.0f})"
         wall = RUNS / module / "wall_seconds"
         rows.append(
             (
