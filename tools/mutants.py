@@ -51,9 +51,10 @@ MODULES: dict[str, list[str]] = {
         "tests/test_engine_hostile.py",
     ],
     "operations": ["tests/test_operations*.py", "tests/test_isolation.py"],
-    # (test_ingest_hostile.py, test_hostile_io*.py: a minute or more each, per surviving mutant)
+    # (test_hostile_io*.py: a minute or more each, per surviving mutant)
     "ingest": [
         "tests/test_ingest.py",
+        "tests/test_ingest_hostile.py",
         "tests/test_ingest_mutants.py",
         "tests/test_strict_values.py",
     ],
