@@ -278,3 +278,34 @@ def test_same_crs():
 
     esri = pyproj.CRS.from_epsg(4545).to_wkt(pyproj.enums.WktVersion.WKT1_ESRI)
     assert ingest._same_crs(esri, "EPSG:4545")
+
+
+# -- GDAL's reading checked against Python's -----------------------------------------------
+
+
+def test_gdal_misread_compares_the_first_records_with_python_s_reading():
+    # Record 1's NAME holds 中压 in GBK; GDAL gave "中压" (agrees) for row 0 and mojibake for
+    # row 1 (record 2). A header field name ("a field name") is not a record: skipped.
+    gdf = gpd.GeoDataFrame({"name": ["中压", "ÖÐÑ¹"], "n": [1, 2]}, geometry=[pt(0, 0), pt(1, 0)])
+    gbk = "中压".encode("gbk")
+    samples = [
+        TextSample(b"\xd6\xd0", "field name", False),
+        TextSample(gbk, "record 1, field NAME", False),
+        TextSample(gbk, "record 2, field NAME", False),
+    ]
+    assert ingest._gdal_misread(gdf, samples, "GBK", 2) == ("中压", "record 2, field NAME")
+    assert ingest._gdal_misread(gdf, samples[:2], "GBK", 2) is None  # they agree
+    assert ingest._gdal_misread(gdf, samples, "GBK", 3) is None  # rows shifted: not compared
+    assert ingest._gdal_misread(gdf, samples, "no-such-codec", 2) is None
+    # Bytes that do not decode are compared as replacement characters, not raised.
+    bad = [TextSample(b"\xff\xfe", "record 1, field NAME", False)]
+    assert ingest._gdal_misread(gdf, bad, "utf-8", 2) == ("\ufffd\ufffd", "record 1, field NAME")
+
+
+def test_gdal_misread_checks_five_records_at_most():
+    # Six records, the first five agree, the sixth would not: five are enough.
+    gdf = gpd.GeoDataFrame({"name": ["a"] * 5 + ["b"]}, geometry=[pt(i, 0) for i in range(6)])
+    samples = [TextSample(b"a", f"record {i}, field NAME", False) for i in range(1, 7)]
+    assert ingest._gdal_misread(gdf, samples, "utf-8", 6) is None
+    samples[4] = TextSample(b"z", "record 5, field NAME", False)
+    assert ingest._gdal_misread(gdf, samples, "utf-8", 6) == ("z", "record 5, field NAME")
