@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import pt
+from shapely.geometry import Point
 
 from gasnet import ingest
 from gasnet._rawfiles import TextSample
@@ -309,3 +310,75 @@ def test_gdal_misread_checks_five_records_at_most():
     assert ingest._gdal_misread(gdf, samples, "utf-8", 6) is None
     samples[4] = TextSample(b"z", "record 5, field NAME", False)
     assert ingest._gdal_misread(gdf, samples, "utf-8", 6) == ("z", "record 5, field NAME")
+
+
+# -- CSV layers ----------------------------------------------------------------------------
+
+
+def _csv(tmp_path, data: bytes, **kw):
+    from gasnet.config import LayerSource
+
+    path = tmp_path / "h.csv"
+    path.write_bytes(data)
+    source = LayerSource(
+        "hazards", path, id_field=kw.pop("id_field", "id"), crs=kw.pop("crs", "EPSG:4326"), **kw
+    )
+    report = Report()
+    return ingest._read_csv(source, report), report
+
+
+def test_csv_read_with_its_delimiter_and_bad_coordinates_named(tmp_path):
+    # Semicolons; H2's x is text (named, a warning: a hazard is kept without a location);
+    # H3 has no coordinates at all (a blank, not named).
+    gdf, report = _csv(tmp_path, "id;x;y\nH1;106.75;31.86\nH2;东经;31.86\nH3;;\n".encode())
+    assert gdf["id"].tolist() == ["H1", "H2", "H3"] and list(gdf.columns) == ["id", "geometry"]
+    assert gdf.geometry.iloc[0].equals(Point(106.75, 31.86))
+    assert gdf.geometry.iloc[1] is None and gdf.geometry.iloc[2] is None
+    assert gdf.crs == "EPSG:4326"
+    (row,) = report.rows
+    assert (row["check"], row["severity"], row["feature_id"]) == (
+        "bad_coordinates",
+        "warning",
+        "H2",
+    )
+    assert row["message"] == (
+        "feature has coordinates that are not numbers; kept without a location "
+        "(x = '东经', y = '31.86')"
+    )
+
+
+def test_csv_problems_are_one_error_each(tmp_path):
+    _, r = _csv(tmp_path, b"id,lon,lat\nH1,1,2\n")
+    assert r.lines() == [
+        f"error: hazards ({tmp_path / 'h.csv'}): coordinate field(s) x, y not in the CSV "
+        "(columns: id, lon, lat); fix: set x = ... and y = ... in [layers.hazards]"
+    ]
+    gdf, r = _csv(tmp_path, b"id,lon,lat\nH1,1,2\n", x="lon", y="lat")
+    assert r.rows == [] and gdf.geometry.iloc[0].equals(Point(1, 2))
+    _, r = _csv(tmp_path, b"id,x,y\nH1,1,2\n", crs=None)
+    assert r.lines()[0].endswith(
+        ': a CSV carries no CRS; fix: set crs = "EPSG:4326" (for lon/lat) in [layers.hazards]'
+    )
+    _, r = _csv(tmp_path, b"")
+    assert r.rows[0]["check"] == "unreadable" and r.rows[0]["severity"] == "error"
+    assert r.lines()[0].endswith("; fix: export it again with a header row (and the x / y columns)")
+    _, r = _csv(tmp_path, "id,x,y\n中压,1,2\n".encode("gbk"))
+    assert r.rows[0]["check"] == "bad_encoding" and r.rows[0]["layer"] == "hazards"
+    assert "cannot decode h.csv as UTF-8 (it reads as GBK): byte b'\\xd6\\xd0" in r.lines()[0]
+    _, r = _csv(tmp_path, b"\xef\xbb\xbfid,x,y\nH1,1,2\n", encoding="GBK")
+    assert r.lines()[0].endswith(
+        "h.csv starts with a UTF-8 byte-order mark, but encoding = 'GBK' in [layers.hazards] "
+        "says otherwise; fix: remove encoding from [layers.hazards] (the mark says it)"
+    )
+
+
+def test_an_unreadable_csv(tmp_path):
+    from gasnet.config import LayerSource
+
+    folder = tmp_path / "h.csv"
+    folder.mkdir()
+    r = Report()
+    assert ingest._read_csv(LayerSource("hazards", folder, crs="EPSG:4326"), r) is None
+    assert r.rows[0]["check"] == "unreadable" and r.rows[0]["severity"] == "error"
+    assert r.lines()[0].startswith(f"error: hazards ({folder}): cannot read the CSV (Is a dir")
+    assert r.lines()[0].endswith("; fix: check the file and its permissions")
