@@ -54,6 +54,7 @@ MODULES: dict[str, list[str]] = {
     # (test_hostile_io*.py: a minute or more each, per surviving mutant)
     "ingest": [
         "tests/test_ingest.py",
+        "tests/test_ingest_arrow.py",
         "tests/test_ingest_hostile.py",
         "tests/test_ingest_mutants.py",
         "tests/test_strict_values.py",
