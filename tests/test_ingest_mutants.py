@@ -382,3 +382,44 @@ def test_an_unreadable_csv(tmp_path):
     assert r.rows[0]["check"] == "unreadable" and r.rows[0]["severity"] == "error"
     assert r.lines()[0].startswith(f"error: hazards ({folder}): cannot read the CSV (Is a dir")
     assert r.lines()[0].endswith("; fix: check the file and its permissions")
+
+
+# -- the files a source is made of ---------------------------------------------------------
+
+
+def test_files_read_for_a_shapefile_and_for_other_files(tmp_path):
+    # A shapefile: the .shp itself, then every part GDAL may open, in either case (not the
+    # .shp twice). Anything else: the file and SQLite's side files.
+    shp = tmp_path / "p.shp"
+    got = ingest._files_read(shp)
+    assert got[0] == shp and shp not in got[1:]
+    assert {p.suffix for p in got[1:]} == {
+        s
+        for e in (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj", ".shp")
+        for s in (e, e.upper())
+    } - {".shp"}
+    upper = ingest._files_read(tmp_path / "P.SHP")  # an upper-case name is a shapefile too
+    assert upper[1] == tmp_path / "P.CPG" and tmp_path / "P.SHP" not in upper[1:]
+    gpkg = tmp_path / "a.gpkg"
+    assert ingest._files_read(gpkg) == [
+        gpkg,
+        tmp_path / "a.gpkg-journal",
+        tmp_path / "a.gpkg-wal",
+        tmp_path / "a.gpkg-shm",
+    ]
+
+
+def test_input_files_of_a_source(tmp_path):
+    from gasnet.config import LayerSource
+
+    for name in ("p.shp", "p.dbf", "p.SHX", "p.prj", "p.qix", "p2.dbf", "p.shp.xml"):
+        (tmp_path / name).write_bytes(b"")
+    files = ingest.input_files(LayerSource("pipes", tmp_path / "p.shp"))
+    assert [f.name for f in files] == ["p.SHX", "p.dbf", "p.prj", "p.shp"]
+    gpkg = tmp_path / "a.gpkg"
+    assert ingest.input_files(LayerSource("pipes", gpkg)) == []  # not there
+    gpkg.write_bytes(b"")
+    (tmp_path / "a.gpkg-wal").write_bytes(b"")
+    assert ingest.input_files(LayerSource("pipes", gpkg)) == [gpkg, tmp_path / "a.gpkg-wal"]
+    pg = LayerSource("pipes", tmp_path / "x", url="postgresql://h/db", sublayer="s.t")
+    assert ingest.input_files(pg) == []
