@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
@@ -361,6 +362,7 @@ def test_csv_problems_are_one_error_each(tmp_path):
     )
     _, r = _csv(tmp_path, b"")
     assert r.rows[0]["check"] == "unreadable" and r.rows[0]["severity"] == "error"
+    assert r.lines()[0].startswith(f"error: hazards ({tmp_path / 'h.csv'}): cannot read the CSV: ")
     assert r.lines()[0].endswith("; fix: export it again with a header row (and the x / y columns)")
     _, r = _csv(tmp_path, "id,x,y\n中压,1,2\n".encode("gbk"))
     assert r.rows[0]["check"] == "bad_encoding" and r.rows[0]["layer"] == "hazards"
@@ -423,3 +425,52 @@ def test_input_files_of_a_source(tmp_path):
     assert ingest.input_files(LayerSource("pipes", gpkg)) == [gpkg, tmp_path / "a.gpkg-wal"]
     pg = LayerSource("pipes", tmp_path / "x", url="postgresql://h/db", sublayer="s.t")
     assert ingest.input_files(pg) == []
+
+
+# -- shapefiles cut short or without a CRS -------------------------------------------------
+
+
+def test_a_truncated_shapefile_names_the_features_cut_off():
+    # The .shx indexes 3 records, the third beyond the end of the 300-byte .shp. With the id
+    # field and every record read, the feature's id; else "record 3".
+    from gasnet.config import LayerSource
+
+    source = LayerSource("pipes", Path("/data/p.shp"), id_field="id")
+    layout = SimpleNamespace(beyond_end=np.array([2]), n_index=3, shp_size=1300)
+    raw = pd.DataFrame({"id": ["P1", "P2", " P3 "]})
+    r = Report()
+    assert ingest._truncated_shapefile(source, raw, r, layout) is True
+    assert r.lines() == [
+        "error: pipes (/data/p.shp): p.shp looks truncated: it is 1,300 bytes, but its index "
+        "p.shx places 1 of 3 features beyond its end (they would be read without geometry) — "
+        "feature P3; fix: export the layer again, or copy p.shp again in full with its .shx "
+        "and .dbf"
+    ]
+    for other in (raw.rename(columns={"id": "x"}), raw.iloc[:2]):
+        r = Report()
+        ingest._truncated_shapefile(source, other, r, layout)
+        assert [x["feature_id"] for x in r.rows] == ["record 3"]
+    blank = pd.DataFrame({"id": ["P1", "P2", None]})
+    r = Report()
+    ingest._truncated_shapefile(source, blank, r, layout)
+    assert [x["feature_id"] for x in r.rows] == ["record 3"]
+    whole = SimpleNamespace(beyond_end=np.array([], int), n_index=3, shp_size=1300)
+    assert ingest._truncated_shapefile(source, raw, Report(), whole) is False
+
+
+def test_a_shapefile_without_a_crs_anywhere(tmp_path):
+    from conftest import write_shp
+
+    from gasnet.config import LayerSource
+
+    path = write_shp(tmp_path / "p.shp", [{"id": "P1"}], [pt(0, 0)], prj=False)
+    r = Report()
+    assert ingest.read_source(LayerSource("valves", path), r) is None
+    assert r.lines() == [
+        f"error: valves ({path}): the layer has no CRS (no .prj file) and none is given in the "
+        'config; fix: set crs = "EPSG:...", e.g. crs = "EPSG:4545", in [layers.valves] or '
+        "supply the .prj file"
+    ]
+    r = Report()
+    gdf = ingest.read_source(LayerSource("valves", path, crs="EPSG:4545"), r)
+    assert r.rows == [] and gdf.crs == "EPSG:4545"
