@@ -244,3 +244,66 @@ def test_outline_round_the_affected_parts():
     assert big.bounds[0] == pytest.approx(-25, abs=1) and big.bounds[2] == pytest.approx(
         15_025, abs=1
     )
+
+
+# -- more of a burst -----------------------------------------------------------------------
+
+
+def test_burst_with_a_failed_valve_lists_the_skipped_one_before_the_no_crew_one():
+    # VB failed: the area takes A and B; VB is skipped (skip_failed), VC needs no crew; the
+    # valves come in action order: close, skip, no crew.
+    res = net_of().burst(pipe="P3", fail=["VB"])
+    assert list(res.valves.index) == ["VB", "VC"]
+    assert list(res.valves["action"]) == ["skip_failed", "no_crew"]
+    assert res.valves["order"].isna().all()
+    # The pipes that lose gas, by edge: all but C's two parts behind VC are in the area.
+    pipes = res.pipes
+    assert pipes.index.name == "edge_id" and pipes.crs == "EPSG:4545"
+    assert sorted(set(pipes["pipe_id"])) == ["P1", "P2", "P3", "P4", "P5", "P6", "P7"]
+    outside = pipes[~pipes["isolated"]]
+    assert sorted(outside["length_m"]) == [30.0, 50.0] and set(outside["pipe_id"]) == {"P4"}
+    assert pipes["length_m"].sum() == 700.0
+
+
+def test_burst_arguments_that_cannot_be_used():
+    net = net_of()
+    with pytest.raises(
+        InputError, match=r"^max_distance=-1: give a distance in metres, 0 or more$"
+    ):
+        net.burst(pipe="P3", max_distance=-1)
+    with pytest.raises(InputError, match=r"^max_distance='x': give a distance"):
+        net.burst(pipe="P3", max_distance="x")
+    with pytest.raises(InputError, match=r"^give exactly one of pipe= \(a pipe id\) or at="):
+        net.burst(pipe="P3", at=(0, 0))
+    with pytest.raises(InputError, match="give exactly one of"):
+        net.burst()
+    with pytest.raises(UnknownAssetError) as exc:
+        net.burst(pipe="P9")
+    assert str(exc.value) == (
+        "unknown pipe id(s): P9 (in pipe=); pipe ids look like P1, P2, P3 (see the pipes layer)"
+    )
+
+
+def test_burst_on_a_network_without_valves():
+    # Nothing to close: the area is the whole network, everyone loses gas, no valve rows.
+    res = net_of(valves=[]).burst(pipe="P3")
+    assert res.valves.empty and res.valves.index.name == "valve_id"
+    assert sorted(res.customers.index) == ["C1", "C2", "H"] and res.sources_to_shut == ["S"]
+
+
+def test_close_order_keeps_the_given_order_on_ties():
+    # A zone graph: the root (0), zone 1 behind it, and 20 valves: depth 1 (hung on the
+    # root) or 2 (on zone 1). Crews close the depth-1 valves first, ties in the order given.
+    from types import SimpleNamespace
+
+    from gasnet.operations import close_order
+
+    depth = [2, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]
+    tails = [0] + [0 if d == 1 else 1 for d in depth]
+    heads = [1] + [2 + i for i in range(len(depth))]
+    eng = SimpleNamespace(tails=np.array(tails), heads=np.array(heads), n_zg=22, root=0, n_zones=2)
+    rank = close_order(eng, np.arange(20))
+    ones = [i for i, d in enumerate(depth) if d == 1]
+    twos = [i for i, d in enumerate(depth) if d == 2]
+    assert [rank[i] for i in ones] == [1, 2, 3, 4, 5, 6]
+    assert [rank[i] for i in twos] == list(range(7, 21))
