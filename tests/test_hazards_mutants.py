@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import canonical, pt
+from shapely.geometry import Point
 
 from gasnet import hazards
 from gasnet._hazard_settings import CATEGORIES, OTHER
@@ -97,7 +98,7 @@ def test_records_take_defaults_and_refuse_another_crs():
     assert hazards._records(full, edges) is full  # nothing missing: the frame itself
     with pytest.raises(InputError, match=r"^the hazard records are in EPSG:4326, the network in "):
         hazards._records(recs.to_crs("EPSG:4326"), edges)
-    with pytest.raises(InputError, match="no hazard_id column"):
+    with pytest.raises(InputError, match=r"^the hazard records have no hazard_id column$"):
         hazards._records(recs.rename(columns={"hazard_id": "id"}), edges)
 
 
@@ -123,3 +124,58 @@ def test_add_rollups_fills_pipes_without_hazards():
     assert out["hazard_score"].tolist() == [87.0, 0.0]
     assert out["hazard_tier"].iloc[0] == "P1" and pd.isna(out["hazard_tier"].iloc[1])
     assert layer["hazards_open"].tolist() == [9, 9]  # a copy
+
+
+# -- what a burst on a segment costs -------------------------------------------------------
+#
+# The network of tests/test_isolation.py: segment 0 = A (holds source S and hospital H, 1
+# household), 1 = B (C2, 10), 2 = C (C1, 40, behind VC). Flow valve order: VA, VC, VB.
+
+
+def test_segment_consequence_grows_past_an_inoperable_valve_with_gas_behind():
+    # VA cannot close. Isolating B must then take A (live gas behind VA): everyone, 3
+    # customers, 51 households, 1 critical, passing VA (valve 0). A itself holds the source:
+    # its loss is already everyone, and nothing live lies behind VA once A is emptied. C is
+    # bounded by VC alone: C1. Asked twice or out of order, each segment once, in order.
+    from test_isolation import net_of
+
+    net = net_of(valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))])
+    passed = {}
+    out = hazards.segment_consequence(net, [2, 1, 0, 1], passed=passed)
+    assert out.index.name == "segment_id" and list(out.index) == [0, 1, 2]
+    assert out["customers_lost"].tolist() == [3, 3, 1]
+    assert out["households_lost"].tolist() == [51, 51, 40]
+    assert out["critical_lost"].tolist() == [1, 1, 0]
+    assert {k: v.tolist() for k, v in passed.items()} == {1: [0]}
+    # "what if VA were repaired": B alone, C2 and C1 behind it
+    out = hazards.segment_consequence(net, [1], operable=np.ones(3, bool))
+    assert out.loc[1].tolist() == [2, 0, 50]
+
+
+def test_segment_consequence_grows_step_by_step():
+    # VA and VC cannot close: isolating C takes B through VC, then A through VA: everyone.
+    from test_isolation import net_of
+
+    net = net_of(
+        valves=[
+            ("VA", (150, 0), "open", False),
+            ("VB", (150, 100)),
+            ("VC", (320, 0), "open", False),
+        ]
+    )
+    passed = {}
+    out = hazards.segment_consequence(net, [2], passed=passed)
+    assert out.loc[2].tolist() == [3, 1, 51]
+    assert {k: v.tolist() for k, v in passed.items()} == {2: [0, 1]}
+
+
+def test_exposure_counts_customers_and_households_within_the_radius():
+    # Customers 5 m and 20 m from the point, with 3 households and none given (counted 0).
+    # Radius 10: one customer, 3 households; 30: both, 3; NaN or 0: none.
+    customers = gpd.GeoDataFrame({"households": [3, None]}, geometry=[Point(5, 0), Point(20, 0)])
+    where = np.array([Point(0, 0)] * 4)
+    cnt, hh = hazards._exposure(where, np.array([10.0, 30.0, np.nan, 0.0]), customers)
+    assert cnt.tolist() == [1, 2, 0, 0] and hh.tolist() == [3, 3, 0, 0]
+    none = customers.iloc[:0]
+    cnt, hh = hazards._exposure(where[:1], np.array([10.0]), none)
+    assert cnt.tolist() == [0] and hh.tolist() == [0]
