@@ -179,3 +179,86 @@ def test_exposure_counts_customers_and_households_within_the_radius():
     none = customers.iloc[:0]
     cnt, hh = hazards._exposure(where[:1], np.array([10.0]), none)
     assert cnt.tolist() == [0] and hh.tolist() == [0]
+
+
+# -- notes and quality rows of the assessment ----------------------------------------------
+
+
+def test_assessment_notes_and_rows_word_for_word():
+    # B is due before it was found; U's category, severity and status are all unknown; E (an
+    # encroachment) is 1 m from P3 but reaches 0.5 m: no pipe within reach. The network of
+    # tests/test_isolation.py, P3 along y = 0 from x = 200 to 300.
+    from test_hazards import AS_OF, net_with
+
+    from gasnet._hazard_settings import HazardSettings
+
+    rows = [
+        ("B", (250, 1), "leak", "general", "open", "2026-02-01", "2026-01-01"),
+        ("U", (250, 1), "tree roots", "medium", "pending"),
+        ("E", (250, 1), "encroachment", "general"),
+    ]
+    res = hazards.assess(net_with(rows), HazardSettings(), as_of=AS_OF)
+    risk = res.risk.set_index("hazard_id")
+    assert risk.loc["B", "notes"] == "due_on before found_on"
+    assert risk.loc["U", "notes"] == (
+        "category tree roots not recognised: weighted as other; severity medium not "
+        "recognised: weighted as general; status pending not recognised: treated as open"
+    )
+    assert risk.loc["E", "notes"] == "no pipe within reach"
+    assert risk["description"].to_dict() == {"B": "record B", "U": "record U", "E": "record E"}
+    got = [(r["check"], r["feature_id"], r["message"], r["geometry"]) for r in res.report.rows]
+    assert got == [
+        (
+            "due_before_found",
+            "B",
+            "due_on is before found_on; overdue is counted from due_on as recorded (found "
+            "2026-02-01, due 2026-01-01)",
+            pt(250, 1),
+        ),
+        (
+            "no_pipe_within_reach",
+            "E",
+            "no in-service pipe within the record's influence distance; kept in risk with no "
+            "consequence (nearest in-service pipe P3 (MP-A) is 1.0 m away; encroachment "
+            "reaches 0.5 m from it)",
+            pt(250, 1),
+        ),
+    ]
+
+
+def test_a_pipe_without_a_diameter_is_noted():
+    from test_hazards import AS_OF
+    from test_hazards import hazards as records
+    from test_isolation import CUSTOMERS, PIPES
+
+    from gasnet._hazard_settings import HazardSettings
+    from gasnet.network import build_network
+
+    layers = canonical(
+        pipes=PIPES,
+        valves=[("VA", (150, 0)), ("VB", (150, 100)), ("VC", (320, 0))],
+        sources=[("S", (0, 0))],
+        customers=CUSTOMERS,
+    )
+    layers["pipes"].loc[layers["pipes"]["pipe_id"] == "P3", "diameter_mm"] = np.nan
+    net, _ = build_network(layers)
+    net.hazards = records([("K", (250, 1), "leak")])
+    res = hazards.assess(net, HazardSettings(), as_of=AS_OF)
+    assert res.risk.set_index("hazard_id").loc["K", "notes"] == (
+        "pipe without a usable diameter: exposure not counted"
+    )
+
+
+def test_a_general_record_made_major_by_a_rule_points_at_the_record():
+    # An encroachment on P3 (MP-A) recorded general: a major-hazard rule makes it major;
+    # the quality row sits at the record.
+    from test_hazards import AS_OF, net_with
+
+    from gasnet._hazard_settings import HazardSettings
+
+    res = hazards.assess(
+        net_with([("M", (250, 0.2), "encroachment", "general")]), HazardSettings(), as_of=AS_OF
+    )
+    (row,) = [r for r in res.report.rows if r["check"] == "major_by_rule"]
+    assert row["feature_id"] == "M" and row["geometry"] == pt(250, 0.2)
+    assert res.risk.set_index("hazard_id").loc["M", "notes"].startswith("major by rule ")
