@@ -324,3 +324,133 @@ def test_layer_styles_table():
     valves = styles["styleQML"].iloc[2]
     assert "CASE WHEN &quot;operable&quot; = 0 THEN" in valves
     assert f'label="{maps.LABELS["en"]["inoperable"]}"' in valves
+
+
+# -- incident pages (the CLI's `burst --map` and `isolate --map`) --------------------------
+#
+# The network of tests/test_isolation.py with VA inoperable: a burst on P3 must take A too,
+# so S stops, VA is skipped and VC needs no crew; nobody closes anything.
+
+
+def _flat(gdf):
+    """A result table as the CLI hands it to the maps (indexed by id -> a column)."""
+    return pd.DataFrame(gdf.drop(columns="geometry", errors="ignore")).reset_index()
+
+
+def _incident_net():
+    from test_isolation import net_of
+
+    return net_of(valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))])
+
+
+def test_burst_page_carries_the_plan():
+    import dataclasses
+
+    net = _incident_net()
+    res = net.burst(pipe="P3")
+    res = dataclasses.replace(
+        res,
+        pipes=res.pipes.reset_index(),
+        valves=_flat(res.valves),
+        customers=_flat(res.customers),
+    )
+    data = page_data(maps.burst_map(net, res))
+    t = maps.LABELS["zh"]
+    panel = data["panel"]
+    assert panel["title"] == f"{t['incident']}: P3"
+    assert panel["lines"][0] == f"{t['to_close']}: 0"
+    assert panel["lines"][2] == f"{t['stations']}: S"
+    assert panel["lines"][4] == f"{t['warning']}: 100 m"
+    valves, stations, customers = panel["sections"][:3]
+    assert valves["columns"] == [
+        "order",
+        "valve_id",
+        "action",
+        "lon",
+        "lat",
+        "gcj_lon",
+        "gcj_lat",
+        "navigate",
+    ]
+    assert [r[1:3] for r in valves["rows"]] == [["VA", "skip_inoperable"], ["VC", "no_crew"]]
+    assert valves["rows"][0][7].startswith("https://uri.amap.com/marker?position=")
+    assert valves["links"] == [False] * 7 + [True]
+    assert stations == {"title": t["stations"], "columns": ["id"], "rows": [["S"]]}
+    assert [r[0] for r in customers["rows"]] == ["H", "C1", "C2"]
+    layers = {x["name"]: x for x in data["layers"]}
+    damaged = layers[t["damaged"]]["data"]["features"]
+    assert {f["properties"]["pipe_id"] for f in damaged} == {"P3"}
+    assert set(damaged[0]["properties"]) == {"pipe_id", "edge_id", "pressure_class", "diameter_mm"}
+    others = layers[t["other_valves"]]["data"]["features"]
+    assert [f["properties"]["valve_id"] for f in others] == ["VA", "VC"]
+    assert layers[t["to_close"]]["data"]["features"] == []
+    crit = layers[t["critical"]]["data"]["features"]
+    assert [f["properties"]["customer_id"] for f in crit] == ["H"]
+    assert data["circle"]["radius"] == 100.0 and data["circle"]["label"].endswith(" 100 m")
+    lat, lon = data["circle"]["center"]
+    assert 31.8 < lat < 31.9 and 106.7 < lon < 106.8
+
+
+def test_isolate_page_orders_the_valves_to_close():
+    # Closing VB and VC cuts off C behind VC: C1 (B still gets gas through VA). Numbered in
+    # the order given.
+    net = _incident_net()
+    iso = net.isolate(["VB", "VC"])
+    data = page_data(maps.isolate_map(net, ["VB", "VC"], _flat(iso.customers)))
+    t = maps.LABELS["zh"]
+    panel = data["panel"]
+    assert panel["title"] == f"{t['incident']}: VB, VC"
+    valves, stations, customers = panel["sections"]
+    assert [r[:3] for r in valves["rows"]] == [[1, "VB", "close"], [2, "VC", "close"]]
+    assert stations["rows"] == []
+    assert customers["columns"] == [
+        "customer_id",
+        "name",
+        "kind",
+        "critical",
+        "households",
+        "segment_id",
+    ]
+    assert customers["rows"] == [["C1", "C1", "residential", False, 40, 2]]
+    layers = {x["name"]: x for x in data["layers"]}
+    close = layers[t["to_close"]]["data"]["features"]
+    assert [(f["properties"]["order"], f["properties"]["valve_id"]) for f in close] == [
+        (1, "VB"),
+        (2, "VC"),
+    ]
+    assert layers[t["damaged"]]["data"]["features"] == []
+    assert "circle" not in data
+
+
+def test_risk_page_lists_the_open_hazards():
+    layers = _network_layers()
+    layers["pipes"]["hazard_tier"] = ["P1", None]
+    layers["segments"]["hazard_tier"] = ["P2", None, None, None]
+    risk = layers["risk"]
+    for col, values in {
+        "score": [90.0, 10.0],
+        "category": ["leak", "flood"],
+        "days_overdue": [3, 0],
+        "likelihood": [1.0, 0.5],
+        "consequence": [2.0, 1.0],
+        "households_lost": [5, 0],
+        "critical_lost": [1, 0],
+        "pipe_id": ["A", "B"],
+    }.items():
+        risk[col] = values
+    closed = risk.iloc[[0]].assign(hazard_id="H3", tier="closed", rank=3)
+    layers["risk"] = pd.concat([risk, closed], ignore_index=True)
+    data = page_data(maps.risk_map(layers, language="en"))
+    t = maps.LABELS["en"]
+    (section,) = data["panel"]["sections"]
+    assert data["panel"]["title"] == t["risk"] and section["title"] == t["top_hazards"]
+    assert [r[3] for r in section["rows"]] == ["H1", "H2"]  # the closed one is not listed
+    assert section["marked"] == [True, False]
+    pipes = data["layers"][0]
+    assert pipes["by"] == "hazard_tier" and "closed" not in pipes["colors"]
+    assert pipes["legend"][-1] == ["—", "#d9d9d9"]
+    assert pipes["name"] == t["pipes"] + " · " + t["hazards"]
+    assert [f["properties"]["hazard_tier"] for f in pipes["data"]["features"]] == ["P1", None]
+    segs = data["layers"][1]
+    assert segs["id"] == "segment_id" and segs["show"] is False
+    assert [f["properties"]["hazard_tier"] for f in segs["data"]["features"]][:2] == ["P2", None]
