@@ -265,6 +265,12 @@ def run_module(
         _generate(run)
         names = sample(_all_results(module), size)
         (run / "sample.txt").write_text("".join(f"{n}\n" for n in names))
+        if not fresh:  # --keep: only the mutants the last pass did not get to
+            done = _all_results(module)
+            names = [n for n in names if done.get(n) is None]
+            if not names:
+                print(f"{module}: every mutant of the sample has a verdict", file=log, flush=True)
+                return 0.0
     kept = _meta(module)
     cmd = [_mutmut(), "run", "--max-children", str(jobs), *names]
     with open(run / "run.log", "a") as out:
