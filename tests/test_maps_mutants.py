@@ -454,3 +454,89 @@ def test_risk_page_lists_the_open_hazards():
     segs = data["layers"][1]
     assert segs["id"] == "segment_id" and segs["show"] is False
     assert [f["properties"]["hazard_tier"] for f in segs["data"]["features"]][:2] == ["P2", None]
+
+
+def test_network_map_feature_properties_per_layer():
+    data = page_data(maps.network_map(_network_layers(), language="en"))
+    t = maps.LABELS["en"]
+
+    def props(name):
+        return [f["properties"] for f in layer(data, name)["data"]["features"]]
+
+    assert set(props(t["valves"])[0]) == {
+        "valve_id",
+        "state",
+        "normally",
+        "operable",
+        "diameter_mm",
+        "kind",
+    }
+    assert props(t["sources"]) == [{"source_id": "S", "name": "gate", "kind": "city_gate"}]
+    assert props(t["regulators"]) == [{"regulator_id": "R", "name": "reg", "kind": "cabinet"}]
+    assert props(t["critical"])[0]["critical"] is True
+    assert props(t["customers"])[0]["critical"] is False
+
+
+def test_amap_pages_move_every_layer_to_gcj02():
+    # AMap's tiles are in GCJ-02: every point moves by the same few hundred metres.
+    plain = page_data(maps.network_map(_network_layers(), language="en"))
+    amap = page_data(maps.network_map(_network_layers(), language="en", basemap="amap"))
+    t = maps.LABELS["en"]
+    for name in (t["valves"], t["sources"], t["regulators"], t["critical"]):
+        a = layer(plain, name)["data"]["features"][0]["geometry"]["coordinates"]
+        b = layer(amap, name)["data"]["features"][0]["geometry"]["coordinates"]
+        assert 0.001 < abs(a[0] - b[0]) + abs(a[1] - b[1]) < 0.02, name
+
+
+def test_incident_page_on_amap_tiles():
+    from types import SimpleNamespace
+
+    net = _incident_net()
+    iso = net.isolate(["VB", "VC"])
+    plain = page_data(maps.isolate_map(net, ["VB", "VC"], _flat(iso.customers)))
+    config = SimpleNamespace(maps={"basemap": "amap", "language": "zh", "tianditu_key": ""})
+    amap = page_data(maps.isolate_map(net, ["VB", "VC"], _flat(iso.customers), config=config))
+    t = maps.LABELS["zh"]
+    a = layer(plain, t["to_close"])["data"]["features"][0]["geometry"]["coordinates"]
+    b = layer(amap, t["to_close"])["data"]["features"][0]["geometry"]["coordinates"]
+    assert 0.001 < abs(a[0] - b[0]) + abs(a[1] - b[1]) < 0.02
+
+
+def test_advice_layers_on_the_one_map():
+    layers = _network_layers()
+    layers["valve_advice"] = gpd.GeoDataFrame(
+        {"rank": [2, 1], "pipe_id": ["B", "A"], "position_m": [50.0, 20.0]},
+        geometry=[Point(xy(150, 0)), Point(xy(20, 0))],
+        crs="EPSG:4545",
+    )
+    data = page_data(maps.network_map(layers, language="en"))
+    spec = layer(data, maps.LABELS["en"]["valve_advice"])
+    assert spec["radius"] == 7 and spec["numbered"] == "rank" and spec["show"] is False
+    assert [f["properties"]["rank"] for f in spec["data"]["features"]] == [1, 2]
+
+
+def test_risk_page_pipes_carry_their_roll_ups():
+    layers = _network_layers()
+    del layers["risk"]  # (no hazard table: an empty panel)
+    for col, values in {
+        "hazard_tier": ["P1", None],
+        "hazards_open": [2, 0],
+        "hazards_major": [1, 0],
+        "hazards_overdue": [1, 0],
+        "hazard_score": [80.0, 0.0],
+    }.items():
+        layers["pipes"][col] = values
+    data = page_data(maps.risk_map(layers, language="en"))
+    (a, _) = [f["properties"] for f in data["layers"][0]["data"]["features"]]
+    assert {k: a[k] for k in ("hazards_open", "hazards_major", "hazards_overdue")} == {
+        "hazards_open": 2,
+        "hazards_major": 1,
+        "hazards_overdue": 1,
+    }
+    assert a["hazard_score"] == 80.0 and data["layers"][0]["color"] == "#d9d9d9"
+
+
+def test_valve_style_draws_markers():
+    valves = maps.layer_styles("zh")["styleQML"].iloc[2]
+    assert valves.count('<symbol type="marker"') == len(maps.VALVE_COLOURS)
+    assert '<symbol type="line"' in maps.layer_styles("zh")["styleQML"].iloc[0]
