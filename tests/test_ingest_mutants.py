@@ -474,3 +474,43 @@ def test_a_shapefile_without_a_crs_anywhere(tmp_path):
     r = Report()
     gdf = ingest.read_source(LayerSource("valves", path, crs="EPSG:4545"), r)
     assert r.rows == [] and gdf.crs == "EPSG:4545"
+
+
+def test_a_dbf_that_reads_in_no_known_encoding_asks_for_the_export_s(tmp_path):
+    # Byte 0x80 is no character in UTF-8, GBK, GB18030 or Big5, and there is no .cpg: the
+    # fix cannot name a likely encoding, so it gives examples.
+    from conftest import write_shp
+
+    from gasnet.config import LayerSource
+
+    path = write_shp(tmp_path / "v.shp", [{"id": "V1", "name": "Xabc"}], [pt(0, 0)], cpg=False)
+    dbf = path.with_suffix(".dbf")
+    dbf.write_bytes(dbf.read_bytes().replace(b"Xabc", b"\x80abc"))
+    r = Report()
+    assert ingest.read_source(LayerSource("valves", path), r) is None
+    assert r.lines() == [
+        f"error: valves ({path}): v.dbf has no .cpg saying its encoding, and its text is not "
+        "UTF-8 (record 1, field name: would be read as '\\x80abc'); fix: set encoding = "
+        '"..." in [layers.valves] to the encoding the file was exported in (e.g. "GBK", '
+        '"GB18030", "Big5")'
+    ]
+
+
+def test_projected_numbers_under_a_geographic_crs_suggest_the_working_crs_when_they_fit_it(
+    tmp_path,
+):
+    # EPSG:4545 is made for 18.19°N-42.47°N, 106.5°E-109.51°E. (500000, 2067354) in it is
+    # 108°E, 18.69°N: half a degree inside its southern edge, so it is the likely CRS. x = 9e6
+    # is nowhere in it: no suggestion but "the projected CRS of the data".
+    from types import SimpleNamespace
+
+    from gasnet.config import LayerSource
+
+    source = LayerSource("valves", tmp_path / "x.gpkg")
+    config = SimpleNamespace(crs="EPSG:4545")
+    for x, suggested in ((500_000.0, '"EPSG:4545"'), (9_000_000.0, '"EPSG:..." (the projected')):
+        raw = gpd.GeoDataFrame({"id": ["A"]}, geometry=[Point(x, 2_067_354.1)], crs="EPSG:4326")
+        r = Report()
+        assert ingest._wrong_geographic_crs(source, raw, raw["id"].to_numpy(object), config, r)
+        assert f"fix: export x.gpkg again with its CRS ({suggested}" in r.lines()[0]
+        assert r.rows[0]["check"] == "wrong_crs" and r.rows[0]["feature_id"] == "A"
