@@ -199,11 +199,15 @@ def _results(module: str) -> dict[str, int | None]:
 
 
 def equivalent_mutants() -> dict[str, str]:
-    """Mutant name → reason, from the list in docs/mutants.md (lines ``- `name`: reason``)."""
+    """Mutant name → reason, from docs/mutants.md's section "Equivalent mutants" (lines
+    ``- `name`: reason``)."""
     if not EQUIVALENT_FILE.exists():
         return {}
     found = {}
-    for line in EQUIVALENT_FILE.read_text().splitlines():
+    text = EQUIVALENT_FILE.read_text()
+    # Only the section of that name: the file lists the survivors too, the same way.
+    section = text.split("## Equivalent mutants", 1)[-1].split("\n## ", 1)[0]
+    for line in section.splitlines():
         m = re.match(r"^\s*[-*] `(gasnet\.[\w.]+__mutmut_\d+)`\s*[:—-]\s*(.+)$", line)
         if m:
             found[m.group(1)] = m.group(2).strip()
