@@ -20,6 +20,7 @@ help:
 	@echo "make sample        regenerate the bundled sample in data/raw/ (deterministic)"
 	@echo "make bench         benchmarks (installs the optional WNTR peer)"
 	@echo "make screenshots   PNGs of the three kinds of map (docs/screenshots/)"
+	@echo "make mutants [MODULE=topology] [SAMPLE=50|all]   mutation testing: kill rate per module"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +86,15 @@ isolate: install
 burst: install
 	@test -n "$(PIPE)" || { echo "usage: make burst PIPE=ID [FAIL=ID,...]"; exit 2; }
 	$(RUN) burst --pipe $(PIPE) $(if $(FAIL),--fail $(FAIL)) --out data/processed/burst.csv --map data/processed/burst.html
+
+# Mutation testing of the core modules with mutmut (tools/mutants.py): slow, so neither in
+# `make test` nor in CI. SAMPLE mutants of each module (the same ones every pass), or all.
+.PHONY: mutants
+MODULE ?=
+SAMPLE ?= 50
+mutants: install
+	$(PY) -m pip install --quiet -e '.[mutants]'
+	$(PY) tools/mutants.py $(if $(filter all,$(SAMPLE)),,--sample $(SAMPLE)) $(MODULE)
 
 # (its own .PHONY line: merges without touching the list above)
 .PHONY: advise

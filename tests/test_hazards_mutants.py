@@ -1,0 +1,264 @@
+"""hazards.py's helpers, one by one: the mistakes mutation testing found no test would catch
+(`make mutants`, docs/mutants.md). Values in, the expected numbers out, worked in comments.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import canonical, pt
+from shapely.geometry import Point
+
+from gasnet import hazards
+from gasnet._hazard_settings import CATEGORIES, OTHER
+from gasnet.errors import InputError
+from gasnet.schema import PRESSURE_CLASSES
+
+
+def test_impact_radius():
+    # r = 0.0997 x D x sqrt(p): 600 mm SHP-A (1.6 MPa) -> 75.66 m; 110 mm LP (0.01) -> 1.10
+    # m; no class: the highest (HP-A, 4 MPa) -> 0.0997 x 100 x 2 = 19.94 m; no diameter, or
+    # 0: NaN.
+    r = hazards.impact_radius_m(
+        [600, 110, 100, None, 0, "x"], ["SHP-A", "LP", None, "LP", "LP", "LP"]
+    )
+    assert r[:3] == pytest.approx([0.0997 * 600 * math.sqrt(1.6), 0.0997 * 110 * 0.1, 19.94])
+    assert np.isnan(r[3:]).all()
+
+
+def test_class_and_category_index():
+    # The tables' columns: the classes in order, then one for "none or unknown".
+    assert hazards._class_index(["HP-A", "LP", None, "其他"]).tolist() == [
+        0,
+        len(PRESSURE_CLASSES) - 1,
+        len(PRESSURE_CLASSES),
+        len(PRESSURE_CLASSES),
+    ]
+    last = len(CATEGORIES)  # "other" comes after the known categories
+    assert hazards._category_index(
+        [CATEGORIES[0], CATEGORIES[-1], OTHER, "树木根系", None]
+    ).tolist() == [
+        0,
+        len(CATEGORIES) - 1,
+        last,
+        last,
+        last,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        (datetime.date(2026, 6, 30), datetime.date(2026, 6, 30)),
+        (datetime.datetime(2026, 6, 30, 23, 59), datetime.date(2026, 6, 30)),
+        (" 2026-06-30 ", datetime.date(2026, 6, 30)),
+    ],
+)
+def test_as_of_day(value, day):
+    assert hazards._day(value) == day
+
+
+def test_as_of_that_is_no_date():
+    with pytest.raises(InputError, match=r"^as_of='2026/6/30' is not a date; give a datetime"):
+        hazards._day("2026/6/30")
+
+
+def test_days_as_day_numbers():
+    # ISO text, a date-time written by GDAL, a date, a blank, a typo and a year pandas
+    # cannot hold (1026): each its ordinal, NaN for the unreadable.
+    d = hazards._days(
+        [
+            "2025-03-07",
+            "2025-03-07T00:00:00",
+            datetime.date(2025, 3, 8),
+            None,
+            "下月底",
+            "1026-04-10",
+        ]
+    )
+    o = datetime.date(2025, 3, 7).toordinal()
+    assert d[:3].tolist() == [o, o, o + 1]
+    assert np.isnan(d[3]) and np.isnan(d[4])
+    assert d[5] == datetime.date(1026, 4, 10).toordinal()
+
+
+def test_records_take_defaults_and_refuse_another_crs():
+    edges = canonical(pipes=[("A", [(0, 0), (100, 0)])])["pipes"]
+    recs = gpd.GeoDataFrame({"hazard_id": ["H1"]}, geometry=[pt(10, 10)], crs="EPSG:4545")
+    out = hazards._records(recs, edges)
+    assert out["severity"].tolist() == ["general"] and out["status"].tolist() == ["open"]
+    assert out["category"].tolist() == [None] and out["due_on"].tolist() == [None]
+    assert "severity" not in recs  # the caller's frame is untouched
+    full = out.copy()
+    assert hazards._records(full, edges) is full  # nothing missing: the frame itself
+    with pytest.raises(InputError, match=r"^the hazard records are in EPSG:4326, the network in "):
+        hazards._records(recs.to_crs("EPSG:4326"), edges)
+    with pytest.raises(InputError, match=r"^the hazard records have no hazard_id column$"):
+        hazards._records(recs.rename(columns={"hazard_id": "id"}), edges)
+
+
+def test_add_rollups_fills_pipes_without_hazards():
+    # Pipe A has one open major overdue hazard (tier P1); B none: zeros and no tier.
+    layer = pd.DataFrame({"pipe_id": ["A", "B"], "hazards_open": [9, 9]})
+    rollup = pd.DataFrame(
+        {
+            "hazards_open": [1],
+            "hazards_major": [1],
+            "hazards_general": [0],
+            "hazards_overdue": [1],
+            "hazard_exposed_m": [12.5],
+            "hazard_tier": ["P1"],
+            "hazard_score": [87.0],
+        },
+        index=pd.Index(["A"], name="pipe_id"),
+    )
+    out = hazards.add_rollups(layer, "pipe_id", rollup)
+    assert out["hazards_open"].tolist() == [1, 0] and out["hazards_open"].dtype == np.int64
+    assert out["hazards_major"].tolist() == [1, 0] and out["hazards_overdue"].tolist() == [1, 0]
+    assert out["hazard_exposed_m"].tolist() == [12.5, 0.0]
+    assert out["hazard_score"].tolist() == [87.0, 0.0]
+    assert out["hazard_tier"].iloc[0] == "P1" and pd.isna(out["hazard_tier"].iloc[1])
+    assert layer["hazards_open"].tolist() == [9, 9]  # a copy
+
+
+# -- what a burst on a segment costs -------------------------------------------------------
+#
+# The network of tests/test_isolation.py: segment 0 = A (holds source S and hospital H, 1
+# household), 1 = B (C2, 10), 2 = C (C1, 40, behind VC). Flow valve order: VA, VC, VB.
+
+
+def test_segment_consequence_grows_past_an_inoperable_valve_with_gas_behind():
+    # VA cannot close. Isolating B must then take A (live gas behind VA): everyone, 3
+    # customers, 51 households, 1 critical, passing VA (valve 0). A itself holds the source:
+    # its loss is already everyone, and nothing live lies behind VA once A is emptied. C is
+    # bounded by VC alone: C1. Asked twice or out of order, each segment once, in order.
+    from test_isolation import net_of
+
+    net = net_of(valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))])
+    passed = {}
+    out = hazards.segment_consequence(net, [2, 1, 0, 1], passed=passed)
+    assert out.index.name == "segment_id" and list(out.index) == [0, 1, 2]
+    assert out["customers_lost"].tolist() == [3, 3, 1]
+    assert out["households_lost"].tolist() == [51, 51, 40]
+    assert out["critical_lost"].tolist() == [1, 1, 0]
+    assert {k: v.tolist() for k, v in passed.items()} == {1: [0]}
+    # "what if VA were repaired": B alone, C2 and C1 behind it
+    out = hazards.segment_consequence(net, [1], operable=np.ones(3, bool))
+    assert out.loc[1].tolist() == [2, 0, 50]
+
+
+def test_segment_consequence_grows_step_by_step():
+    # VA and VC cannot close: isolating C takes B through VC, then A through VA: everyone.
+    from test_isolation import net_of
+
+    net = net_of(
+        valves=[
+            ("VA", (150, 0), "open", False),
+            ("VB", (150, 100)),
+            ("VC", (320, 0), "open", False),
+        ]
+    )
+    passed = {}
+    out = hazards.segment_consequence(net, [2], passed=passed)
+    assert out.loc[2].tolist() == [3, 1, 51]
+    assert {k: v.tolist() for k, v in passed.items()} == {2: [0, 1]}
+
+
+def test_exposure_counts_customers_and_households_within_the_radius():
+    # Customers 5 m and 20 m from the point, with 3 households and none given (counted 0).
+    # Radius 10: one customer, 3 households; 30: both, 3; NaN or 0: none.
+    customers = gpd.GeoDataFrame({"households": [3, None]}, geometry=[Point(5, 0), Point(20, 0)])
+    where = np.array([Point(0, 0)] * 4)
+    cnt, hh = hazards._exposure(where, np.array([10.0, 30.0, np.nan, 0.0]), customers)
+    assert cnt.tolist() == [1, 2, 0, 0] and hh.tolist() == [3, 3, 0, 0]
+    none = customers.iloc[:0]
+    cnt, hh = hazards._exposure(where[:1], np.array([10.0]), none)
+    assert cnt.tolist() == [0] and hh.tolist() == [0]
+
+
+# -- notes and quality rows of the assessment ----------------------------------------------
+
+
+def test_assessment_notes_and_rows_word_for_word():
+    # B is due before it was found; U's category, severity and status are all unknown; E (an
+    # encroachment) is 1 m from P3 but reaches 0.5 m: no pipe within reach. The network of
+    # tests/test_isolation.py, P3 along y = 0 from x = 200 to 300.
+    from test_hazards import AS_OF, net_with
+
+    from gasnet._hazard_settings import HazardSettings
+
+    rows = [
+        ("B", (250, 1), "leak", "general", "open", "2026-02-01", "2026-01-01"),
+        ("U", (250, 1), "tree roots", "medium", "pending"),
+        ("E", (250, 1), "encroachment", "general"),
+    ]
+    res = hazards.assess(net_with(rows), HazardSettings(), as_of=AS_OF)
+    risk = res.risk.set_index("hazard_id")
+    assert risk.loc["B", "notes"] == "due_on before found_on"
+    assert risk.loc["U", "notes"] == (
+        "category tree roots not recognised: weighted as other; severity medium not "
+        "recognised: weighted as general; status pending not recognised: treated as open"
+    )
+    assert risk.loc["E", "notes"] == "no pipe within reach"
+    assert risk["description"].to_dict() == {"B": "record B", "U": "record U", "E": "record E"}
+    got = [(r["check"], r["feature_id"], r["message"], r["geometry"]) for r in res.report.rows]
+    assert got == [
+        (
+            "due_before_found",
+            "B",
+            "due_on is before found_on; overdue is counted from due_on as recorded (found "
+            "2026-02-01, due 2026-01-01)",
+            pt(250, 1),
+        ),
+        (
+            "no_pipe_within_reach",
+            "E",
+            "no in-service pipe within the record's influence distance; kept in risk with no "
+            "consequence (nearest in-service pipe P3 (MP-A) is 1.0 m away; encroachment "
+            "reaches 0.5 m from it)",
+            pt(250, 1),
+        ),
+    ]
+
+
+def test_a_pipe_without_a_diameter_is_noted():
+    from test_hazards import AS_OF
+    from test_hazards import hazards as records
+    from test_isolation import CUSTOMERS, PIPES
+
+    from gasnet._hazard_settings import HazardSettings
+    from gasnet.network import build_network
+
+    layers = canonical(
+        pipes=PIPES,
+        valves=[("VA", (150, 0)), ("VB", (150, 100)), ("VC", (320, 0))],
+        sources=[("S", (0, 0))],
+        customers=CUSTOMERS,
+    )
+    layers["pipes"].loc[layers["pipes"]["pipe_id"] == "P3", "diameter_mm"] = np.nan
+    net, _ = build_network(layers)
+    net.hazards = records([("K", (250, 1), "leak")])
+    res = hazards.assess(net, HazardSettings(), as_of=AS_OF)
+    assert res.risk.set_index("hazard_id").loc["K", "notes"] == (
+        "pipe without a usable diameter: exposure not counted"
+    )
+
+
+def test_a_general_record_made_major_by_a_rule_points_at_the_record():
+    # An encroachment on P3 (MP-A) recorded general: a major-hazard rule makes it major;
+    # the quality row sits at the record.
+    from test_hazards import AS_OF, net_with
+
+    from gasnet._hazard_settings import HazardSettings
+
+    res = hazards.assess(
+        net_with([("M", (250, 0.2), "encroachment", "general")]), HazardSettings(), as_of=AS_OF
+    )
+    (row,) = [r for r in res.report.rows if r["check"] == "major_by_rule"]
+    assert row["feature_id"] == "M" and row["geometry"] == pt(250, 0.2)
+    assert res.risk.set_index("hazard_id").loc["M", "notes"].startswith("major by rule ")

@@ -1,0 +1,516 @@
+"""ingest.py's helpers, one by one: the mistakes mutation testing found no test would catch
+(`make mutants`, docs/mutants.md). Values in, the expected text or frame out.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import pt
+from shapely.geometry import Point
+
+from gasnet import ingest
+from gasnet._rawfiles import TextSample
+from gasnet.validate import Report
+
+# -- dates ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-03-07", "2025-03-07"),
+        ("2025-3-7", "2025-03-07"),
+        ("2025/3/7", "2025-03-07"),
+        ("2025.3.7", "2025-03-07"),
+        ("20250307", "2025-03-07"),
+        ("2025年3月7日", "2025-03-07"),
+        ("2025年3月7号", "2025-03-07"),
+        ("  2025-03-07 ", "2025-03-07"),  # trimmed
+        ("２０２５-０３-０７", "2025-03-07"),  # full-width digits (NFKC)
+        ("2024-03-05T10:00:00+08:00", "2024-03-05"),  # as written, not shifted
+        ("2024-03-05 23:59", "2024-03-05"),
+        ("2024-03-05T23:59:59.5Z", "2024-03-05"),
+        (20250307, "2025-03-07"),  # a number field
+        (20250307.0, "2025-03-07"),  # the same read as a float
+        (datetime.date(2025, 3, 7), "2025-03-07"),
+        (datetime.datetime(2025, 3, 7, 23, 0), "2025-03-07"),
+        (np.datetime64("2025-03-07"), "2025-03-07"),
+        (pd.Timestamp("2025-03-07"), "2025-03-07"),
+        (None, None),
+        (float("nan"), None),
+        (pd.NaT, None),
+        ("", None),
+        ("下月底", None),  # "end of next month": no date
+        ("05/03/2024", None),  # 5 March or May 3?
+        ("2025-13-45", None),
+        ("2023-02-29", None),
+        ("2024-02-29", "2024-02-29"),
+        ("2025-03-07T25:00", None),
+        ("x2025-03-07", None),
+    ],
+)
+def test_parse_date(value, expected):
+    assert ingest.parse_date(value) == expected
+
+
+# -- text columns --------------------------------------------------------------------------
+
+
+def test_text_of_a_float_column():
+    # Non-whole floats keep their decimals; NaN and inf are blanks; 1e19 is beyond int64 but
+    # still whole: written without a decimal point.
+    col = pd.Series([2.5, np.nan, np.inf, -np.inf, 1e19, -3.25])
+    assert ingest._text(col).tolist() == ["2.5", None, None, None, "10000000000000000000", "-3.25"]
+
+
+def test_text_of_a_string_column_trims_each_value_and_blanks_empty_ones():
+    col = pd.Series([" A1 ", "A1", "", "   ", None, "B\t"], index=[5, 6, 7, 8, 9, 10])
+    out = ingest._text(col)
+    assert out.tolist() == ["A1", "A1", None, None, None, "B"]
+    assert list(out.index) == [5, 6, 7, 8, 9, 10]
+    assert ingest._text(pd.Series([None, None], dtype=object)).tolist() == [None, None]
+
+
+def test_text_of_a_mixed_column():
+    # Integers and text mixed (a CSV cell read as a number beside text): str() of each.
+    col = pd.Series([12, " x ", None, ""], dtype=object)
+    assert ingest._text(col).tolist() == ["12", "x", None, None]
+
+
+def test_label_text_and_per_value():
+    assert ingest._label_text(1.0) == "1"
+    assert ingest._label_text(1.5) == 1.5
+    assert ingest._label_text("1.0") == "1.0"
+    calls = []
+
+    def upper(v):
+        calls.append(v)
+        return None if v is None else v.upper()
+
+    col = pd.Series(["a", "b", "a", None, "a"], index=[3, 4, 5, 6, 7])
+    out = ingest._per_value(col, upper)
+    assert out.tolist() == ["A", "B", "A", None, "A"] and list(out.index) == [3, 4, 5, 6, 7]
+    assert sorted(calls, key=str) == sorted(["a", "b", None], key=str)  # once per value
+
+
+# -- field names in either script ----------------------------------------------------------
+
+
+def test_a_field_is_found_in_the_other_script_only_when_one_matches():
+    # The config says 管線編號 (Traditional), the file has 管线编号 (Simplified): the one
+    # field that reads the same. Two fields that both read the same: no answer.
+    assert ingest._column(["管线编号", "x"], "管線編號") == "管线编号"
+    assert ingest._column(["管线编号", "管線編號"], "管線編號") == "管線編號"  # exact wins
+    assert ingest._column(["管线编号", "管線编号", 3], "管線編號") is None
+    assert ingest._column(["a"], "b") is None
+    assert ingest._ambiguous(["管线编号", "管線编号"], ["管線編號", "a"]) == (
+        " — '管線編號' (管线编号, 管線编号): several fields differ only in Simplified / "
+        "Traditional characters; write the exact field name"
+    )
+    assert ingest._ambiguous(["管线编号"], ["管線編號"]) == ""
+    assert ingest._ambiguous(["管线编号", "管線編號"], ["管線編號"]) == ""  # exact: no doubt
+
+
+# -- messages ------------------------------------------------------------------------------
+
+
+def test_counted_values_most_frequent_first():
+    values = pd.Series(["b", "a", "b", "c", "a", "b"])
+    assert ingest._counted(values) == "'b' (3), 'a' (2), 'c' (1)"
+    assert ingest._counted(values, "customers") == (
+        "'b' (3 customers), 'a' (2 customers), 'c' (1 customer)"
+    )
+
+
+def test_counted_values_beyond_twenty():
+    # 22 distinct values, v00 twice and the rest once: v00 first, then by text; the last two
+    # (v20, v21) are summed up.
+    values = pd.Series(["v00", *[f"v{i:02d}" for i in range(22)]])
+    text = ingest._counted(values)
+    assert text.startswith("'v00' (2), 'v01' (1), 'v02' (1)")
+    assert text.endswith("'v19' (1) and 2 more values (2 features)")
+    text = ingest._counted(values, "customers")
+    assert text.endswith("'v19' (1 customer) and 2 more values (2 customers)")
+    one_more = pd.Series([f"v{i:02d}" for i in range(21)])
+    assert ingest._counted(one_more, "customers").endswith(
+        "'v19' (1 customer) and 1 more values (1 customer)"
+    )
+
+
+def test_kinds_notice():
+    source = SimpleNamespace(label="customers (c.shp)")
+    kinds = pd.Series(["卫生院", "卫生院", "网吧"])
+    text = ingest._kinds_notice(source, kinds, pd.Series([False, False, False]))
+    assert text == (
+        "customers (c.shp): 3 customers of kinds not recognised, kept as given: '卫生院' "
+        "(2 customers), '网吧' (1 customer); they are not treated as critical. Critical kinds "
+        "are hospital, school, care_home: if some of these are, map their labels under "
+        '[values."customers.kind"] (e.g. "卫生院" = "hospital") or set their critical field'
+    )
+    text = ingest._kinds_notice(source, kinds, pd.Series([True, False, False]))
+    assert "; 2 of them are not treated as critical (1 is critical by the critical field)." in text
+    text = ingest._kinds_notice(source, kinds, pd.Series([True, True, False]))
+    assert "; 1 of them is not treated as critical (2 are critical by the critical field)." in text
+    text = ingest._kinds_notice(source, kinds[:1], pd.Series([False]))
+    assert text.startswith("customers (c.shp): 1 customer of kinds not recognised")
+
+
+def test_mapping_example():
+    assert ingest._mapping_example("bool") == 'a line "label" = "true" or "label" = "false"'
+    assert ingest._mapping_example("enum") == 'a line "label" = "canonical value"'
+
+
+# -- encodings -----------------------------------------------------------------------------
+
+
+def _samples(text, codec, full=False):
+    return [TextSample(text.encode(codec), "record 1, field NAME", full)]
+
+
+def test_chinese_text_is_told_apart_by_its_encoding():
+    # 中压管道 in GBK does not decode as UTF-8; in UTF-8 it does, with 4 CJK characters.
+    gbk, utf8 = _samples("中压管道", "gbk"), _samples("中压管道", "utf-8")
+    assert ingest._is_utf8(utf8) and not ingest._is_utf8(gbk)
+    assert not ingest._is_utf8(_samples("中", "utf-8"))  # one character is no proof
+    assert ingest._suggest(gbk) == ("GBK", ["中压管道"])
+    assert ingest._suggest(utf8) == ("UTF-8", ["中压管道"])
+    assert ingest._suggest(_samples("abc", "utf-8")) is None  # no Chinese in any reading
+    assert ingest._cjk(["中压 A", "管"]) == 3
+    assert ingest._decoded(gbk, "utf-8") is None
+    assert ingest._first_undecodable(utf8 + gbk, "utf-8") == 1
+    assert ingest._first_undecodable(utf8, "utf-8") == 0
+    assert ingest._codec_shown("gb18030") == "GB18030" and ingest._codec_shown("cp936") == "cp936"
+
+
+def test_a_character_cut_at_a_full_field_is_not_held_against_the_encoding():
+    # 中压 in UTF-8 is 6 bytes; an export cut at 5 bytes leaves half a character at the end.
+    cut = "中压".encode()[:5]
+    assert ingest._decode(TextSample(cut, "r", True), "utf-8") == "中"
+    with pytest.raises(UnicodeDecodeError):
+        ingest._decode(TextSample(cut, "r", False), "utf-8")
+
+
+# -- ids that cannot be kept apart ---------------------------------------------------------
+
+
+def test_ids_with_commas_semicolons_or_differing_only_in_case():
+    # V,1 holds a comma (valves only); A;B a semicolon; ab / AB / Ab differ only in case, and
+    # each names the others; "" and None are blanks (no case clash between them).
+    valves = gpd.GeoDataFrame(
+        {
+            "valve_id": ["V,1", "A;B", "ab", "AB", "ok", "Ab", None, ""],
+            "source_file": ["v.shp"] * 8,
+        },
+        geometry=[pt(i, 0) for i in range(8)],
+        crs="EPSG:4545",
+    )
+    pipes = gpd.GeoDataFrame(
+        {"pipe_id": ["P,1", "p1", "P1"]}, geometry=[pt(0, 0)] * 3, crs="EPSG:4545"
+    )
+    r = Report()
+    ingest.check_id_text({"valves": valves, "pipes": pipes, "sources": valves.iloc[:0]}, r)
+    got = [(x["check"], x["layer"], x["feature_id"], x["message"]) for x in r.rows]
+    case = (
+        "ids differ only in upper / lower case; spreadsheets, joins and Windows file names "
+        "take them for one"
+    )
+    assert got == [
+        (
+            "id_with_comma",
+            "valves",
+            "V,1",
+            "valve id holds a comma, which --close and --fail read as a list separator",
+        ),
+        (
+            "id_with_semicolon",
+            "valves",
+            "A;B",
+            "id holds ';', the separator of id lists in the outputs (segments.valve_ids, "
+            "source_ids), which then cannot be split back",
+        ),
+        ("id_case_only", "valves", "ab", f"{case} (also 'AB', 'Ab')"),
+        ("id_case_only", "valves", "AB", f"{case} (also 'ab', 'Ab')"),
+        ("id_case_only", "valves", "Ab", f"{case} (also 'ab', 'AB')"),
+        ("id_case_only", "pipes", "p1", f"{case} (also 'P1')"),
+        ("id_case_only", "pipes", "P1", f"{case} (also 'p1')"),
+    ]
+    assert r.lines()[0].startswith("warning: valves (v.shp): valve id holds a comma")
+    assert r.rows[0]["geometry"] == pt(0, 0)
+    assert not r.has_errors
+
+
+def test_the_same_id_twice_is_no_case_clash():
+    # "ab" twice is a duplicate (validate's error), not two ids differing in case.
+    valves = gpd.GeoDataFrame({"valve_id": ["ab", "ab"]}, geometry=[pt(0, 0)] * 2)
+    r = Report()
+    ingest.check_id_text({"valves": valves}, r)
+    assert r.rows == []
+
+
+# -- layers and CRSs -----------------------------------------------------------------------
+
+
+def test_empty_layer_has_the_canonical_columns():
+    layer = ingest.empty_layer("valves", "EPSG:4545")
+    assert list(layer.columns) == [
+        "valve_id",
+        "normally",
+        "operable",
+        "diameter_mm",
+        "kind",
+        "source_file",
+        "geometry",
+    ]
+    assert len(layer) == 0 and layer.crs == "EPSG:4545" and layer.geometry.name == "geometry"
+
+
+def test_same_crs():
+    assert ingest._same_crs(None, "EPSG:4545")
+    assert ingest._same_crs("EPSG:4545", "EPSG:4545")
+    assert not ingest._same_crs("EPSG:4326", "EPSG:4545")
+    # An ESRI .prj's WKT naming the same CRS in its own words.
+    import pyproj
+
+    esri = pyproj.CRS.from_epsg(4545).to_wkt(pyproj.enums.WktVersion.WKT1_ESRI)
+    assert ingest._same_crs(esri, "EPSG:4545")
+
+
+# -- GDAL's reading checked against Python's -----------------------------------------------
+
+
+def test_gdal_misread_compares_the_first_records_with_python_s_reading():
+    # Record 1's NAME holds 中压 in GBK; GDAL gave "中压" (agrees) for row 0 and mojibake for
+    # row 1 (record 2). A header field name ("a field name") is not a record: skipped.
+    gdf = gpd.GeoDataFrame({"name": ["中压", "ÖÐÑ¹"], "n": [1, 2]}, geometry=[pt(0, 0), pt(1, 0)])
+    gbk = "中压".encode("gbk")
+    samples = [
+        TextSample(b"\xd6\xd0", "field name", False),
+        TextSample(gbk, "record 1, field NAME", False),
+        TextSample(gbk, "record 2, field NAME", False),
+    ]
+    assert ingest._gdal_misread(gdf, samples, "GBK", 2) == ("中压", "record 2, field NAME")
+    assert ingest._gdal_misread(gdf, samples[:2], "GBK", 2) is None  # they agree
+    assert ingest._gdal_misread(gdf, samples, "GBK", 3) is None  # rows shifted: not compared
+    assert ingest._gdal_misread(gdf, samples, "no-such-codec", 2) is None
+    # Bytes that do not decode are compared as replacement characters, not raised.
+    bad = [TextSample(b"\xff\xfe", "record 1, field NAME", False)]
+    assert ingest._gdal_misread(gdf, bad, "utf-8", 2) == ("\ufffd\ufffd", "record 1, field NAME")
+
+
+def test_gdal_misread_checks_five_records_at_most():
+    # Six records, the first five agree, the sixth would not: five are enough.
+    gdf = gpd.GeoDataFrame({"name": ["a"] * 5 + ["b"]}, geometry=[pt(i, 0) for i in range(6)])
+    samples = [TextSample(b"a", f"record {i}, field NAME", False) for i in range(1, 7)]
+    assert ingest._gdal_misread(gdf, samples, "utf-8", 6) is None
+    samples[4] = TextSample(b"z", "record 5, field NAME", False)
+    assert ingest._gdal_misread(gdf, samples, "utf-8", 6) == ("z", "record 5, field NAME")
+
+
+# -- CSV layers ----------------------------------------------------------------------------
+
+
+def _csv(tmp_path, data: bytes, **kw):
+    from gasnet.config import LayerSource
+
+    path = tmp_path / "h.csv"
+    path.write_bytes(data)
+    source = LayerSource(
+        "hazards", path, id_field=kw.pop("id_field", "id"), crs=kw.pop("crs", "EPSG:4326"), **kw
+    )
+    report = Report()
+    return ingest._read_csv(source, report), report
+
+
+def test_csv_read_with_its_delimiter_and_bad_coordinates_named(tmp_path):
+    # Semicolons; H2's x is text (named, a warning: a hazard is kept without a location);
+    # H3 has no coordinates at all (a blank, not named).
+    gdf, report = _csv(tmp_path, "id;x;y\nH1;106.75;31.86\nH2;东经;31.86\nH3;;\n".encode())
+    assert gdf["id"].tolist() == ["H1", "H2", "H3"] and list(gdf.columns) == ["id", "geometry"]
+    assert gdf.geometry.iloc[0].equals(Point(106.75, 31.86))
+    assert gdf.geometry.iloc[1] is None and gdf.geometry.iloc[2] is None
+    assert gdf.crs == "EPSG:4326"
+    (row,) = report.rows
+    assert (row["check"], row["severity"], row["feature_id"]) == (
+        "bad_coordinates",
+        "warning",
+        "H2",
+    )
+    assert row["message"] == (
+        "feature has coordinates that are not numbers; kept without a location "
+        "(x = '东经', y = '31.86')"
+    )
+
+
+def test_csv_problems_are_one_error_each(tmp_path):
+    _, r = _csv(tmp_path, b"id,lon,lat\nH1,1,2\n")
+    assert r.lines() == [
+        f"error: hazards ({tmp_path / 'h.csv'}): coordinate field(s) x, y not in the CSV "
+        "(columns: id, lon, lat); fix: set x = ... and y = ... in [layers.hazards]"
+    ]
+    gdf, r = _csv(tmp_path, b"id,lon,lat\nH1,1,2\n", x="lon", y="lat")
+    assert r.rows == [] and gdf.geometry.iloc[0].equals(Point(1, 2))
+    _, r = _csv(tmp_path, b"id,x,y\nH1,1,2\n", crs=None)
+    assert r.lines()[0].endswith(
+        ': a CSV carries no CRS; fix: set crs = "EPSG:4326" (for lon/lat) in [layers.hazards]'
+    )
+    _, r = _csv(tmp_path, b"")
+    assert r.rows[0]["check"] == "unreadable" and r.rows[0]["severity"] == "error"
+    assert r.lines()[0].startswith(f"error: hazards ({tmp_path / 'h.csv'}): cannot read the CSV: ")
+    assert r.lines()[0].endswith("; fix: export it again with a header row (and the x / y columns)")
+    _, r = _csv(tmp_path, "id,x,y\n中压,1,2\n".encode("gbk"))
+    assert r.rows[0]["check"] == "bad_encoding" and r.rows[0]["layer"] == "hazards"
+    assert "cannot decode h.csv as UTF-8 (it reads as GBK): byte b'\\xd6\\xd0" in r.lines()[0]
+    _, r = _csv(tmp_path, b"\xef\xbb\xbfid,x,y\nH1,1,2\n", encoding="GBK")
+    assert r.lines()[0].endswith(
+        "h.csv starts with a UTF-8 byte-order mark, but encoding = 'GBK' in [layers.hazards] "
+        "says otherwise; fix: remove encoding from [layers.hazards] (the mark says it)"
+    )
+
+
+def test_an_unreadable_csv(tmp_path):
+    from gasnet.config import LayerSource
+
+    folder = tmp_path / "h.csv"
+    folder.mkdir()
+    r = Report()
+    assert ingest._read_csv(LayerSource("hazards", folder, crs="EPSG:4326"), r) is None
+    assert r.rows[0]["check"] == "unreadable" and r.rows[0]["severity"] == "error"
+    assert r.lines()[0].startswith(f"error: hazards ({folder}): cannot read the CSV (Is a dir")
+    assert r.lines()[0].endswith("; fix: check the file and its permissions")
+
+
+# -- the files a source is made of ---------------------------------------------------------
+
+
+def test_files_read_for_a_shapefile_and_for_other_files(tmp_path):
+    # A shapefile: the .shp itself, then every part GDAL may open, in either case (not the
+    # .shp twice). Anything else: the file and SQLite's side files.
+    shp = tmp_path / "p.shp"
+    got = ingest._files_read(shp)
+    assert got[0] == shp and shp not in got[1:]
+    assert {p.suffix for p in got[1:]} == {
+        s
+        for e in (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj", ".shp")
+        for s in (e, e.upper())
+    } - {".shp"}
+    upper = ingest._files_read(tmp_path / "P.SHP")  # an upper-case name is a shapefile too
+    assert upper[1] == tmp_path / "P.CPG" and tmp_path / "P.SHP" not in upper[1:]
+    gpkg = tmp_path / "a.gpkg"
+    assert ingest._files_read(gpkg) == [
+        gpkg,
+        tmp_path / "a.gpkg-journal",
+        tmp_path / "a.gpkg-wal",
+        tmp_path / "a.gpkg-shm",
+    ]
+
+
+def test_input_files_of_a_source(tmp_path):
+    from gasnet.config import LayerSource
+
+    for name in ("p.shp", "p.dbf", "p.SHX", "p.prj", "p.qix", "p2.dbf", "p.shp.xml"):
+        (tmp_path / name).write_bytes(b"")
+    files = ingest.input_files(LayerSource("pipes", tmp_path / "p.shp"))
+    assert [f.name for f in files] == ["p.SHX", "p.dbf", "p.prj", "p.shp"]
+    gpkg = tmp_path / "a.gpkg"
+    assert ingest.input_files(LayerSource("pipes", gpkg)) == []  # not there
+    gpkg.write_bytes(b"")
+    (tmp_path / "a.gpkg-wal").write_bytes(b"")
+    assert ingest.input_files(LayerSource("pipes", gpkg)) == [gpkg, tmp_path / "a.gpkg-wal"]
+    pg = LayerSource("pipes", tmp_path / "x", url="postgresql://h/db", sublayer="s.t")
+    assert ingest.input_files(pg) == []
+
+
+# -- shapefiles cut short or without a CRS -------------------------------------------------
+
+
+def test_a_truncated_shapefile_names_the_features_cut_off():
+    # The .shx indexes 3 records, the third beyond the end of the 300-byte .shp. With the id
+    # field and every record read, the feature's id; else "record 3".
+    from gasnet.config import LayerSource
+
+    source = LayerSource("pipes", Path("/data/p.shp"), id_field="id")
+    layout = SimpleNamespace(beyond_end=np.array([2]), n_index=3, shp_size=1300)
+    raw = pd.DataFrame({"id": ["P1", "P2", " P3 "]})
+    r = Report()
+    assert ingest._truncated_shapefile(source, raw, r, layout) is True
+    assert r.lines() == [
+        "error: pipes (/data/p.shp): p.shp looks truncated: it is 1,300 bytes, but its index "
+        "p.shx places 1 of 3 features beyond its end (they would be read without geometry) — "
+        "feature P3; fix: export the layer again, or copy p.shp again in full with its .shx "
+        "and .dbf"
+    ]
+    for other in (raw.rename(columns={"id": "x"}), raw.iloc[:2]):
+        r = Report()
+        ingest._truncated_shapefile(source, other, r, layout)
+        assert [x["feature_id"] for x in r.rows] == ["record 3"]
+    blank = pd.DataFrame({"id": ["P1", "P2", None]})
+    r = Report()
+    ingest._truncated_shapefile(source, blank, r, layout)
+    assert [x["feature_id"] for x in r.rows] == ["record 3"]
+    whole = SimpleNamespace(beyond_end=np.array([], int), n_index=3, shp_size=1300)
+    assert ingest._truncated_shapefile(source, raw, Report(), whole) is False
+
+
+def test_a_shapefile_without_a_crs_anywhere(tmp_path):
+    from conftest import write_shp
+
+    from gasnet.config import LayerSource
+
+    path = write_shp(tmp_path / "p.shp", [{"id": "P1"}], [pt(0, 0)], prj=False)
+    r = Report()
+    assert ingest.read_source(LayerSource("valves", path), r) is None
+    assert r.lines() == [
+        f"error: valves ({path}): the layer has no CRS (no .prj file) and none is given in the "
+        'config; fix: set crs = "EPSG:...", e.g. crs = "EPSG:4545", in [layers.valves] or '
+        "supply the .prj file"
+    ]
+    r = Report()
+    gdf = ingest.read_source(LayerSource("valves", path, crs="EPSG:4545"), r)
+    assert r.rows == [] and gdf.crs == "EPSG:4545"
+
+
+def test_a_dbf_that_reads_in_no_known_encoding_asks_for_the_export_s(tmp_path):
+    # Byte 0x80 is no character in UTF-8, GBK, GB18030 or Big5, and there is no .cpg: the
+    # fix cannot name a likely encoding, so it gives examples.
+    from conftest import write_shp
+
+    from gasnet.config import LayerSource
+
+    path = write_shp(tmp_path / "v.shp", [{"id": "V1", "name": "Xabc"}], [pt(0, 0)], cpg=False)
+    dbf = path.with_suffix(".dbf")
+    dbf.write_bytes(dbf.read_bytes().replace(b"Xabc", b"\x80abc"))
+    r = Report()
+    assert ingest.read_source(LayerSource("valves", path), r) is None
+    assert r.lines() == [
+        f"error: valves ({path}): v.dbf has no .cpg saying its encoding, and its text is not "
+        "UTF-8 (record 1, field name: would be read as '\\x80abc'); fix: set encoding = "
+        '"..." in [layers.valves] to the encoding the file was exported in (e.g. "GBK", '
+        '"GB18030", "Big5")'
+    ]
+
+
+def test_projected_numbers_under_a_geographic_crs_suggest_the_working_crs_when_they_fit_it(
+    tmp_path,
+):
+    # EPSG:4545 is made for 18.19°N-42.47°N, 106.5°E-109.51°E. (500000, 2067354) in it is
+    # 108°E, 18.69°N: half a degree inside its southern edge, so it is the likely CRS. x = 9e6
+    # is nowhere in it: no suggestion but "the projected CRS of the data".
+    from types import SimpleNamespace
+
+    from gasnet.config import LayerSource
+
+    source = LayerSource("valves", tmp_path / "x.gpkg")
+    config = SimpleNamespace(crs="EPSG:4545")
+    for x, suggested in ((500_000.0, '"EPSG:4545"'), (9_000_000.0, '"EPSG:..." (the projected')):
+        raw = gpd.GeoDataFrame({"id": ["A"]}, geometry=[Point(x, 2_067_354.1)], crs="EPSG:4326")
+        r = Report()
+        assert ingest._wrong_geographic_crs(source, raw, raw["id"].to_numpy(object), config, r)
+        assert f"fix: export x.gpkg again with its CRS ({suggested}" in r.lines()[0]
+        assert r.rows[0]["check"] == "wrong_crs" and r.rows[0]["feature_id"] == "A"

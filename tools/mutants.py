@@ -1,0 +1,440 @@
+"""Mutation testing of gasnet's core modules with mutmut, one module at a time (`make mutants`).
+
+mutmut 3 reads its settings from the ``pyproject.toml`` of the directory it runs in and runs the
+tests of one selection, so each module gets a run directory of its own,
+``.mutants/<module>/``, holding links to ``src`` and ``tests`` and a ``pyproject.toml`` that
+names the one file to mutate and that module's test files (``MODULES`` below). mutmut copies
+the tree into ``.mutants/<module>/mutants/``, runs the selection once to learn which tests call
+which function, then runs, for each mutant, only the tests that call the mutated function.
+
+Then a table: per module, the mutants, killed, survived (with "no tests": a mutated function no
+selected test calls), timeout, the equivalent ones listed in ``docs/mutants.md`` with the reason
+they cannot change behaviour, and the kill rate of the non-equivalent ones.
+
+    python tools/mutants.py                       # every module, afresh
+    python tools/mutants.py --sample 200          # 200 mutants of each (the same every pass)
+    python tools/mutants.py topology ingest       # these modules
+    python tools/mutants.py --survivors topology  # rerun the last pass's survivors (new tests)
+    python tools/mutants.py --report              # the table of the last pass, running nothing
+    python tools/mutants.py --list topology       # the surviving mutants' names and diffs
+
+    python tools/mutants.py --before --sample 50  # the tests before tests/test_*_mutants.py
+
+Not part of ``make test``: 50 mutants of each module took 42 minutes with one worker on a
+busy 2-core machine (docs/mutants.md); every mutant of the seven modules, 12,672 of them,
+would take many hours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / ".mutants"
+EQUIVALENT_FILE = ROOT / "docs" / "mutants.md"
+
+# The tests of each module: fast ones (no PostgreSQL, Dask, Chromium, no sample of thousands of
+# pipes built per test) that exercise it directly. Globs, so a new tests/test_<module>_*.py is
+# picked up. The slow whole-pipeline files stay out: each mutant reruns every selected test that
+# calls the mutated function, and a pass must fit in an hour on two cores.
+MODULES: dict[str, list[str]] = {
+    "topology": ["tests/test_topology*.py", "tests/test_hostile_data.py"],
+    "isolation": [
+        "tests/test_isolation.py",
+        "tests/test_isolation_mutants.py",
+        "tests/test_engine_hostile.py",
+    ],
+    "operations": ["tests/test_operations*.py", "tests/test_isolation.py"],
+    # (test_hostile_io*.py: a minute or more each, per surviving mutant)
+    "ingest": [
+        "tests/test_ingest.py",
+        "tests/test_ingest_arrow.py",
+        "tests/test_ingest_hostile.py",
+        "tests/test_ingest_mutants.py",
+        "tests/test_strict_values.py",
+    ],
+    "validate": ["tests/test_validate*.py", "tests/test_hostile_data.py"],
+    "hazards": ["tests/test_hazards.py", "tests/test_hazards_mutants.py"],
+    # (tests/test_maps.py and test_maps_page.py drive Chromium: too slow to rerun per mutant)
+    "maps": ["tests/test_maps_mutants.py", "tests/test_layer_styles.py"],
+}
+
+# mutmut's exit codes of a mutant's test run (mutmut.stats.status_by_exit_code), grouped.
+KILLED = {1, 3, 37}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+TIMEOUT = {36, -24, 24, 152, 255}
+
+PYPROJECT = """\
+# Written by tools/mutants.py for one module; not the project's pyproject.toml.
+[tool.mutmut]
+source_paths = ["src/"]
+only_mutate = ["src/gasnet/{module}.py"]
+pytest_add_cli_args_test_selection = {tests}
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:nbmake"]
+use_setproctitle = false
+# A mutant is stopped after 20 x its tests' CPU time (plus 20 s): mutmut's default, 30 x,
+# lets one endless loop take most of an hour; 6 x stopped mere survivors, as GDAL and numpy
+# threads spend CPU time faster than the clock.
+timeout_multiplier = 10.0
+# A line that only logs changes no answer: its messages are not mutated.
+do_not_mutate_patterns = ['^\\s*log\\.(debug|info|warning)\\(']
+
+[tool.pytest.ini_options]
+filterwarnings = {filterwarnings}
+"""
+
+
+#: --before: the tests as they were before the mutants were hunted (without these files).
+HUNTED = "tests/test_*_mutants.py"
+
+
+def _tests(module: str, before: bool = False) -> list[str]:
+    found: list[str] = []
+    hunted = {os.path.relpath(p, ROOT) for p in glob.glob(str(ROOT / HUNTED))} if before else ()
+    for pattern in MODULES[module]:
+        for path in sorted(glob.glob(str(ROOT / pattern))):
+            rel = os.path.relpath(path, ROOT)
+            if rel not in found and rel not in hunted:
+                found.append(rel)
+    return found
+
+
+def _filterwarnings() -> list[str]:
+    import tomllib
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        data = tomllib.load(f)
+    return data["tool"]["pytest"]["ini_options"].get("filterwarnings", [])
+
+
+def _prepare(module: str, fresh: bool, before: bool = False) -> Path:
+    run = RUNS / module
+    if fresh and run.exists():
+        shutil.rmtree(run)
+    run.mkdir(parents=True, exist_ok=True)
+    for name in ("src", "tests"):
+        link = run / name
+        if not link.is_symlink():
+            link.symlink_to(ROOT / name)
+    (run / "pyproject.toml").write_text(
+        PYPROJECT.format(
+            module=module,
+            tests=json.dumps(_tests(module, before)),
+            filterwarnings=json.dumps(_filterwarnings(), ensure_ascii=False),
+        )
+    )
+    # mutmut copies a test file once: refresh them, so a test written since is the one run.
+    copied = run / "mutants" / "tests"
+    if copied.exists():
+        shutil.copytree(ROOT / "tests", copied, dirs_exist_ok=True)
+    return run
+
+
+def _mutmut() -> str:
+    return str(Path(sys.executable).parent / "mutmut")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The mutants, not this tree's (or the editable install's) modules, must be imported.
+    env.pop("PYTHONPATH", None)
+    env["NUMBA_CACHE_DIR"] = str(RUNS / "numba-cache")
+    return env
+
+
+def _all_results(module: str) -> dict[str, int | None]:
+    return _meta(module).get("exit_code_by_key", {})
+
+
+def _meta_path(module: str) -> Path:
+    return RUNS / module / "mutants" / "src" / "gasnet" / f"{module}.py.meta"
+
+
+def _meta(module: str) -> dict:
+    path = _meta_path(module)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _restore(module: str, kept: dict) -> None:
+    """Keep the last pass's verdicts of the mutants not rerun.
+
+    A new test file changes mutmut's test selection, and mutmut then forgets every verdict;
+    but a mutant killed stays killed when tests are only added, as long as its function is
+    unchanged (the same hash)."""
+    meta = _meta(module)
+    if not meta or not kept:
+        return
+    old_hash, new_hash = kept["hash_by_function_name"], meta["hash_by_function_name"]
+    codes = meta["exit_code_by_key"]
+    for key, code in kept["exit_code_by_key"].items():
+        func = key.rpartition(".")[2].rsplit("__mutmut_", 1)[0]
+        if (
+            codes.get(key, 0) is None
+            and code is not None
+            and old_hash.get(func) == new_hash.get(func)
+        ):
+            codes[key] = code
+    _meta_path(module).write_text(json.dumps(meta, indent=4))
+
+
+def _results(module: str) -> dict[str, int | None]:
+    """The mutants of the pass: the sample when the pass took one, else all of them."""
+    res = _all_results(module)
+    chosen = RUNS / module / "sample.txt"
+    if chosen.exists():
+        names = chosen.read_text().split()
+        return {n: res[n] for n in names if n in res}
+    return res
+
+
+def equivalent_mutants() -> dict[str, str]:
+    """Mutant name → reason, from docs/mutants.md's section "Equivalent mutants" (lines
+    ``- `name`: reason``)."""
+    if not EQUIVALENT_FILE.exists():
+        return {}
+    found = {}
+    text = EQUIVALENT_FILE.read_text()
+    # Only the section of that name: the file lists the survivors too, the same way.
+    section = text.split("## Equivalent mutants", 1)[-1].split("\n## ", 1)[0]
+    for line in section.splitlines():
+        m = re.match(r"^\s*[-*] `(gasnet\.[\w.]+__mutmut_\d+)`\s*[:—-]\s*(.+)$", line)
+        if m:
+            found[m.group(1)] = m.group(2).strip()
+    return found
+
+
+def _survivors(module: str) -> list[str]:
+    equivalent = equivalent_mutants()
+    return sorted(
+        k
+        for k, v in _results(module).items()
+        if (v in SURVIVED or v in NO_TESTS or v in TIMEOUT or v is None) and k not in equivalent
+    )
+
+
+GENERATE = """\
+import os
+from mutmut.__main__ import copy_also_copy_files, copy_src_dir, create_mutants
+os.makedirs("mutants", exist_ok=True)
+copy_src_dir()
+copy_also_copy_files()
+create_mutants(1)
+"""
+
+
+def _generate(run: Path) -> None:
+    """mutmut's own first step (copy the tree, write the mutants and their names), alone."""
+    subprocess.check_call(
+        [sys.executable, "-c", GENERATE], cwd=run, env=_env(), stdout=subprocess.DEVNULL
+    )
+
+
+def sample(names, size: int | None) -> list[str]:
+    """``size`` of ``names``, the same ones every pass: those whose name hashes lowest.
+
+    A mutant's name is its function and its number there, so the sample only changes where
+    the code does."""
+    names = sorted(names)
+    if size is None or size >= len(names):
+        return names
+    return sorted(names, key=lambda n: hashlib.sha256(n.encode()).hexdigest())[:size]
+
+
+def run_module(
+    module: str,
+    *,
+    jobs: int,
+    fresh: bool,
+    survivors: bool,
+    size: int | None,
+    log,
+    before: bool = False,
+) -> float:
+    start = time.monotonic()
+    names: list[str] = []
+    run = _prepare(module, fresh and not survivors, before)
+    if survivors:
+        names = _survivors(module)
+        if not names:
+            print(f"{module}: no survivors to rerun", file=log, flush=True)
+            return 0.0
+    elif size is not None:
+        _generate(run)
+        names = sample(_all_results(module), size)
+        (run / "sample.txt").write_text("".join(f"{n}\n" for n in names))
+        if not fresh:  # --keep: only the mutants the last pass did not get to
+            done = _all_results(module)
+            names = [n for n in names if done.get(n) is None]
+            if not names:
+                print(f"{module}: every mutant of the sample has a verdict", file=log, flush=True)
+                return 0.0
+    kept = _meta(module)
+    cmd = [_mutmut(), "run", "--max-children", str(jobs), *names]
+    with open(run / "run.log", "a") as out:
+        out.write(
+            f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd[:4])} "
+            f"({len(names) or 'all'} mutants)\n"
+        )
+        out.flush()
+        code = subprocess.call(cmd, cwd=run, env=_env(), stdout=out, stderr=subprocess.STDOUT)
+    took = time.monotonic() - start
+    if survivors:
+        _restore(module, kept)
+    (run / ("rerun_seconds" if survivors else "wall_seconds")).write_text(f"{took:.0f}\n")
+    if code != 0:
+        print(f"{module}: mutmut exited {code}; see {run / 'run.log'}", file=log, flush=True)
+    return took
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % interval of a rate measured as ``k`` of ``n`` (Wilson's score interval)."""
+    if not n:
+        return 0.0, 1.0
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def table(modules: list[str]) -> str:
+    equivalent = equivalent_mutants()
+    rows = []
+    head = (
+        "module",
+        "mutants",
+        "tested",
+        "killed",
+        "survived",
+        "no tests",
+        "timeout",
+        "not run",
+        "equivalent",
+        "kill rate",
+        "wall s",
+    )
+    for module in modules:
+        res = _results(module)
+        if not res:
+            rows.append((module, *["-"] * 8, "not run", "-"))
+            continue
+        eq = {k for k in res if k in equivalent}
+        rest = {k: v for k, v in res.items() if k not in eq}
+        killed = sum(v in KILLED for v in rest.values())
+        timeout = sum(v in TIMEOUT for v in rest.values())
+        survived = sum(v in SURVIVED for v in rest.values())
+        no_tests = sum(v in NO_TESTS for v in rest.values())
+        not_run = sum(v is None for v in rest.values())
+        # A timeout is not counted as a kill: a mutant that runs away is caught, but one whose
+        # tests merely ran long is not (--survivors reruns them).
+        n = len(rest) - not_run
+        rate = killed / n if n else 1.0
+        shown = f"{100 * rate:.1f} %"
+        if len(res) < len(_all_results(module)):  # a sample: its 95 % (Wilson) interval
+            lo, hi = _wilson(killed, n)
+            shown += f" ({100 * lo:.0f}–{100 * hi:.0f})"
+        wall = RUNS / module / "wall_seconds"
+        rows.append(
+            (
+                module,
+                len(_all_results(module)),
+                len(res),
+                killed,
+                survived,
+                no_tests,
+                timeout,
+                not_run,
+                len(eq),
+                shown,
+                wall.read_text().strip() if wall.exists() else "-",
+            )
+        )
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = [
+        "  ".join(str(c).rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def list_survivors(module: str) -> None:
+    run = RUNS / module
+    for name in _survivors(module):
+        print(f"=== {name} ({_results(module)[name]})")
+        subprocess.call([_mutmut(), "show", name], cwd=run, env=_env())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help=f"default: all of {', '.join(MODULES)}")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="mutants tested at once (default: the CPUs)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="resume the last pass instead of starting afresh"
+    )
+    parser.add_argument(
+        "--survivors", action="store_true", help="rerun only the last pass's survivors"
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="test this many mutants of each module (the same ones every pass)"
+        " instead of all of them",
+    )
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help=f"leave out {HUNTED} (the figures before the mutants were hunted)",
+    )
+    parser.add_argument("--report", action="store_true", help="print the last table only")
+    parser.add_argument("--list", action="store_true", help="show each survivor's diff")
+    args = parser.parse_args(argv)
+    modules = args.modules or list(MODULES)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        parser.error(f"unknown module {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    if args.list:
+        for module in modules:
+            list_survivors(module)
+        return 0
+    if not args.report:
+        start = time.monotonic()
+        for module in modules:
+            tests = " ".join(_tests(module, args.before))
+            print(f"{module}: mutating, tests {tests}", flush=True)
+            took = run_module(
+                module,
+                jobs=args.jobs,
+                fresh=not args.keep,
+                survivors=args.survivors,
+                size=args.sample,
+                log=sys.stdout,
+                before=args.before,
+            )
+            print(f"{module}: {took:.0f} s", flush=True)
+        print(f"\nwhole pass: {time.monotonic() - start:.0f} s\n")
+    print(table(modules))
+    print(
+        f"\nkill rate = killed / (tested - equivalent - not run); equivalent mutants: "
+        f"{os.path.relpath(EQUIVALENT_FILE, ROOT)}; logs: .mutants/<module>/run.log"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
