@@ -25,9 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import OUT, sample_dir
+from grid import grid_dir
 
 #: Inspectors' hazard categories as the sample draws them, and how far from its pipe each lies.
-from gasnet.sample import _HAZARD_OFFSET_M, _HAZARDS, WORKING_CRS
+from gasnet.sample import _HAZARD_OFFSET_M, _HAZARDS, WORKING_CRS, sample_config
 
 STAGES = ("ingest", "build", "hazards")
 MODES = ("single", "dask")
@@ -103,12 +104,16 @@ def counts(config: Path) -> tuple[int, int]:
     return customers, hazards
 
 
-def dense_dir(pipes: int, customers: int, hazards: int, seed: int = 11) -> Path:
-    """The generated network of ``pipes`` pipes with its customers and inspection records
-    replaced by ``customers`` customers and ``hazards`` hazard records (points in the
-    inspection app's lon/lat CSV), drawn beside random pipes: a provincial operator's density
-    on a city's network (the sample generator draws 0.66 customers and 0.075 records a pipe).
-    Written once and cached in bench/out; the other raw files are links to the network's."""
+def dense_dir(
+    pipes: int, customers: int, hazards: int, shape: str = "sample", seed: int = 11
+) -> Path:
+    """The generated network of ``pipes`` pipes (``shape``: the sample's city, or
+    bench/grid.py's street grid valved at the pipe ends) with its customers and inspection
+    records replaced by ``customers`` customers and ``hazards`` hazard records (points in the
+    inspection app's lon/lat CSV, as the sample's), drawn beside random pipes: a provincial
+    operator's density on a city's network (the sample generator draws 0.66 customers and
+    0.075 records a pipe). Written once and cached in bench/out; the other raw files are links
+    to the network's."""
     import geopandas as gpd
     import numpy as np
     import pandas as pd
@@ -116,7 +121,7 @@ def dense_dir(pipes: int, customers: int, hazards: int, seed: int = 11) -> Path:
     import pyproj
     import shapely
 
-    src = sample_dir(pipes)
+    src = network_dir(shape, pipes)
     d = OUT / f"dense-{src.name}-c{customers}-h{hazards}-s{seed}"
     if (d / "gasnet.toml").exists():
         return d
@@ -158,6 +163,11 @@ def dense_dir(pipes: int, customers: int, hazards: int, seed: int = 11) -> Path:
     pyogrio.write_dataframe(cust, tmp / "raw" / "customers.gpkg", layer="customers")
     toml = tmp / "gasnet.toml"
     text = toml.read_text(encoding="utf-8")
+    if shape != "sample":  # the sample's customer fields, and its inspection app's records
+        config = sample_config("raw", "processed")
+        start = config.index("[layers.customers]")
+        end = config.index("[[layers.hazards]]", config.index("[[layers.hazards]]") + 1)
+        text = text[: text.index("[layers.customers]")] + config[start:end]
     toml.write_text(text.replace("raw/customers.shp", "raw/customers.gpkg"), encoding="utf-8")
     del cust, x, y
 
@@ -190,8 +200,14 @@ def dense_dir(pipes: int, customers: int, hazards: int, seed: int = 11) -> Path:
     return d
 
 
-def case(pipes: int, workers: int, dense: tuple | None = None, modes=MODES) -> list[dict]:
-    src = dense_dir(pipes, *dense) if dense else sample_dir(pipes)
+def network_dir(shape: str, pipes: int) -> Path:
+    return grid_dir(pipes) if shape == "grid" else sample_dir(pipes)
+
+
+def case(
+    pipes: int, workers: int, dense: tuple | None = None, modes=MODES, shape: str = "sample"
+) -> list[dict]:
+    src = dense_dir(pipes, *dense, shape) if dense else network_dir(shape, pipes)
     rows = []
     runs = {}
     for mode in modes:
@@ -250,6 +266,7 @@ def main() -> None:
         help="this many customers and hazard records instead of the generator's own",
     )
     ap.add_argument("--only", choices=MODES, help="one mode (sizing runs)")
+    ap.add_argument("--shape", choices=("sample", "grid"), default="sample")
     ap.add_argument("--memory-cap", type=float, default=0, help="GiB: stop a command above it")
     ap.add_argument("--time-cap", type=float, default=0, help="minutes: stop a command after")
     a = ap.parse_args()
@@ -262,7 +279,7 @@ def main() -> None:
     )
     print("|---:|---:|---:|---|---:|---:|---:|")
     for n in (int(x) for x in a.pipes.split(",")):
-        case(n, a.workers, dense, (a.only,) if a.only else MODES)
+        case(n, a.workers, dense, (a.only,) if a.only else MODES, a.shape)
 
 
 if __name__ == "__main__":

@@ -240,15 +240,18 @@ def _generate(run: Path) -> None:
     )
 
 
-def sample(names, size: int | None) -> list[str]:
-    """``size`` of ``names``, the same ones every pass: those whose name hashes lowest.
+def sample(names, size: int | None, seed: str = "") -> list[str]:
+    """``size`` of ``names``, the same ones every pass: those whose name (after ``seed``)
+    hashes lowest. Another ``seed`` draws another sample, independent of the first: the
+    tests written to kill one sample's survivors are measured fairly on a sample they were
+    not written for.
 
     A mutant's name is its function and its number there, so the sample only changes where
     the code does."""
     names = sorted(names)
     if size is None or size >= len(names):
         return names
-    return sorted(names, key=lambda n: hashlib.sha256(n.encode()).hexdigest())[:size]
+    return sorted(names, key=lambda n: hashlib.sha256((seed + n).encode()).hexdigest())[:size]
 
 
 def run_module(
@@ -260,6 +263,7 @@ def run_module(
     size: int | None,
     log,
     before: bool = False,
+    seed: str = "",
 ) -> float:
     start = time.monotonic()
     names: list[str] = []
@@ -271,7 +275,7 @@ def run_module(
             return 0.0
     elif size is not None:
         _generate(run)
-        names = sample(_all_results(module), size)
+        names = sample(_all_results(module), size, seed)
         (run / "sample.txt").write_text("".join(f"{n}\n" for n in names))
         if not fresh:  # --keep: only the mutants the last pass did not get to
             done = _all_results(module)
@@ -390,6 +394,11 @@ def main(argv: list[str] | None = None) -> int:
         "--survivors", action="store_true", help="rerun only the last pass's survivors"
     )
     parser.add_argument(
+        "--seed",
+        default="",
+        help="draw another sample (any text; the default sample has none): a held-out sample",
+    )
+    parser.add_argument(
         "--sample",
         type=int,
         default=None,
@@ -425,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                 size=args.sample,
                 log=sys.stdout,
                 before=args.before,
+                seed=args.seed,
             )
             print(f"{module}: {took:.0f} s", flush=True)
         print(f"\nwhole pass: {time.monotonic() - start:.0f} s\n")
