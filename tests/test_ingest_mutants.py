@@ -514,3 +514,82 @@ def test_projected_numbers_under_a_geographic_crs_suggest_the_working_crs_when_t
         assert ingest._wrong_geographic_crs(source, raw, raw["id"].to_numpy(object), config, r)
         assert f"fix: export x.gpkg again with its CRS ({suggested}" in r.lines()[0]
         assert r.rows[0]["check"] == "wrong_crs" and r.rows[0]["feature_id"] == "A"
+
+
+# -- held-out sample (tools/mutants.py --seed holdout) -------------------------------------
+
+
+def test_text_of_a_float_at_the_int64_edge():
+    # 2^63 is whole but one past int64's largest (2^63 - 1): written from the float, not cast
+    # (a cast wraps it to -2^63). -2^63 itself is int64's smallest; 2^63 - 1024 the largest
+    # double below 2^63, cast.
+    col = pd.Series([2.0**63, -(2.0**63), 2.0**63 - 1024])
+    assert ingest._text(col).tolist() == [
+        "9223372036854775808",
+        "-9223372036854775808",
+        "9223372036854774784",
+    ]
+
+
+def test_two_ambiguous_field_names_are_both_listed():
+    # Two configured names each match two fields in different scripts: both, comma-separated.
+    columns = ["管线编号", "管線编号", "压力级制", "壓力级制"]
+    assert ingest._ambiguous(columns, ["管線編號", "壓力級制"]) == (
+        " — '管線編號' (管线编号, 管線编号), '壓力級制' (压力级制, 壓力级制): several fields "
+        "differ only in Simplified / Traditional characters; write the exact field name"
+    )
+
+
+def test_a_folder_given_as_the_file(tmp_path):
+    from gasnet.config import LayerSource
+
+    folder = tmp_path / "pipes.shp"
+    folder.mkdir()
+    r = Report()
+    assert ingest.read_source(LayerSource("pipes", folder), r) is None
+    (row,) = r.rows
+    assert (row["check"], row["severity"], row["layer"]) == ("missing_file", "error", "pipes")
+    assert r.lines() == [
+        f"error: pipes ({folder}): the path is a folder, not a file; fix: point path = ... in "
+        "[layers.pipes] at the file itself"
+    ]
+
+
+def test_read_task_reads_into_a_report_of_its_own(tmp_path):
+    # On a worker: a missing file is no layer, no CRS of its own, and one error in the
+    # report handed back (made in the working CRS).
+    from gasnet.config import LayerSource
+
+    source = LayerSource("pipes", tmp_path / "nope.shp")
+    gdf, own_crs, report = ingest._read_task((source, SimpleNamespace(crs="EPSG:4545")))
+    assert gdf is None and own_crs is None
+    assert report.crs == "EPSG:4545"
+    assert [(r["check"], r["layer"]) for r in report.rows] == [("missing_file", "pipes")]
+
+
+def test_a_bad_number_is_named_with_its_file(project):
+    # C1's households is "many": no number, so the default 1, with a bad_number warning on
+    # the customers layer that names the file it came from.
+    from conftest import write_shp
+
+    from gasnet.config import read_config
+    from gasnet.ingest import load_layers
+
+    path = write_shp(
+        project.raw / "customers.shp",
+        [{"id": "C1", "households": "many"}, {"id": "C2", "households": "30"}],
+        [pt(150, 10), pt(110, 60)],
+    )
+    layers, report = load_layers(read_config(project.config))
+    assert layers["customers"].set_index("customer_id")["households"].to_dict() == {
+        "C1": 1,
+        "C2": 30,
+    }
+    (row,) = [r for r in report.rows if r["layer"] == "customers"]
+    assert (row["check"], row["feature_id"], row["message"]) == (
+        "bad_number",
+        "C1",
+        "households is not a usable number; default 1 used ('many')",
+    )
+    (line,) = [x for x in report.lines() if "households is not" in x]
+    assert line.startswith(f"warning: customers ({path}): ")
