@@ -593,3 +593,43 @@ def test_a_bad_number_is_named_with_its_file(project):
     )
     (line,) = [x for x in report.lines() if "households is not" in x]
     assert line.startswith(f"warning: customers ({path}): ")
+
+
+def test_utf8_text_under_a_cpg_saying_gbk_shows_both_readings(project, cli):
+    # 医院 written as UTF-8 (E5 8C BB E9 99 A2), the .cpg then made to say GBK: those bytes
+    # read as GBK are 鍖婚櫌. An error naming both readings and the encoding each is in.
+    from test_ingest_hostile import HOSPITAL, _customers, _stops
+
+    _customers(project, "UTF-8")
+    (project.raw / "customers.cpg").write_text("GBK")
+    _stops(
+        project,
+        cli,
+        "customers.dbf's text is UTF-8, but customers.cpg ('GBK') says GBK (record 1, field "
+        f"kind reads '{HOSPITAL}' as UTF-8, '\u9356\u5a5a\u6acc' as GBK)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "said"), [("c.shp", "its .cpg"), ("c.geojson", "UTF-8, the default")]
+)
+def test_text_gdal_cannot_decode_names_who_said_the_encoding(tmp_path, monkeypatch, name, said):
+    # GDAL (here a stand-in) fails on byte D6 as UTF-8: with no encoding in the config, a
+    # shapefile's encoding came from its .cpg; any other file's is UTF-8 by default.
+    from conftest import write_shp
+
+    from gasnet.config import LayerSource
+
+    path = write_shp(tmp_path / name, [{"id": "C1"}], [pt(0, 0)])
+
+    def undecodable(*args, **kwargs):
+        raise UnicodeDecodeError("utf-8", b"\xd6\xd0", 0, 1, "invalid continuation byte")
+
+    monkeypatch.setattr(ingest, "_read_arrow", undecodable)
+    r = Report()
+    assert ingest._read_layer(LayerSource("customers", path), path, None, {}, r) is None
+    (row,) = r.rows
+    assert row["check"] == "bad_encoding" and row["message"] == (
+        "cannot read the text as UTF-8 (invalid continuation byte at byte b'\\xd6\\xd0'): the "
+        f"file's encoding is not what {said} says"
+    )
