@@ -262,3 +262,87 @@ def test_a_general_record_made_major_by_a_rule_points_at_the_record():
     (row,) = [r for r in res.report.rows if r["check"] == "major_by_rule"]
     assert row["feature_id"] == "M" and row["geometry"] == pt(250, 0.2)
     assert res.risk.set_index("hazard_id").loc["M", "notes"].startswith("major by rule ")
+
+
+def test_assessment_segment_and_position_of_each_record():
+    # The network of tests/test_isolation.py: K at (250, 1) lies on P3, in segment B (1,
+    # between VA, VB and VC); L at (350, 1) on P4 beyond VC, in segment C (2); F at (250, 60)
+    # is 50 m from P3 and P6's nearest point (200, 60) is 50 m off too: no pipe, no segment.
+    # Positions: (X0 + 250, Y0 + 1) in EPSG:4545 is 106.7348034 E, 31.8507540 N; L is 100 m
+    # east (lon 106.7358597, lat 31.8507645: the grid is turned from north), F 59 m north
+    # (106.7347961, 31.8512860).
+    from test_hazards import AS_OF, net_with
+
+    from gasnet._hazard_settings import HazardSettings
+
+    rows = [("K", (250, 1), "leak"), ("L", (350, 1), "leak"), ("F", (250, 60), "leak")]
+    res = hazards.assess(net_with(rows), HazardSettings(), as_of=AS_OF)
+    risk = res.risk.set_index("hazard_id")
+    assert risk["segment_id"].tolist() == [1, 2, pd.NA]
+    assert risk["lon"].tolist() == pytest.approx([106.7348034, 106.7358597, 106.7347961], abs=2e-7)
+    assert risk["lat"].tolist() == pytest.approx([31.8507540, 31.8507645, 31.8512860], abs=2e-7)
+
+
+def test_segment_consequence_takes_segment_ids_written_as_floats():
+    # A segment_id column with blanks comes back from a file as floats: 2.0 and 1.0 are
+    # segments C and B of tests/test_isolation.py's network, every valve operable. B: C2 and
+    # C1 behind it (2 customers, 50 households); C: C1 (1, 40). Indexed by the integer ids.
+    from test_isolation import net_of
+
+    out = hazards.segment_consequence(net_of(), np.array([2.0, 1.0]))
+    assert out.index.dtype == np.int64 and list(out.index) == [1, 2]
+    assert out[["customers_lost", "households_lost"]].to_numpy().tolist() == [[2, 50], [1, 40]]
+
+
+class _InProcess:
+    """A stand-in for a Dask session: two partitions, each run here in turn."""
+
+    def n_chunks(self, n_rows):
+        return 2
+
+    def map(self, fn, payloads, stage=""):
+        return [fn(p) for p in payloads]
+
+
+def test_pairs_by_partitions_are_the_pairs_in_one_piece():
+    # Four pipe parts along y = 0, 40 m each; influence 10 m everywhere. Records at (0, 3),
+    # (50, 3), (100, 20) and (150, 5): record 0 meets part 0 at 3 m, 1 part 1 at 3 m, 2 is
+    # 20 m from everything, 3 meets part 3 at 5 m. Exposed: the chord 2 x sqrt(100 - 9) =
+    # 19.08 m centred on x = 0 keeps its half on part 0 (9.54 m); the whole 19.08 for record
+    # 1; 2 x sqrt(100 - 25) = 17.32 for record 3. Split in two partitions: the same pairs.
+    from shapely import LineString
+
+    hg = np.array([Point(0, 3), Point(50, 3), Point(100, 20), Point(150, 5)])
+    eg = np.array([LineString([(x, 0), (x + 40, 0)]) for x in (0, 40, 80, 120)])
+    cat, cls, reach, infl = (
+        np.zeros(4, int),
+        np.zeros(4, int),
+        np.full(4, 10.0),
+        np.full((1, 1), 10.0),
+    )
+    h, e, dist, radius, exposed = hazards._pairs_on_cluster(
+        _InProcess(), hg, cat, reach, eg, cls, infl
+    )
+    o = np.lexsort((e, h))
+    assert list(zip(h[o].tolist(), e[o].tolist(), strict=True)) == [(0, 0), (1, 1), (3, 3)]
+    assert dist[o].tolist() == pytest.approx([3, 3, 5])
+    assert radius[o].tolist() == [10, 10, 10]
+    assert exposed[o].tolist() == pytest.approx(
+        [math.sqrt(91), 2 * math.sqrt(91), 2 * math.sqrt(75)]
+    )
+
+
+def test_due_before_found_row_names_its_layer_and_fix():
+    # B (found 2026-02-01, due 2026-01-01) is due before it was found: a warning on the
+    # hazards layer, its fix the dates of the record.
+    from test_hazards import AS_OF, net_with
+
+    from gasnet._hazard_settings import HazardSettings
+
+    rows = [("B", (250, 1), "leak", "general", "open", "2026-02-01", "2026-01-01")]
+    res = hazards.assess(net_with(rows), HazardSettings(), as_of=AS_OF)
+    (row,) = [r for r in res.report.rows if r["check"] == "due_before_found"]
+    assert (row["severity"], row["layer"]) == ("warning", "hazards")
+    (line,) = [x for x in res.report.lines() if "due_on is before found_on" in x]
+    assert line.startswith("warning: hazards: ")
+    assert line.endswith("; fix: correct the dates in the inspection record")

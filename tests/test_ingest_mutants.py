@@ -514,3 +514,122 @@ def test_projected_numbers_under_a_geographic_crs_suggest_the_working_crs_when_t
         assert ingest._wrong_geographic_crs(source, raw, raw["id"].to_numpy(object), config, r)
         assert f"fix: export x.gpkg again with its CRS ({suggested}" in r.lines()[0]
         assert r.rows[0]["check"] == "wrong_crs" and r.rows[0]["feature_id"] == "A"
+
+
+# -- held-out sample (tools/mutants.py --seed holdout) -------------------------------------
+
+
+def test_text_of_a_float_at_the_int64_edge():
+    # 2^63 is whole but one past int64's largest (2^63 - 1): written from the float, not cast
+    # (a cast wraps it to -2^63). -2^63 itself is int64's smallest; 2^63 - 1024 the largest
+    # double below 2^63, cast.
+    col = pd.Series([2.0**63, -(2.0**63), 2.0**63 - 1024])
+    assert ingest._text(col).tolist() == [
+        "9223372036854775808",
+        "-9223372036854775808",
+        "9223372036854774784",
+    ]
+
+
+def test_two_ambiguous_field_names_are_both_listed():
+    # Two configured names each match two fields in different scripts: both, comma-separated.
+    columns = ["管线编号", "管線编号", "压力级制", "壓力级制"]
+    assert ingest._ambiguous(columns, ["管線編號", "壓力級制"]) == (
+        " — '管線編號' (管线编号, 管線编号), '壓力級制' (压力级制, 壓力级制): several fields "
+        "differ only in Simplified / Traditional characters; write the exact field name"
+    )
+
+
+def test_a_folder_given_as_the_file(tmp_path):
+    from gasnet.config import LayerSource
+
+    folder = tmp_path / "pipes.shp"
+    folder.mkdir()
+    r = Report()
+    assert ingest.read_source(LayerSource("pipes", folder), r) is None
+    (row,) = r.rows
+    assert (row["check"], row["severity"], row["layer"]) == ("missing_file", "error", "pipes")
+    assert r.lines() == [
+        f"error: pipes ({folder}): the path is a folder, not a file; fix: point path = ... in "
+        "[layers.pipes] at the file itself"
+    ]
+
+
+def test_read_task_reads_into_a_report_of_its_own(tmp_path):
+    # On a worker: a missing file is no layer, no CRS of its own, and one error in the
+    # report handed back (made in the working CRS).
+    from gasnet.config import LayerSource
+
+    source = LayerSource("pipes", tmp_path / "nope.shp")
+    gdf, own_crs, report = ingest._read_task((source, SimpleNamespace(crs="EPSG:4545")))
+    assert gdf is None and own_crs is None
+    assert report.crs == "EPSG:4545"
+    assert [(r["check"], r["layer"]) for r in report.rows] == [("missing_file", "pipes")]
+
+
+def test_a_bad_number_is_named_with_its_file(project):
+    # C1's households is "many": no number, so the default 1, with a bad_number warning on
+    # the customers layer that names the file it came from.
+    from conftest import write_shp
+
+    from gasnet.config import read_config
+    from gasnet.ingest import load_layers
+
+    path = write_shp(
+        project.raw / "customers.shp",
+        [{"id": "C1", "households": "many"}, {"id": "C2", "households": "30"}],
+        [pt(150, 10), pt(110, 60)],
+    )
+    layers, report = load_layers(read_config(project.config))
+    assert layers["customers"].set_index("customer_id")["households"].to_dict() == {
+        "C1": 1,
+        "C2": 30,
+    }
+    (row,) = [r for r in report.rows if r["layer"] == "customers"]
+    assert (row["check"], row["feature_id"], row["message"]) == (
+        "bad_number",
+        "C1",
+        "households is not a usable number; default 1 used ('many')",
+    )
+    (line,) = [x for x in report.lines() if "households is not" in x]
+    assert line.startswith(f"warning: customers ({path}): ")
+
+
+def test_utf8_text_under_a_cpg_saying_gbk_shows_both_readings(project, cli):
+    # 医院 written as UTF-8 (E5 8C BB E9 99 A2), the .cpg then made to say GBK: those bytes
+    # read as GBK are 鍖婚櫌. An error naming both readings and the encoding each is in.
+    from test_ingest_hostile import HOSPITAL, _customers, _stops
+
+    _customers(project, "UTF-8")
+    (project.raw / "customers.cpg").write_text("GBK")
+    _stops(
+        project,
+        cli,
+        "customers.dbf's text is UTF-8, but customers.cpg ('GBK') says GBK (record 1, field "
+        f"kind reads '{HOSPITAL}' as UTF-8, '\u9356\u5a5a\u6acc' as GBK)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "said"), [("c.shp", "its .cpg"), ("c.geojson", "UTF-8, the default")]
+)
+def test_text_gdal_cannot_decode_names_who_said_the_encoding(tmp_path, monkeypatch, name, said):
+    # GDAL (here a stand-in) fails on byte D6 as UTF-8: with no encoding in the config, a
+    # shapefile's encoding came from its .cpg; any other file's is UTF-8 by default.
+    from conftest import write_shp
+
+    from gasnet.config import LayerSource
+
+    path = write_shp(tmp_path / name, [{"id": "C1"}], [pt(0, 0)])
+
+    def undecodable(*args, **kwargs):
+        raise UnicodeDecodeError("utf-8", b"\xd6\xd0", 0, 1, "invalid continuation byte")
+
+    monkeypatch.setattr(ingest, "_read_arrow", undecodable)
+    r = Report()
+    assert ingest._read_layer(LayerSource("customers", path), path, None, {}, r) is None
+    (row,) = r.rows
+    assert row["check"] == "bad_encoding" and row["message"] == (
+        "cannot read the text as UTF-8 (invalid continuation byte at byte b'\\xd6\\xd0'): the "
+        f"file's encoding is not what {said} says"
+    )

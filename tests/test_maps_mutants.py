@@ -540,3 +540,81 @@ def test_valve_style_draws_markers():
     valves = maps.layer_styles("zh")["styleQML"].iloc[2]
     assert valves.count('<symbol type="marker"') == len(maps.VALVE_COLOURS)
     assert '<symbol type="line"' in maps.layer_styles("zh")["styleQML"].iloc[0]
+
+
+def _spec_keys_read_by_the_page() -> set[str]:
+    """The keys of a layer spec that templates/map.js reads (``spec.<key>``)."""
+    from importlib.resources import files
+
+    return set(re.findall(r"\bspec\.(\w+)", (files("gasnet") / "templates/map.js").read_text()))
+
+
+def _burst_page_two_stations(**kw):
+    # The incident network with a second station T at (100, 100): VA cannot close, so a
+    # burst on P3 empties A and B, and both stations (S in A, T in B) are shut.
+    import dataclasses
+
+    from test_isolation import net_of
+
+    net = net_of(
+        valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))],
+        sources=[("S", (0, 0)), ("T", (100, 100))],
+    )
+    res = net.burst(pipe="P3")
+    res = dataclasses.replace(
+        res,
+        pipes=res.pipes.reset_index(),
+        valves=_flat(res.valves),
+        customers=_flat(res.customers),
+    )
+    return page_data(maps.burst_map(net, res, **kw))
+
+
+def test_every_layer_key_is_one_the_page_reads():
+    # A key map.js does not read is a style silently lost (a misspelt "weight" draws the
+    # default 2 px; a misspelt "fillOpacity" fills the isolated area at 0.8, hiding the map).
+    known = _spec_keys_read_by_the_page()
+    assert {"weight", "fillOpacity", "opacity", "colors", "by"} <= known
+    layers = _network_layers()
+    layers["valve_advice"] = gpd.GeoDataFrame(
+        {"rank": [1], "pipe_id": ["A"], "position_m": [20.0]},
+        geometry=[Point(xy(20, 0))],
+        crs="EPSG:4545",
+    )
+    for data in (page_data(maps.network_map(layers, language="en")), _burst_page_two_stations()):
+        for spec in data["layers"]:
+            assert set(spec) <= known, (spec["name"], set(spec) - known)
+
+
+def test_burst_page_two_stations_and_a_given_point():
+    # Both stations are listed; the warning circle is centred on the point given, (260, 0)
+    # in EPSG:4545, 10 m east of P3's middle: 106.7349091 E, 31.8507461 N (P3's middle is
+    # 106.7348035 E, 31.8507450 N: the grid is turned from north). The customers keep
+    # "where" (isolated / cut off); the isolated area is a faint background (1 px outline,
+    # 12 % fill).
+    t = maps.LABELS["zh"]
+    data = _burst_page_two_stations(at=xy(260, 0), crs="EPSG:4545")
+    assert data["panel"]["lines"][2] == f"{t['stations']}: S, T"
+    assert data["circle"]["center"] == pytest.approx([31.8507461, 106.7349091], abs=2e-7)
+    customers = data["panel"]["sections"][2]
+    where = customers["columns"].index("where")
+    assert {r[0]: r[where] for r in customers["rows"]} == {
+        "H": "isolated",
+        "C2": "isolated",
+        "C1": "cut_off",
+    }
+    area = layer(data, t["isolated"])
+    assert (area["weight"], area["fillOpacity"]) == (1, 0.12)
+
+
+def test_advice_layer_carries_the_network_worst_after():
+    layers = _network_layers()
+    layers["valve_advice"] = gpd.GeoDataFrame(
+        {"rank": [1], "pipe_id": ["A"], "position_m": [20.0], "network_worst_after": [12]},
+        geometry=[Point(xy(20, 0))],
+        crs="EPSG:4545",
+    )
+    data = page_data(maps.network_map(layers, language="en"))
+    spec = layer(data, maps.LABELS["en"]["valve_advice"])
+    assert "network_worst_after" in spec["fields"]
+    assert spec["data"]["features"][0]["properties"]["network_worst_after"] == 12

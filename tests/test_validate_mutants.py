@@ -397,6 +397,9 @@ def test_lonlat_hemispheres():
         (106.75, 31.86, "EPSG:4545"),  # Bazhong: central meridian 108 -> 4534 + 11
         (75.0, 38.0, "EPSG:4534"),  # the first Gauss-Krüger zone
         (134.9, 47.0, "EPSG:4554"),  # the last
+        # 4554's area ends at 134.77°E; a degree of slack takes 135.7 in, not 136.0 (UTM 53N)
+        (135.7, 47.0, "EPSG:4554"),
+        (136.0, 47.0, "EPSG:32653"),
         (2.35, 48.85, "EPSG:32631"),  # Paris: UTM 31N
         (151.2, -33.9, "EPSG:32756"),  # Sydney: UTM 56S
         (105.0, -20.0, "EPSG:32748"),  # on a CGCS2000 meridian, far south of China: UTM
