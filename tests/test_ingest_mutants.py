@@ -531,6 +531,16 @@ def test_text_of_a_float_at_the_int64_edge():
     ]
 
 
+@pytest.mark.parametrize("dtype", ["float32", "Float32", "float[pyarrow]"])
+def test_text_of_a_single_precision_float_is_its_own_digits(dtype):
+    # A GDAL Float32 field (numpy, nullable and arrow storage alike): 0.1 as single precision
+    # is 0.100000001490116...; written through double precision it would read
+    # "0.10000000149011612". Its own shortest digits are "0.1"; 12.0 is the whole "12", 2.5
+    # is exact in both; a blank stays None.
+    col = pd.Series([0.1, 12.0, 2.5, None], dtype=dtype)
+    assert ingest._text(col).tolist() == ["0.1", "12", "2.5", None]
+
+
 def test_two_ambiguous_field_names_are_both_listed():
     # Two configured names each match two fields in different scripts: both, comma-separated.
     columns = ["管线编号", "管線编号", "压力级制", "壓力级制"]

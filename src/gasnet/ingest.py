@@ -823,6 +823,8 @@ def _text(col: pd.Series) -> pd.Series:
         out = np.full(len(v), None, dtype=object)
         out[fits] = v[fits].astype(np.int64).astype(str)
         out[whole & ~fits] = [f"{x:.0f}" for x in v[whole & ~fits]]
+        if getattr(col.dtype, "numpy_dtype", col.dtype) == np.float32:  # (a GDAL Float32 field)
+            v = col.to_numpy(np.float32, na_value=np.nan)  # its own digits: 0.1, not 0.1000000015
         out[ok & ~whole] = v[ok & ~whole].astype(str)
         return pd.Series(out, index=col.index, dtype=object)
     values = col.to_numpy(dtype=object)
