@@ -143,3 +143,41 @@ def test_joined_and_weights():
     assert w["customers"].tolist() == [1.0, 1.0]
     assert w["critical"].tolist() == [1.0, 0.0]
     assert w["households"].tolist() == [3.0, 0.0]
+
+
+# -- held-out sample (--seed holdout) ------------------------------------------------------
+
+
+def test_criticality_repr_without_segments():
+    # No valve asked for: no segment, so no worst one to name.
+    crit = net_of().criticality().subset([])
+    assert crit.worst_segment is None
+    assert repr(crit) == "<Criticality 0 segments, 0 valves>"
+
+
+def test_warm_up_runs_every_compiled_kernel(monkeypatch):
+    # Each kernel compiles on its first call: warm_up must call every numba kernel that the
+    # engine calls from Python (the private ones, _certified and _inside, are called inside
+    # the others). first_max_per_group runs only for segments bounded by a valve: a warm-up
+    # network without its valve would leave it to the user's first run.
+    from numba.core.registry import CPUDispatcher
+
+    import gasnet._kernels as kernels
+    from gasnet.isolation import warm_up
+
+    called = set()
+
+    def spy(name, kernel):
+        def call(*args, **kwargs):
+            called.add(name)
+            return kernel(*args, **kwargs)
+
+        return call
+
+    public = sorted(
+        n for n, f in vars(kernels).items() if isinstance(f, CPUDispatcher) and n[0] != "_"
+    )
+    for name in public:
+        monkeypatch.setattr(kernels, name, spy(name, getattr(kernels, name)))
+    warm_up()
+    assert "first_max_per_group" in public and sorted(called) == public

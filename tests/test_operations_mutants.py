@@ -307,3 +307,38 @@ def test_close_order_keeps_the_given_order_on_ties():
     twos = [i for i, d in enumerate(depth) if d == 2]
     assert [rank[i] for i in ones] == [1, 2, 3, 4, 5, 6]
     assert [rank[i] for i in twos] == list(range(7, 21))
+
+
+# -- held-out sample (--seed holdout) ------------------------------------------------------
+
+
+def test_outline_keeps_every_vertex_up_to_20000():
+    # 19,999 vertices along y=0 (x = 0..19,998) and one customer at (10,000, 5,000): 20,000
+    # vertices, not more than 20,000, so none is dropped and the outline reaches the
+    # customer. (Sampling would keep every 2nd vertex, 0, 2, ..., 19,998: the customer, the
+    # 20,000th, would be lost.)
+    lines = np.array([LineString([(x, 0) for x in range(19_999)])])
+    poly = _outline(lines, np.array([Point(10_000, 5_000)]))
+    assert poly.contains(Point(10_000, 5_000))
+
+
+def test_plan_isolation_names_the_valves_to_close():
+    # A burst on P3 (segment B): VA and VB close (A, with S, lies behind them); VC needs no
+    # crew (C behind it has no gas of its own). close_nodes: the network nodes of VA and VB.
+    from gasnet.operations import plan_isolation
+
+    net = net_of()
+    eng, fg = net.engine, net.flow
+    edges = net.layers["edges"]
+    eid = edges.loc[edges["pipe_id"] == "P3", "edge_id"].to_numpy()
+    zones = eng.edge_zone[np.searchsorted(fg.live_edges, eid)]
+    none = np.zeros(len(fg.valves), bool)
+    plan = plan_isolation(eng, zones, none, none)
+    node = net.layers["nodes"].set_index("asset_id")["node_id"]
+    assert sorted(plan.close_nodes) == sorted([node["VA"], node["VB"]])
+    vid = fg.asset_id[fg.valves]
+    assert sorted((vid[k], a) for k, a in plan.actions) == [
+        ("VA", "close"),
+        ("VB", "close"),
+        ("VC", "no_crew"),
+    ]

@@ -405,3 +405,69 @@ def test_customer_ids_given_as_numbers_stay_objects_like_every_id():
     topo, _ = build_topology(layers)
     assert topo.customers["customer_id"].dtype == object
     assert topo.customers["customer_id"].tolist() == [7, 8]
+
+
+# -- held-out sample (--seed holdout) ------------------------------------------------------
+
+
+def test_far_customer_line_carries_its_fix():
+    # C 80 m off A (max 60 m): one warning line, its id and the fix to apply (A, with no
+    # source, has its own "island" line).
+    _, report = build(pipes=[("A", [(0, 0), (100, 0)])], customers=[("C", (50, 80))])
+    assert [line for line in report.lines() if "customers" in line] == [
+        "warning: customers: customer farther than customer_max_distance_m (60 m) from its "
+        "pipe; kept but not attached (no supply) — feature C; fix: check its position or its "
+        "pipe_id, or draw the missing service pipe"
+    ]
+
+
+def test_asset_conflict_rows_are_drawn_at_the_losing_asset():
+    # Valve V at (50,0.2) lands on the node of source S at (50,0) (within 0.5 m): V loses
+    # and its row is drawn where V was digitised, for the map of quality issues.
+    _, report = build(
+        pipes=[("A", [(0, 0), (100, 0)])], valves=[("V", (50, 0.2))], sources=[("S", (50, 0))]
+    )
+    (row,) = rows(report, "asset_conflict")
+    assert row["feature_id"] == "V" and row["geometry"] == Point(xy(50, 0.2))
+
+
+def test_building_shows_its_customer_step_on_a_terminal(monkeypatch, capsys):
+    # On a terminal (stderr a tty) every stage prints "[  t.ts] message" to stderr.
+    from gasnet import _progress
+
+    monkeypatch.setattr(_progress, "enabled", lambda: True)
+    build(pipes=[("A", [(0, 0), (100, 0)])], customers=[("C", (50, 5))])
+    err = capsys.readouterr().err.splitlines()
+    assert any(line.endswith("s] build: attaching customers") for line in err), err
+
+
+def test_a_bent_pipe_crossing_a_straight_one_it_meets_at_an_end():
+    # A (0,0)-(50,10)-(50,-10) starts where B (0,0)-(100,0) starts, and its second leg
+    # crosses B at (50,0): a crossing (same class). A has three vertices: not a "straight
+    # pair meeting at an angle" (A's chord (50,-10) is 11° off B), so the exact test runs.
+    _, report = build(pipes=[("A", [(0, 0), (50, 10), (50, -10)]), ("B", [(0, 0), (100, 0)])])
+    got = [(r["layer"], r["feature_id"], r["message"]) for r in rows(report, "crossing")]
+    assert got == [
+        (
+            "pipes",
+            "A",
+            "pipes of the same pressure class cross without a junction (not connected) "
+            "(crosses pipe B)",
+        )
+    ]
+
+
+def test_valve_on_junction_line():
+    # Three pipes meet at (0,0), V sits there: its whole line, message and fix.
+    _, report = build(
+        pipes=[("A", [(0, 0), (100, 0)]), ("B", [(0, 0), (-100, 0)]), ("C", [(0, 0), (0, 100)])],
+        valves=[("V", (0.1, 0.1))],
+    )
+    (row,) = rows(report, "valve_on_junction")
+    assert row["message"] == (
+        "valve digitised on a junction of three or more pipes: closing it blocks them all (3 pipes)"
+    )
+    assert [line for line in report.lines() if "junction" in line] == [
+        "warning: valves: valve digitised on a junction of three or more pipes: closing it "
+        "blocks them all — feature V; fix: move the valve onto the pipe it closes"
+    ]
