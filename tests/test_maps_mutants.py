@@ -337,6 +337,19 @@ def _flat(gdf):
     return pd.DataFrame(gdf.drop(columns="geometry", errors="ignore")).reset_index()
 
 
+def as_the_cli_hands_it(res):
+    """A BurstResult with its tables flattened (ids as columns), as `gasnet burst --map`
+    passes it to maps.burst_map."""
+    import dataclasses
+
+    return dataclasses.replace(
+        res,
+        pipes=res.pipes.reset_index(),
+        valves=_flat(res.valves),
+        customers=_flat(res.customers),
+    )
+
+
 def _incident_net():
     from test_isolation import net_of
 
@@ -344,16 +357,8 @@ def _incident_net():
 
 
 def test_burst_page_carries_the_plan():
-    import dataclasses
-
     net = _incident_net()
-    res = net.burst(pipe="P3")
-    res = dataclasses.replace(
-        res,
-        pipes=res.pipes.reset_index(),
-        valves=_flat(res.valves),
-        customers=_flat(res.customers),
-    )
+    res = as_the_cli_hands_it(net.burst(pipe="P3"))
     data = page_data(maps.burst_map(net, res))
     t = maps.LABELS["zh"]
     panel = data["panel"]
@@ -552,21 +557,13 @@ def _spec_keys_read_by_the_page() -> set[str]:
 def _burst_page_two_stations(**kw):
     # The incident network with a second station T at (100, 100): VA cannot close, so a
     # burst on P3 empties A and B, and both stations (S in A, T in B) are shut.
-    import dataclasses
-
     from test_isolation import net_of
 
     net = net_of(
         valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))],
         sources=[("S", (0, 0)), ("T", (100, 100))],
     )
-    res = net.burst(pipe="P3")
-    res = dataclasses.replace(
-        res,
-        pipes=res.pipes.reset_index(),
-        valves=_flat(res.valves),
-        customers=_flat(res.customers),
-    )
+    res = as_the_cli_hands_it(net.burst(pipe="P3"))
     return page_data(maps.burst_map(net, res, **kw))
 
 
