@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 from conftest import canonical, pt
 from shapely.geometry import Point
+from test_hazards import AS_OF, net_with
+from test_isolation import net_of
 
 from gasnet import hazards
-from gasnet._hazard_settings import CATEGORIES, OTHER
+from gasnet._hazard_settings import CATEGORIES, OTHER, HazardSettings
 from gasnet.errors import InputError
 from gasnet.schema import PRESSURE_CLASSES
 
@@ -137,8 +139,6 @@ def test_segment_consequence_grows_past_an_inoperable_valve_with_gas_behind():
     # customers, 51 households, 1 critical, passing VA (valve 0). A itself holds the source:
     # its loss is already everyone, and nothing live lies behind VA once A is emptied. C is
     # bounded by VC alone: C1. Asked twice or out of order, each segment once, in order.
-    from test_isolation import net_of
-
     net = net_of(valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))])
     passed = {}
     out = hazards.segment_consequence(net, [2, 1, 0, 1], passed=passed)
@@ -154,8 +154,6 @@ def test_segment_consequence_grows_past_an_inoperable_valve_with_gas_behind():
 
 def test_segment_consequence_grows_step_by_step():
     # VA and VC cannot close: isolating C takes B through VC, then A through VA: everyone.
-    from test_isolation import net_of
-
     net = net_of(
         valves=[
             ("VA", (150, 0), "open", False),
@@ -188,10 +186,6 @@ def test_assessment_notes_and_rows_word_for_word():
     # B is due before it was found; U's category, severity and status are all unknown; E (an
     # encroachment) is 1 m from P3 but reaches 0.5 m: no pipe within reach. The network of
     # tests/test_isolation.py, P3 along y = 0 from x = 200 to 300.
-    from test_hazards import AS_OF, net_with
-
-    from gasnet._hazard_settings import HazardSettings
-
     rows = [
         ("B", (250, 1), "leak", "general", "open", "2026-02-01", "2026-01-01"),
         ("U", (250, 1), "tree roots", "medium", "pending"),
@@ -227,11 +221,9 @@ def test_assessment_notes_and_rows_word_for_word():
 
 
 def test_a_pipe_without_a_diameter_is_noted():
-    from test_hazards import AS_OF
     from test_hazards import hazards as records
     from test_isolation import CUSTOMERS, PIPES
 
-    from gasnet._hazard_settings import HazardSettings
     from gasnet.network import build_network
 
     layers = canonical(
@@ -252,10 +244,6 @@ def test_a_pipe_without_a_diameter_is_noted():
 def test_a_general_record_made_major_by_a_rule_points_at_the_record():
     # An encroachment on P3 (MP-A) recorded general: a major-hazard rule makes it major;
     # the quality row sits at the record.
-    from test_hazards import AS_OF, net_with
-
-    from gasnet._hazard_settings import HazardSettings
-
     res = hazards.assess(
         net_with([("M", (250, 0.2), "encroachment", "general")]), HazardSettings(), as_of=AS_OF
     )
@@ -271,10 +259,6 @@ def test_assessment_segment_and_position_of_each_record():
     # Positions: (X0 + 250, Y0 + 1) in EPSG:4545 is 106.7348034 E, 31.8507540 N; L is 100 m
     # east (lon 106.7358597, lat 31.8507645: the grid is turned from north), F 59 m north
     # (106.7347961, 31.8512860).
-    from test_hazards import AS_OF, net_with
-
-    from gasnet._hazard_settings import HazardSettings
-
     rows = [("K", (250, 1), "leak"), ("L", (350, 1), "leak"), ("F", (250, 60), "leak")]
     res = hazards.assess(net_with(rows), HazardSettings(), as_of=AS_OF)
     risk = res.risk.set_index("hazard_id")
@@ -287,8 +271,6 @@ def test_segment_consequence_takes_segment_ids_written_as_floats():
     # A segment_id column with blanks comes back from a file as floats: 2.0 and 1.0 are
     # segments C and B of tests/test_isolation.py's network, every valve operable. B: C2 and
     # C1 behind it (2 customers, 50 households); C: C1 (1, 40). Indexed by the integer ids.
-    from test_isolation import net_of
-
     out = hazards.segment_consequence(net_of(), np.array([2.0, 1.0]))
     assert out.index.dtype == np.int64 and list(out.index) == [1, 2]
     assert out[["customers_lost", "households_lost"]].to_numpy().tolist() == [[2, 50], [1, 40]]
@@ -335,10 +317,6 @@ def test_pairs_by_partitions_are_the_pairs_in_one_piece():
 def test_due_before_found_row_names_its_layer_and_fix():
     # B (found 2026-02-01, due 2026-01-01) is due before it was found: a warning on the
     # hazards layer, its fix the dates of the record.
-    from test_hazards import AS_OF, net_with
-
-    from gasnet._hazard_settings import HazardSettings
-
     rows = [("B", (250, 1), "leak", "general", "open", "2026-02-01", "2026-01-01")]
     res = hazards.assess(net_with(rows), HazardSettings(), as_of=AS_OF)
     (row,) = [r for r in res.report.rows if r["check"] == "due_before_found"]

@@ -12,11 +12,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import pt
+from conftest import pt, write_shp
 from shapely.geometry import Point
 
 from gasnet import ingest
 from gasnet._rawfiles import TextSample
+from gasnet.config import LayerSource
 from gasnet.validate import Report
 
 # -- dates ---------------------------------------------------------------------------------
@@ -317,8 +318,6 @@ def test_gdal_misread_checks_five_records_at_most():
 
 
 def _csv(tmp_path, data: bytes, **kw):
-    from gasnet.config import LayerSource
-
     path = tmp_path / "h.csv"
     path.write_bytes(data)
     source = LayerSource(
@@ -375,8 +374,6 @@ def test_csv_problems_are_one_error_each(tmp_path):
 
 
 def test_an_unreadable_csv(tmp_path):
-    from gasnet.config import LayerSource
-
     folder = tmp_path / "h.csv"
     folder.mkdir()
     r = Report()
@@ -412,8 +409,6 @@ def test_files_read_for_a_shapefile_and_for_other_files(tmp_path):
 
 
 def test_input_files_of_a_source(tmp_path):
-    from gasnet.config import LayerSource
-
     for name in ("p.shp", "p.dbf", "p.SHX", "p.prj", "p.qix", "p2.dbf", "p.shp.xml"):
         (tmp_path / name).write_bytes(b"")
     files = ingest.input_files(LayerSource("pipes", tmp_path / "p.shp"))
@@ -433,8 +428,6 @@ def test_input_files_of_a_source(tmp_path):
 def test_a_truncated_shapefile_names_the_features_cut_off():
     # The .shx indexes 3 records, the third beyond the end of the 300-byte .shp. With the id
     # field and every record read, the feature's id; else "record 3".
-    from gasnet.config import LayerSource
-
     source = LayerSource("pipes", Path("/data/p.shp"), id_field="id")
     layout = SimpleNamespace(beyond_end=np.array([2]), n_index=3, shp_size=1300)
     raw = pd.DataFrame({"id": ["P1", "P2", " P3 "]})
@@ -459,10 +452,6 @@ def test_a_truncated_shapefile_names_the_features_cut_off():
 
 
 def test_a_shapefile_without_a_crs_anywhere(tmp_path):
-    from conftest import write_shp
-
-    from gasnet.config import LayerSource
-
     path = write_shp(tmp_path / "p.shp", [{"id": "P1"}], [pt(0, 0)], prj=False)
     r = Report()
     assert ingest.read_source(LayerSource("valves", path), r) is None
@@ -479,10 +468,6 @@ def test_a_shapefile_without_a_crs_anywhere(tmp_path):
 def test_a_dbf_that_reads_in_no_known_encoding_asks_for_the_export_s(tmp_path):
     # Byte 0x80 is no character in UTF-8, GBK, GB18030 or Big5, and there is no .cpg: the
     # fix cannot name a likely encoding, so it gives examples.
-    from conftest import write_shp
-
-    from gasnet.config import LayerSource
-
     path = write_shp(tmp_path / "v.shp", [{"id": "V1", "name": "Xabc"}], [pt(0, 0)], cpg=False)
     dbf = path.with_suffix(".dbf")
     dbf.write_bytes(dbf.read_bytes().replace(b"Xabc", b"\x80abc"))
@@ -503,8 +488,6 @@ def test_projected_numbers_under_a_geographic_crs_suggest_the_working_crs_when_t
     # 108°E, 18.69°N: half a degree inside its southern edge, so it is the likely CRS. x = 9e6
     # is nowhere in it: no suggestion but "the projected CRS of the data".
     from types import SimpleNamespace
-
-    from gasnet.config import LayerSource
 
     source = LayerSource("valves", tmp_path / "x.gpkg")
     config = SimpleNamespace(crs="EPSG:4545")
@@ -551,8 +534,6 @@ def test_two_ambiguous_field_names_are_both_listed():
 
 
 def test_a_folder_given_as_the_file(tmp_path):
-    from gasnet.config import LayerSource
-
     folder = tmp_path / "pipes.shp"
     folder.mkdir()
     r = Report()
@@ -568,8 +549,6 @@ def test_a_folder_given_as_the_file(tmp_path):
 def test_read_task_reads_into_a_report_of_its_own(tmp_path):
     # On a worker: a missing file is no layer, no CRS of its own, and one error in the
     # report handed back (made in the working CRS).
-    from gasnet.config import LayerSource
-
     source = LayerSource("pipes", tmp_path / "nope.shp")
     gdf, own_crs, report = ingest._read_task((source, SimpleNamespace(crs="EPSG:4545")))
     assert gdf is None and own_crs is None
@@ -580,8 +559,6 @@ def test_read_task_reads_into_a_report_of_its_own(tmp_path):
 def test_a_bad_number_is_named_with_its_file(project):
     # C1's households is "many": no number, so the default 1, with a bad_number warning on
     # the customers layer that names the file it came from.
-    from conftest import write_shp
-
     from gasnet.config import read_config
     from gasnet.ingest import load_layers
 
@@ -626,10 +603,6 @@ def test_utf8_text_under_a_cpg_saying_gbk_shows_both_readings(project, cli):
 def test_text_gdal_cannot_decode_names_who_said_the_encoding(tmp_path, monkeypatch, name, said):
     # GDAL (here a stand-in) fails on byte D6 as UTF-8: with no encoding in the config, a
     # shapefile's encoding came from its .cpg; any other file's is UTF-8 by default.
-    from conftest import write_shp
-
-    from gasnet.config import LayerSource
-
     path = write_shp(tmp_path / name, [{"id": "C1"}], [pt(0, 0)])
 
     def undecodable(*args, **kwargs):

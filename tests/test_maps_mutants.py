@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from conftest import X0, Y0, canonical, xy
 from shapely.geometry import Point, Polygon
+from test_isolation import net_of
 
 from gasnet import maps
 
@@ -351,8 +352,6 @@ def as_the_cli_hands_it(res):
 
 
 def _incident_net():
-    from test_isolation import net_of
-
     return net_of(valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))])
 
 
@@ -557,8 +556,6 @@ def _spec_keys_read_by_the_page() -> set[str]:
 def _burst_page_two_stations(**kw):
     # The incident network with a second station T at (100, 100): VA cannot close, so a
     # burst on P3 empties A and B, and both stations (S in A, T in B) are shut.
-    from test_isolation import net_of
-
     net = net_of(
         valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))],
         sources=[("S", (0, 0)), ("T", (100, 100))],
