@@ -471,3 +471,84 @@ def test_valve_on_junction_line():
         "warning: valves: valve digitised on a junction of three or more pipes: closing it "
         "blocks them all — feature V; fix: move the valve onto the pipe it closes"
     ]
+
+
+# -- third sample (--seed third) -----------------------------------------------------------
+
+
+def test_a_loop_exactly_the_tolerance_long_collapses():
+    # Planted: topology.py (_collapsed): (length <= tol) -> (length < tol)
+    # R runs (0,50)-(0.25,50)-(0,50): both ends on one node, 0.25 + 0.25 = 0.5 m of line
+    # (exact in binary, after conftest's whole-metre shift too), exactly the 0.5 m tolerance:
+    # "at most tol" is a point, so R collapses (reported, no edge). A stays.
+    topo, report = build(pipes=[("A", [(0, 0), (100, 0)]), ("R", [(0, 50), (0.25, 50), (0, 50)])])
+    assert [r["feature_id"] for r in rows(report, "collapsed_pipe")] == ["R"]
+    assert topo.edges["pipe_id"].tolist() == ["A"]
+
+
+def test_three_assets_along_a_pipe_two_within_the_tolerance_make_two_nodes():
+    # Planted: topology.py (_place_assets):
+    #   in_order[1:] != in_order[:-1] -> in_order[1:] != in_order[:+1]
+    # A (0,0)-(100,0); valves V1 at 30, V2 at 60 and V3 at 60.2 (within 0.5 m of V2: one
+    # point, V2 takes it, V3 reported). Groups along A: [0, 1, 1]: one cut per group, at 30
+    # and 60. Nodes: A's ends + 2 = 4; edges 30, 30, 40. (Comparing each group with the
+    # first one, not the one before, cut A again at V3: a fifth node and a 0.2 m edge.)
+    topo, report = build(
+        pipes=[("A", [(0, 0), (100, 0)])],
+        valves=[("V1", (30, 0)), ("V2", (60, 0)), ("V3", (60.2, 0))],
+    )
+    assert len(topo.nodes) == 4
+    assert topo.edges["length_m"].round(6).tolist() == [30.0, 30.0, 40.0]
+    assert topo.assets.set_index("asset_id")["node_id"].to_dict() == {"V1": 2, "V2": 3, "V3": -1}
+    assert [r["feature_id"] for r in rows(report, "asset_conflict")] == ["V3"]
+
+
+def test_undershoot_reach_is_four_tolerances_when_that_is_over_3_m():
+    # Planted: topology.py (check_topology): max(3.0, 4 * tol) -> max(3.0, 5 * tol)
+    # Tolerance 1 m: the reach is max(3, 4) = 4 m. A (0,0)-(100,0); B's loose end (30,3.5)
+    # is 3.5 m from A (reported), C's (60,4.5) is 4.5 m (beyond 4 m: not). (5 x the
+    # tolerance would take C too and say "within 5 m".)
+    _, report = build(
+        tol=1.0,
+        pipes=[
+            ("A", [(0, 0), (100, 0)]),
+            ("B", [(30, 3.5), (30, 50)]),
+            ("C", [(60, 4.5), (60, 50)]),
+        ],
+    )
+    got = [(r["feature_id"], r["message"]) for r in rows(report, "undershoot")]
+    assert got == [
+        (
+            "B",
+            "pipe ends within 4 m of another pipe without joining it (likely undershoot) "
+            "(3.50 m from pipe A)",
+        )
+    ]
+
+
+def test_two_short_pipes_on_one_line_are_duplicates():
+    # Planted: topology.py (check_topology):
+    #   np.maximum(hypot(da) * hypot(db), 1e-12) -> np.maximum(..., 1.000000000001)
+    # Tolerance 0.1 m. A (0,0)-(0.9,0) and B (0,0)-(0.6,0) start at one node and run the same
+    # way: the cosine of their chords is 0.54 / (0.9 x 0.6) = 1, so the pair is not "two
+    # straight pipes meeting at an angle" and the exact test finds B lying on A for 0.6 m.
+    # (Dividing by at least 1 instead of the product 0.54 made the cosine 0.54: the pair
+    # was skipped as meeting at an angle, and the duplicate of pipes under 1 m went unseen.)
+    _, report = build(tol=0.1, pipes=[("A", [(0, 0), (0.9, 0)]), ("B", [(0, 0), (0.6, 0)])])
+    got = [(r["feature_id"], r["message"]) for r in rows(report, "duplicate_pipe")]
+    assert got == [
+        ("B", "pipe lies on another pipe (duplicated or overlapping) (0.6 m shared with pipe A)")
+    ]
+
+
+def test_duplicate_pipe_line_with_its_fix():
+    # Planted: topology.py (check_topology): "pipe lies on another pipe (duplicated or
+    # overlapping)" -> the same in capitals
+    # A2 is A drawn again: the warning on A2, its whole line with message and fix.
+    _, report = build(pipes=[("A", [(0, 0), (100, 0)]), ("A2", [(0, 0), (100, 0)])])
+    (row,) = rows(report, "duplicate_pipe")
+    assert (row["layer"], row["severity"], row["feature_id"]) == ("pipes", "warning", "A2")
+    assert [line for line in report.lines() if "lies on" in line] == [
+        "warning: pipes: pipe lies on another pipe (duplicated or overlapping) — feature A2; "
+        "fix: delete the duplicate, or split the pipes where they part"
+    ]
