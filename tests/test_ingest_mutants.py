@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import pt, write_shp
+from conftest import line, pt, write_shp
 from shapely.geometry import Point
 
 from gasnet import ingest
@@ -616,3 +617,105 @@ def test_text_gdal_cannot_decode_names_who_said_the_encoding(tmp_path, monkeypat
         "cannot read the text as UTF-8 (invalid continuation byte at byte b'\\xd6\\xd0'): the "
         f"file's encoding is not what {said} says"
     )
+
+
+# -- third sample (--seed third) -----------------------------------------------------------
+
+
+def test_an_encoding_python_spells_with_an_underscore_is_given_to_gdal_with_a_hyphen(tmp_path):
+    # Planted: ingest.py (_gdal_encoding): codec.replace("_", "-") -> replace("_", "XX-XX")
+    # Python calls EUC-KR "euc_kr"; GDAL's iconv knows "EUC-KR". A Korean shapefile with
+    # encoding = "EUC-KR" in the config reads 병원 ("hospital"), with nothing to report.
+    # (Given "EUCXX-XXKR", GDAL could not read the text: a bad_encoding error.)
+    assert ingest._gdal_encoding("euc_kr") == "EUC-KR"
+    path = write_shp(
+        tmp_path / "v.shp", [{"id": "V1", "name": "\ubcd1\uc6d0"}], [pt(0, 0)], encoding="EUC-KR"
+    )
+    r = Report()
+    gdf = ingest.read_source(LayerSource("valves", path, encoding="EUC-KR"), r)
+    assert r.rows == []
+    assert gdf["name"].tolist() == ["\ubcd1\uc6d0"]
+
+
+def _marked(path: Path, ldid: int) -> Path:
+    """``path``'s .dbf with the code page mark (byte 29 of its header) set to ``ldid``."""
+    dbf = path.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    data[29] = ldid
+    dbf.write_bytes(bytes(data))
+    return path
+
+
+def test_a_code_page_mark_without_a_cpg_says_the_encoding(tmp_path):
+    # Planted: ingest.py (_shapefile_encoding): declared = _raw.ldid_encoding(header.ldid)
+    #   -> declared = None
+    # No .cpg, but the .dbf's header marks code page 936 (0x4D, GBK), which GDAL honours:
+    # - 医院 written in GBK reads as 医院, nothing reported (without the mark taken as said,
+    #   the bytes also read as UTF-8 'ҽԺ': "reads two ways", an error);
+    # - 医院 written in UTF-8 under that mark is an error naming the mark as who said GBK
+    #   (without it: plain UTF-8, read without a word).
+    hospital = "\u533b\u9662"
+    row = [{"id": "V1", "name": hospital}]
+    gbk = _marked(write_shp(tmp_path / "g.shp", row, [pt(0, 0)], encoding="GBK", cpg=False), 0x4D)
+    r = Report()
+    gdf = ingest.read_source(LayerSource("valves", gbk), r)
+    assert r.rows == [] and gdf["name"].tolist() == [hospital]
+    utf8 = _marked(write_shp(tmp_path / "u.shp", row, [pt(0, 0)], cpg=False), 0x4D)
+    r = Report()
+    assert ingest.read_source(LayerSource("valves", utf8), r) is None
+    (issue,) = r.rows
+    assert (issue["check"], issue["severity"]) == ("bad_encoding", "error")
+    assert issue["message"].startswith(
+        "u.dbf's text is UTF-8, but the code page mark of u.dbf (0x4D) says "
+    )
+    assert r.lines()[0].endswith('; fix: set encoding = "UTF-8" in [layers.valves]')
+
+
+def test_an_index_of_another_export_names_the_first_record_it_misplaces(tmp_path):
+    # Planted: ingest.py (_shapefile_parts): "...(the .shx comes from another export)"
+    #   -> "XX.shx comes from another export)XX"
+    # p.shp holds three lines of 3, 2 and 2 vertices; the other export's three are of 2
+    # vertices each, so its .shx places record 1 at the same offset but with another length:
+    # record 1 is the first that does not match. One error, its whole line.
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    ids = [{"id": "P1"}, {"id": "P2"}, {"id": "P3"}]
+    shp = write_shp(
+        a / "p.shp",
+        ids,
+        [line((0, 0), (10, 0), (20, 5)), line((10, 0), (20, 0)), line((0, 0), (1, 1))],
+    )
+    other = write_shp(
+        b / "p.shp", ids, [line((0, 0), (10, 0)), line((10, 0), (20, 0)), line((0, 0), (1, 1))]
+    )
+    shp.with_suffix(".shx").write_bytes(other.with_suffix(".shx").read_bytes())
+    r = Report()
+    assert ingest._shapefile_parts(LayerSource("pipes", shp), r) is None
+    assert [(x["check"], x["severity"]) for x in r.rows] == [("mismatched_files", "error")]
+    assert r.lines() == [
+        f"error: pipes ({shp}): p.shx does not index p.shp: its entry for record 1 does not "
+        "match the shape p.shp holds there (the .shx comes from another export); fix: export "
+        "the layer again, or copy p.shp, .shx and .dbf of one export together"
+    ]
+
+
+def test_a_geopackage_with_pending_changes_that_cannot_be_copied(tmp_path, monkeypatch):
+    # Planted: ingest.py (read_source): "unreadable" -> "XXunreadableXX" (the OSError branch)
+    # v.gpkg (an SQLite file) has a -wal beside it: it is read from a temporary copy. With the
+    # temporary folder gone, the copy fails: one "unreadable" error naming the file, the
+    # reason and the fix.
+    gpkg = tmp_path / "v.gpkg"
+    gpkg.write_bytes(b"SQLite format 3\x00" + bytes(84))
+    (tmp_path / "v.gpkg-wal").write_bytes(b"")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    r = Report()
+    assert ingest.read_source(LayerSource("valves", gpkg), r) is None
+    (row,) = r.rows
+    assert (row["check"], row["severity"], row["layer"]) == ("unreadable", "error", "valves")
+    assert r.lines() == [
+        f"error: valves ({gpkg}): cannot copy v.gpkg (with its -wal or -journal) to a "
+        "temporary folder to read it without writing beside it (No such file or directory); "
+        "fix: free some space in the temporary folder (TMPDIR), or open the GeoPackage once "
+        "in QGIS or sqlite3 so that its -wal is written into it"
+    ]
