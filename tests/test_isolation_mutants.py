@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import canonical
-from test_isolation import net_of
+from test_isolation import CUSTOMERS, PIPES, net_of
 
 from gasnet.errors import UnknownAssetError
 from gasnet.isolation import _joined, customer_weights
@@ -181,3 +181,27 @@ def test_warm_up_runs_every_compiled_kernel(monkeypatch):
         monkeypatch.setattr(kernels, name, spy(name, getattr(kernels, name)))
     warm_up()
     assert "first_max_per_group" in public and sorted(called) == public
+
+
+# -- third sample (--seed third) -----------------------------------------------------------
+
+
+def test_a_valve_off_the_network_has_no_criticality_and_the_error_says_where_to_look():
+    # Planted: isolation.py (Criticality.subset): "or not on the network (see quality_issues:
+    #   valve_off_pipe)" -> "XXor not on the network (see quality_issues: valve_off_pipe)XX"
+    # VX at (150,30) is 30 m from P2 and 50 m from P5 and P6: off every pipe (valve_off_pipe
+    # in the report), so it has no row; asking for it names it, why, and where to look.
+    layers = canonical(
+        pipes=PIPES,
+        valves=[("VA", (150, 0)), ("VB", (150, 100)), ("VC", (320, 0)), ("VX", (150, 30))],
+        sources=[("S", (0, 0))],
+        customers=CUSTOMERS,
+    )
+    net, report = build_network(layers)
+    assert [r["feature_id"] for r in report.rows if r["check"] == "valve_off_pipe"] == ["VX"]
+    with pytest.raises(UnknownAssetError) as exc:
+        net.criticality().subset(["VA", "VX"])
+    assert str(exc.value) == (
+        "valve(s) VX (in valve_ids=) have no criticality: unknown, or not on the network (see "
+        "quality_issues: valve_off_pipe)"
+    )
