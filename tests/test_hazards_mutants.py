@@ -324,3 +324,47 @@ def test_due_before_found_row_names_its_layer_and_fix():
     (line,) = [x for x in res.report.lines() if "due_on is before found_on" in x]
     assert line.startswith("warning: hazards: ")
     assert line.endswith("; fix: correct the dates in the inspection record")
+
+
+# -- the day counted to, the layer given, the CRS kept ----------------------------------------
+
+
+def test_assessment_counts_overdue_to_the_settings_day():
+    # No as_of given: settings.as_of, 2020-01-31, is the day (not today). K (found 2019-12-01,
+    # due 2020-01-01, open) is then 30 days overdue: 31 - 1 = 30 days of January. The
+    # assessment says which day it counted to.
+    # Planted: hazards.py: as_of or settings.as_of or today -> as_of or settings.as_of and today
+    # Planted: hazards.py: Assessment(..., report, as_of) -> Assessment(..., report, None)
+    rows = [("K", (250, 1), "leak", "general", "open", "2019-12-01", "2020-01-01")]
+    day = datetime.date(2020, 1, 31)
+    res = hazards.assess(net_with(rows), HazardSettings(as_of=day))
+    assert res.as_of == day
+    assert res.risk["days_overdue"].tolist() == [30]
+
+
+def test_risk_layer_is_in_the_network_crs():
+    # The records and the network are in EPSG:4545: so is the risk layer (its geometries are
+    # the records' own, in local metres: K at (X0 + 250, Y0 + 1)).
+    # Planted: hazards.py: GeoDataFrame(..., geometry=hgeom, crs=hz.crs) -> crs dropped
+    res = hazards.assess(net_with([("K", (250, 1), "leak")]), HazardSettings(), as_of=AS_OF)
+    assert res.risk.crs == "EPSG:4545"
+    assert res.risk.geometry.iloc[0] == pt(250, 1)
+
+
+def test_segment_consequence_takes_the_losses_of_the_segments_layer_given():
+    # The segments layer of this network as the criticality stage wrote it, one row per
+    # segment (0, 1, 2) in order: its losses are taken as they stand, not computed again.
+    # Made-up figures tell them apart: segment 1 loses 8 customers, 80 households, 1 critical
+    # by the table, where the engine would say 2, 50, 0. Every valve operable: no area grows.
+    # Planted: hazards.py: {"segment_id", *cols} <= columns -> {"XXsegment_idXX", *cols}
+    table = pd.DataFrame(
+        {
+            "segment_id": [0, 1, 2],
+            "customers_lost": [7, 8, 9],
+            "households_lost": [70, 80, 90],
+            "critical_lost": [1, 1, 1],
+        }
+    )
+    out = hazards.segment_consequence(net_of(), [1], table)
+    row = out.loc[1]
+    assert (row["customers_lost"], row["households_lost"], row["critical_lost"]) == (8, 80, 1)

@@ -612,3 +612,70 @@ def test_advice_layer_carries_the_network_worst_after():
     spec = layer(data, maps.LABELS["en"]["valve_advice"])
     assert "network_worst_after" in spec["fields"]
     assert spec["data"]["features"][0]["properties"]["network_worst_after"] == 12
+
+
+def test_valve_advice_points_carry_their_segment():
+    # A valve_advice row on segment 7: its point carries segment_id, and the popup lists it
+    # after the position.
+    # Planted: maps.py: _advice_layers' "segment_id" -> "XXsegment_idXX"
+    layers = {
+        "valve_advice": gpd.GeoDataFrame(
+            {"rank": [1], "pipe_id": ["A"], "position_m": [20.0], "segment_id": [7]},
+            geometry=[Point(xy(20, 0))],
+            crs="EPSG:4545",
+        )
+    }
+    (spec,) = maps._advice_layers(layers, maps.LABELS["en"], False)
+    assert spec["fields"][:4] == ["rank", "pipe_id", "position_m", "segment_id"]
+    assert spec["data"]["features"][0]["properties"]["segment_id"] == 7
+
+
+def test_isolate_page_gives_each_valve_to_close_its_coordinates():
+    # Closing VB alone: VB at (150, 100), i.e. (X0 + 150, Y0 + 100) in EPSG:4545, is
+    # 106.7337348 E, 31.8516361 N in WGS84 (7 decimals, about 1 cm) and 106.7378629,
+    # 31.8494530 in GCJ-02 (AMap's datum, a few hundred metres off): in the panel's row and
+    # on the numbered point, whose popup shows all four.
+    # Planted: maps.py: isolate_map's np.round(lon, 7) -> np.round(lon, )
+    # Planted: maps.py: incident_map's to_close "gcj_lat" -> "XXgcj_latXX"
+    net = _incident_net()
+    iso = net.isolate(["VB"])
+    data = page_data(maps.isolate_map(net, ["VB"], _flat(iso.customers)))
+    t = maps.LABELS["zh"]
+    (row,) = data["panel"]["sections"][0]["rows"]
+    coords = [106.7337348, 31.8516361, 106.7378629, 31.8494530]
+    assert row[:3] == [1, "VB", "close"]
+    assert row[3:7] == pytest.approx(coords, abs=1e-9)
+    (point,) = layer(data, t["to_close"])["data"]["features"]
+    props = point["properties"]
+    assert list(props) == ["order", "valve_id", "action", "lon", "lat", "gcj_lon", "gcj_lat"]
+    assert [props[k] for k in ("lon", "lat", "gcj_lon", "gcj_lat")] == pytest.approx(
+        coords, abs=1e-9
+    )
+
+
+def test_burst_page_draws_the_isolated_area_in_lon_lat():
+    # A burst on P3 isolates A and B (VA cannot close): the area round them, drawn in the
+    # network's CRS (EPSG:4545, x about 380,000 m), reaches the page in WGS84 degrees, near
+    # 106.73 E, 31.85 N like the rest of the network.
+    # Planted: maps.py: incident_map's area GeoDataFrame(..., crs=crs) -> crs=None
+    net = _incident_net()
+    data = page_data(maps.burst_map(net, as_the_cli_hands_it(net.burst(pipe="P3"))))
+    (area,) = layer(data, maps.LABELS["zh"]["isolated"])["data"]["features"]
+    ring = np.array(area["geometry"]["coordinates"][0])
+    assert (106.7 < ring[:, 0]).all() and (ring[:, 0] < 106.8).all()
+    assert (31.8 < ring[:, 1]).all() and (ring[:, 1] < 31.9).all()
+
+
+def test_risk_page_before_the_hazard_stage():
+    # Pipes without roll-ups (no hazard stage yet): each is drawn by hazard_tier as none, the
+    # grey of no hazard, its feature saying so (null, the field it is coloured by); the page
+    # carries the words of its language for the script to show.
+    # Planted: maps.py: risk_map's pipes["hazard_tier"] = ... -> pipes["XXhazard_tierXX"] = ...
+    # Planted: maps.py: risk_map's data "labels" -> "LABELS"
+    layers = _network_layers()
+    del layers["risk"]
+    data = page_data(maps.risk_map(layers, language="en"))
+    assert data["labels"] == maps.LABELS["en"]
+    pipes = data["layers"][0]
+    assert pipes["by"] == "hazard_tier"
+    assert [f["properties"]["hazard_tier"] for f in pipes["data"]["features"]] == [None, None]

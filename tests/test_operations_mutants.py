@@ -17,11 +17,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 from conftest import X0, Y0
 from shapely.geometry import LineString, Point
-from test_isolation import PIPES, net_of
+from test_isolation import CUSTOMERS, PIPES, net_of
 
 from gasnet.errors import InputError, LocationError, OffNetworkError, UnknownAssetError
 from gasnet.operations import _brace, _metres, _outline, _range_problem, _shown
@@ -342,3 +343,28 @@ def test_plan_isolation_names_the_valves_to_close():
         ("VB", "close"),
         ("VC", "no_crew"),
     ]
+
+
+def test_closing_valves_loses_the_customer_on_node_0():
+    # The station S moved to E (400, 0); customer X (7 households) at (0, 0), the end of P1,
+    # attaches to that end's node, node 0 (no valve there). Closing VC cuts S off from A and
+    # B: H (1), C2 (10) and X (7) lose gas, 3 customers, 18 households; C1 (beyond VC, with
+    # S) keeps it.
+    # Planted: operations.py: _affected's nodes >= 0 -> nodes > 0
+    net = net_of(sources=[("S", (400, 0))], customers=[*CUSTOMERS, ("X", (0, 0), 7)])
+    node = net.layers["customers"].set_index("customer_id")["node_id"]
+    assert node["X"] == 0  # (what the test is about)
+    iso = net.isolate(["VC"])
+    assert sorted(iso.customers.index) == ["C2", "H", "X"]
+    assert (iso.stats["customers"], iso.stats["households"]) == (3, 18)
+
+
+def test_burst_close_order_is_a_nullable_integer_column():
+    # Burst on P3: VA, VB close (order 1, 2), VC needs no crew (no order). The column is
+    # pandas' nullable integer, Int64 (a number with a gap, not an object column of mixed
+    # values); still Int64 when no valve borders the area and it has no rows.
+    # Planted: operations.py: pd.array([pd.NA] * len(vt), dtype="Int64") -> dtype=None
+    res = net_of().burst(pipe="P3")
+    assert res.valves["order"].dtype == "Int64"
+    assert res.valves["order"].tolist() == [1, 2, pd.NA]
+    assert net_of(valves=[]).burst(pipe="P3").valves["order"].dtype == "Int64"
