@@ -671,6 +671,31 @@ def test_a_code_page_mark_without_a_cpg_says_the_encoding(tmp_path):
     assert r.lines()[0].endswith('; fix: set encoding = "UTF-8" in [layers.valves]')
 
 
+def test_a_config_and_a_code_page_mark_naming_one_encoding_agree(tmp_path):
+    # A real fault, found through the test above: the mark 0x4D was taken as "cp936" and a
+    # config's "GBK" as "gbk", two names of one codec seen as a contradiction. Then a file of
+    # UTF-8 text (医院) under the mark with encoding = "GBK" in the config was read silently
+    # as GBK, '鍖婚櫌', when the same file without the mark is the error "text is UTF-8".
+    # Now both say the one encoding, GBK, and the text is an error either way; the fix is to
+    # set UTF-8 (removing the config would leave the mark saying GBK).
+    row = [{"id": "V1", "name": "\u533b\u9662"}]
+    utf8 = _marked(write_shp(tmp_path / "u.shp", row, [pt(0, 0)], cpg=False), 0x4D)
+    r = Report()
+    assert ingest.read_source(LayerSource("valves", utf8, encoding="GBK"), r) is None
+    assert r.lines() == [
+        f"error: valves ({utf8}): u.dbf's text is UTF-8, but encoding = 'GBK' in "
+        "[layers.valves] says GBK (record 1, field name reads '\u533b\u9662' as UTF-8, "
+        "'\u9356\u5a5a\u6acc' as GBK); fix: set encoding = \"UTF-8\" in [layers.valves]"
+    ]
+    # GBK text under the mark and the config: read as it is, nothing reported.
+    gbk = _marked(
+        write_shp(tmp_path / "g.shp", row, [pt(0, 0)], encoding="GBK", cpg=False), 0x4D
+    )
+    r = Report()
+    gdf = ingest.read_source(LayerSource("valves", gbk, encoding="GBK"), r)
+    assert r.rows == [] and gdf["name"].tolist() == ["\u533b\u9662"]
+
+
 def test_an_index_of_another_export_names_the_first_record_it_misplaces(tmp_path):
     # Planted: ingest.py (_shapefile_parts): "...(the .shx comes from another export)"
     #   -> "XX.shx comes from another export)XX"

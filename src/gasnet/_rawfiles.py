@@ -177,7 +177,9 @@ def cpg_encoding(text: str) -> str | None:
 
 
 def ldid_encoding(ldid: int) -> str | None:
-    return _LDID.get(ldid)
+    """The Python codec a .dbf's code page mark stands for, by Python's name for it (0x4D,
+    code page 936: ``"gbk"``, as a config's ``"GBK"`` or a .cpg's ``"936"``)."""
+    return codec_name(_LDID.get(ldid))
 
 
 # -- .shp and .shx --------------------------------------------------------------------------
