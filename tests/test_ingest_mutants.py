@@ -515,13 +515,14 @@ def test_text_of_a_float_at_the_int64_edge():
     ]
 
 
-@pytest.mark.parametrize("dtype", ["float32", "Float32", "float[pyarrow]"])
+@pytest.mark.parametrize("dtype", ["float32", "Float32", "float[pyarrow]", "float16"])
 def test_text_of_a_single_precision_float_is_its_own_digits(dtype):
     # A GDAL Float32 field (numpy, nullable and arrow storage alike): 0.1 as single precision
     # is 0.100000001490116...; written through double precision it would read
     # "0.10000000149011612". Its own shortest digits are "0.1"; 12.0 is the whole "12", 2.5
-    # is exact in both; a blank stays None.
-    col = pd.Series([0.1, 12.0, 2.5, None], dtype=dtype)
+    # is exact in both; a blank stays None. The same for a half-precision column given in
+    # Python (0.0999755859375 through double precision).
+    col = pd.Series([0.1, 12.0, 2.5, None if dtype != "float16" else float("nan")], dtype=dtype)
     assert ingest._text(col).tolist() == ["0.1", "12", "2.5", None]
 
 
@@ -688,9 +689,7 @@ def test_a_config_and_a_code_page_mark_naming_one_encoding_agree(tmp_path):
         "'\u9356\u5a5a\u6acc' as GBK); fix: set encoding = \"UTF-8\" in [layers.valves]"
     ]
     # GBK text under the mark and the config: read as it is, nothing reported.
-    gbk = _marked(
-        write_shp(tmp_path / "g.shp", row, [pt(0, 0)], encoding="GBK", cpg=False), 0x4D
-    )
+    gbk = _marked(write_shp(tmp_path / "g.shp", row, [pt(0, 0)], encoding="GBK", cpg=False), 0x4D)
     r = Report()
     gdf = ingest.read_source(LayerSource("valves", gbk, encoding="GBK"), r)
     assert r.rows == [] and gdf["name"].tolist() == ["\u533b\u9662"]

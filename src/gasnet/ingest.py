@@ -816,15 +816,15 @@ def read_source(source: LayerSource, report: Report) -> gpd.GeoDataFrame | None:
 def _text(col: pd.Series) -> pd.Series:
     """Trimmed strings, ``None`` for blanks; whole floats as integers ("12.0" ids -> "12")."""
     if pd.api.types.is_float_dtype(col.dtype):
-        v = col.to_numpy(float)
+        # In the column's own precision, so a GDAL Float32 field's 0.1 is "0.1", its own
+        # digits, not "0.10000000149011612" (numpy, nullable and Arrow columns alike).
+        v = col.to_numpy(getattr(col.dtype, "numpy_dtype", col.dtype), na_value=np.nan)
         ok = np.isfinite(v)
         whole = ok & (v == np.round(v))
-        fits = whole & (np.abs(v) < 2.0**63)  # beyond: not an int64 (an inexact_id anyway)
+        fits = whole & (np.abs(v) < np.float64(2.0**63))  # beyond: no int64 (inexact_id)
         out = np.full(len(v), None, dtype=object)
         out[fits] = v[fits].astype(np.int64).astype(str)
         out[whole & ~fits] = [f"{x:.0f}" for x in v[whole & ~fits]]
-        if getattr(col.dtype, "numpy_dtype", col.dtype) == np.float32:  # (a GDAL Float32 field)
-            v = col.to_numpy(np.float32, na_value=np.nan)  # its own digits: 0.1, not 0.1000000015
         out[ok & ~whole] = v[ok & ~whole].astype(str)
         return pd.Series(out, index=col.index, dtype=object)
     values = col.to_numpy(dtype=object)
