@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import canonical
+from conftest import X0, canonical
 from test_isolation import CUSTOMERS, PIPES, net_of
 
 from gasnet.errors import UnknownAssetError
-from gasnet.isolation import _joined, customer_weights
+from gasnet.isolation import FlowGraph, _joined, customer_weights
 from gasnet.network import build_network
 
 
@@ -205,3 +205,160 @@ def test_a_valve_off_the_network_has_no_criticality_and_the_error_says_where_to_
         "valve(s) VX (in valve_ids=) have no criticality: unknown, or not on the network (see "
         "quality_issues: valve_off_pipe)"
     )
+
+
+# -- full pass (every mutant of isolation.py) -----------------------------------------------
+
+
+def flow_of(kinds, links):
+    """A FlowGraph from node kinds and in-service (u, v, pressure class) pipe parts."""
+    ids = [f"N{i}" for i in range(len(kinds))]
+    nodes = pd.DataFrame({"node_id": range(len(kinds)), "kind": kinds, "asset_id": ids})
+    edges = pd.DataFrame(
+        {
+            "edge_id": range(len(links)),
+            "u": [u for u, _, _ in links],
+            "v": [v for _, v, _ in links],
+            "status": "in_service",
+            "pressure_class": pd.Series([c for _, _, c in links], dtype=object),
+        }
+    )
+    return FlowGraph(nodes, edges)
+
+
+def test_customer_weights_are_floats_and_a_blank_critical_is_not_critical():
+    # Planted: isolation.py (customer_weights): customers["households"].to_numpy(float) ->
+    #   .to_numpy(None)
+    # Planted: isolation.py (customer_weights): customers["critical"].to_numpy(bool) ->
+    #   .to_numpy(None)
+    # An int households column gives float weights (3.0, 0.0, 2.0), not int64. A critical
+    # flag left blank (None in an object column) counts as not critical, as operations'
+    # .astype(bool) reads it: 1, 0, 0 (.astype(float) of the raw None is NaN).
+    w = customer_weights(
+        pd.DataFrame(
+            {
+                "critical": pd.Series([True, None, False], dtype=object),
+                "households": np.array([3, 0, 2], np.int64),
+            }
+        )
+    )
+    assert w["households"].dtype == np.float64 and w["households"].tolist() == [3.0, 0.0, 2.0]
+    assert w["critical"].dtype == np.float64 and w["critical"].tolist() == [1.0, 0.0, 0.0]
+
+
+def test_the_count_columns_are_integers():
+    # Planted: isolation.py (segment_table): own["customers"].astype(int) -> .astype(None)
+    # Planted: isolation.py (segment_table): own["households"].astype(int) -> .astype(None)
+    # Planted: isolation.py (segment_table): own["critical"].astype(int) -> .astype(None)
+    # Planted: isolation.py (segment_table): loss["households_lost"].to_numpy().astype(int)
+    #   -> .astype(None)
+    # Planted: isolation.py (segment_table): fail[f"{k}_lost_if_fails"]...astype(int) and
+    #   fail[f"extra_{k}_lost"]...astype(int) -> .astype(None)
+    # Counts are whole numbers: int64 columns (INTEGER in the GeoPackage), not the float64 of
+    # np.bincount's weighted sums and of the loss tables (astype(None) is float64; the value
+    # checks above cannot tell, 1.0 == 1).
+    crit = net_of().criticality()
+    counts = ["customers", "households", "critical_customers"]
+    counts += ["customers_lost", "households_lost", "critical_lost"]
+    assert {c: str(crit.segments[c].dtype) for c in counts} == dict.fromkeys(counts, "int64")
+    vcounts = [f"{k}_lost_if_fails" for k in ("customers", "households", "critical")]
+    vcounts += [f"extra_{k}_lost" for k in ("customers", "households", "critical")]
+    assert {c: str(crit.valves[c].dtype) for c in vcounts} == dict.fromkeys(vcounts, "int64")
+
+
+def test_a_last_segment_without_customers_counts_zero():
+    # Planted: isolation.py (segment_table): np.bincount(cseg[ok], weights=w[k][ok],
+    #   minlength=S) -> minlength dropped
+    # Without C1, segment 2 (C, behind VC) holds nobody: its counts are 0, and the table still
+    # has its row (without minlength the counts stop at segment 1, the last with a customer,
+    # and the table cannot be built). Isolating A loses H and C2 (2, 11 households), B loses
+    # C2 (1, 10), C nobody.
+    s = net_of(customers=CUSTOMERS[1:]).criticality().segments
+    assert s["customers"].tolist() == [1, 1, 0]
+    assert s["households"].tolist() == [1, 10, 0]
+    assert s["critical_customers"].tolist() == [1, 0, 0]
+    assert s["customers_lost"].tolist() == [2, 1, 0]
+    assert s["households_lost"].tolist() == [11, 10, 0]
+
+
+def test_a_segment_lists_its_pipe_parts_in_the_edges_order():
+    # Planted: isolation.py (segment_table): np.argsort(seg_of_live, kind="stable") ->
+    #   kind=None, and the argument dropped
+    # Ten 100 m pipes left of V (L0..L9, x 0..1000) and ten right of it (R0..R9, x
+    # 1000..2000), listed L0, R0, L1, R1, ...: the edges alternate between the two segments.
+    # L0 is split at C1's attachment (x 50) and R9 at C2's (x 1950). Segment 0's parts start
+    # at x 0, 50, 100, ..., 900 and segment 1's at 1000, ..., 1900, 1950: each in the edges'
+    # order (numpy's default sort is not stable and mixes them).
+    pipes = []
+    for i in range(10):
+        pipes += [(f"L{i}", [(100 * i, 0), (100 * i + 100, 0)])]
+        pipes += [(f"R{i}", [(1000 + 100 * i, 0), (1100 + 100 * i, 0)])]
+    layers = canonical(
+        pipes=pipes,
+        valves=[("V", (1000, 0))],
+        sources=[("S", (0, 0))],
+        customers=[("C1", (50, 5)), ("C2", (1950, 5))],
+    )
+    net, _ = build_network(layers)
+    geoms = net.criticality().segments.geometry
+    starts = [[round(p.coords[0][0] - X0) for p in g.geoms] for g in geoms]
+    assert starts == [
+        [0, 50, *range(100, 1000, 100)],
+        [*range(1000, 2000, 100), 1950],
+    ]
+
+
+def test_a_regulator_with_a_blank_class_at_it_passes_gas_both_ways():
+    # Planted: isolation.py (FlowGraph.__init__): (hi[regs] > lo[regs]) & (lo[regs] > 0) ->
+    #   (hi[regs] > lo[regs]) | (lo[regs] > 0)
+    # Planted: isolation.py (FlowGraph.__init__): lo[regs] > 0 -> lo[regs] >= 0
+    # S(0) -blank- R(1) -MP-A- J(2): a pipe without a class could be the highest, so R's
+    # direction is unknown (DESIGN.md, "Network semantics"): no outlet node (n = 3), and gas
+    # from S on the blank side reaches R and J. Directed, the blank pipe would hang on R's
+    # outlet (node 3) and S would feed that alone.
+    fg = flow_of(["source", "regulator", "junction"], [(0, 1, None), (1, 2, "MP-A")])
+    assert fg.n == 3 and fg.regulators.tolist() == []
+    assert fg.supplied().tolist() == [True, True, True]
+
+
+def test_a_regulator_between_pipes_of_one_class_gets_no_outlet():
+    # Planted: isolation.py (FlowGraph.__init__): hi[regs] > lo[regs] -> hi[regs] >= lo[regs]
+    # Planted: isolation.py (FlowGraph.__init__): np.full(self.n_nodes, -1, np.int64) ->
+    #   np.full(self.n_nodes, -2, np.int64)
+    # S(0) -MP-A- R(1) -MP-A- J(2): one class on both sides, so R's direction is unknown: no
+    # outlet node, n stays 3, and every node's outlet is -1 (none).
+    fg = flow_of(["source", "regulator", "junction"], [(0, 1, "MP-A"), (1, 2, "MP-A")])
+    assert fg.n == 3 and fg.regulators.tolist() == []
+    assert fg.outlet.tolist() == [-1, -1, -1]
+    assert fg.supplied().tolist() == [True, True, True]
+
+
+def test_two_directed_regulators_get_outlet_nodes_after_the_network_nodes():
+    # Planted: isolation.py (FlowGraph.__init__): outlet[directed] = self.n_nodes +
+    #   np.arange(len(directed)) -> self.n_nodes - np.arange(len(directed))
+    # Planted: isolation.py (FlowGraph.__init__): self.kind = kind -> self.kind = None
+    # S(0) -HP-A- RA(1) -MP-A- J(2) -MP-A- RB(3) -LP- E(4): both step the pressure down, so
+    # both are directed; their outlets come after the 5 network nodes, RA's 5 and RB's 6
+    # (n = 7). The parts below each one's class hang on its outlet: edge_u is 0, 5, 2, 6.
+    # Gas reaches every flow node: S, RA, RA's outlet 5, J, RB, RB's outlet 6, E.
+    kinds = ["source", "regulator", "junction", "regulator", "end"]
+    links = [(0, 1, "HP-A"), (1, 2, "MP-A"), (2, 3, "MP-A"), (3, 4, "LP")]
+    fg = flow_of(kinds, links)
+    assert fg.kind.tolist() == kinds
+    assert fg.n == 7 and fg.regulators.tolist() == [1, 3]
+    assert fg.outlet.tolist() == [-1, 5, -1, 6, -1]
+    assert fg.edge_u.tolist() == [0, 5, 2, 6] and fg.edge_v.tolist() == [1, 2, 3, 4]
+    assert fg.supplied().all()
+
+
+def test_warm_up_says_when_the_compiled_kernels_answer_wrongly(monkeypatch):
+    # Planted: isolation.py (warm_up): RuntimeError("the isolation engine's compiled kernels
+    #   give a wrong answer") -> RuntimeError(None), "XX...XX" and upper case
+    # Cutting the gate's zone loses both customers of the tiny network; a kernel that answers
+    # 1 customer instead is reported, naming what is wrong.
+    from gasnet.isolation import IsolationEngine, warm_up
+
+    monkeypatch.setattr(IsolationEngine, "lost_totals", lambda self, W: {"customers": 1.0})
+    with pytest.raises(RuntimeError) as exc:
+        warm_up()
+    assert str(exc.value) == "the isolation engine's compiled kernels give a wrong answer"
