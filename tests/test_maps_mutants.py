@@ -351,6 +351,16 @@ def as_the_cli_hands_it(res):
     )
 
 
+def test_burst_page_of_the_api_result_as_it_comes():
+    # Network.burst's result, its tables indexed by id, draws the very page the CLI's
+    # flattened tables do (it failed with KeyError: 'customer_id' before).
+    net = _incident_net()
+    res = net.burst(pipe="P3")
+    assert "customer_id" not in res.customers.columns
+    flat = as_the_cli_hands_it(res)
+    assert page_data(maps.burst_map(net, res)) == page_data(maps.burst_map(net, flat))
+
+
 def _incident_net():
     return net_of(valves=[("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))])
 

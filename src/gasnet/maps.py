@@ -834,10 +834,26 @@ def _page_options(config) -> dict:
 
 def burst_map(net, res, *, at=None, crs=None, config=None) -> str:
     """The incident page of a :class:`gasnet.operations.BurstResult` (``at``/``crs`` as given
-    to the burst; else the warning circle is centred on the damaged pipe)."""
+    to the burst; else the warning circle is centred on the damaged pipe): as
+    :meth:`gasnet.Network.burst` returns it, its tables indexed by id, or with the ids as
+    columns, as ``gasnet burst --map`` hands it over."""
+    import dataclasses
+
     import pyproj
 
     from ._geo import to_wgs84
+
+    def flat(table, key):
+        if key in table.columns:
+            return table
+        return pd.DataFrame(table.drop(columns="geometry", errors="ignore")).reset_index()
+
+    res = dataclasses.replace(
+        res,
+        pipes=res.pipes if "edge_id" in res.pipes.columns else res.pipes.reset_index(),
+        valves=flat(res.valves, "valve_id"),
+        customers=flat(res.customers, "customer_id"),
+    )
 
     t = LABELS[_page_options(config)["language"]]
     m = config.maps if config is not None else {}
