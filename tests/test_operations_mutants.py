@@ -674,20 +674,45 @@ def _lattice_with_two_outliers(n, left, right):
     return _outline(np.array([], object), shapely.points(xy))
 
 
+def _part_holding(poly, x, y):
+    """The area of the part of the outline that holds (x, y)."""
+    return next(g.area for g in getattr(poly, "geoms", [poly]) if g.contains(Point(x, y)))
+
+
+# A vertex the hull's sample left out: a disc of 25 m (1,963 m2), simplified at 5 m to an
+# octagon (1,768 m2).
+DISC = 2 * math.sqrt(2) * 25**2
+
+
 def test_outline_samples_every_2nd_vertex_from_20001():
-    # 20,001 vertices: more than 20,000, so every 2nd is kept (20,001 // 20,000 + 1 = 2):
-    # vertex 1 is dropped and the outline does not reach it; vertex 2 is kept and reached.
-    # Planted: operations.py: len(xy) > 20_000 -> > 20001; len(xy) // 20_000 + 1 -> + 2
+    # 20,001 vertices: more than 20,000, so the hull is of every 2nd (20,001 // 20,000 + 1 =
+    # 2): vertex 1, (-500, 700), is not in the sample, and is added as a disc of 25 m of its
+    # own (the outline once left it out: a customer losing gas outside the area drawn);
+    # vertex 2, (2500, 700), is in the hull, joined to the lattice (over 6 km2).
+    # Planted: operations.py: len(xy) > 20_000 -> > 20001 (vertex 1 in the hull);
+    #   len(xy) // 20_000 + 1 -> + 2 (every 3rd: vertex 2 a disc too)
     poly = _lattice_with_two_outliers(20_001, 1, 2)
-    assert not poly.contains(Point(-500, 700)) and poly.contains(Point(2500, 700))
+    assert _part_holding(poly, -500, 700) == pytest.approx(DISC)
+    assert _part_holding(poly, 2500, 700) > 1e6
 
 
 def test_outline_samples_every_3rd_vertex_from_40000():
-    # 40,000 vertices: every 3rd (40,000 // 20,000 + 1 = 3): vertex 2 is dropped, vertex 3
-    # kept (every 2nd, 40,000 // 20,001 + 1, would keep vertex 2).
+    # 40,000 vertices: every 3rd (40,000 // 20,000 + 1 = 3): vertex 2 is left out of the
+    # hull (a disc of its own), vertex 3 is in it (every 2nd, 40,000 // 20,001 + 1, would
+    # keep vertex 2 in the hull and leave vertex 3 out).
     # Planted: operations.py: len(xy) // 20_000 + 1 -> len(xy) // 20001 + 1
     poly = _lattice_with_two_outliers(40_000, 2, 3)
-    assert not poly.contains(Point(-500, 700)) and poly.contains(Point(2500, 700))
+    assert _part_holding(poly, -500, 700) == pytest.approx(DISC)
+    assert _part_holding(poly, 2500, 700) > 1e6
+
+
+def test_outline_holds_every_affected_vertex_when_sampled():
+    # 100,000 customers spread evenly over 5 km x 5 km: the hull is of every 6th; the
+    # vertices it misses at the border are added, so every customer is inside (before: some
+    # hundreds near the edge were not).
+    xy = np.random.default_rng(1).uniform(0, 5_000, (100_000, 2))
+    poly = _outline(np.array([], object), shapely.points(xy))
+    assert shapely.contains_xy(poly, *xy.T).all()
 
 
 def test_outline_fills_a_ring_main_when_the_area_is_wide():
