@@ -7,17 +7,23 @@ otherwise.
 
 from __future__ import annotations
 
+import pickle
+
 import geopandas as gpd
 import numpy as np
 import pytest
 from conftest import canonical, line, xy
 from shapely.geometry import LineString, Point, Polygon
 
+from gasnet import parallel
 from gasnet.errors import ValidationError
 from gasnet.validate import (
     QUALITY_COLUMNS,
     Report,
     _check_extent,
+    _check_geometries,
+    _check_ids,
+    _geometry_checks,
     _lonlat,
     blank_bad_coordinates,
     check_working_crs,
@@ -486,3 +492,203 @@ def test_no_pipes_with_coordinates_no_crs_check():
     r = Report()
     check_working_crs(empty, "EPSG:3857", r, "pipes")
     assert r.rows == []
+
+
+# -- geometry and id checks, word for word ---------------------------------------------------
+
+
+def test_geometry_check_lines_name_the_fix_word_for_word():
+    # Planted: validate.py (_check_geometries), each fix text -> None, left out, "XX...XX" or
+    # upper case: "add the location in the source data", "check the repaired shape",
+    # "redraw the feature", "split the pipe where it loops back or redraw it".
+    #
+    # Pipes: P1 fine; P2 no geometry (empty_geometry); P3 two copies of one point (invalid,
+    # make_valid makes a point: not safe); P4 loops over itself (self_intersecting). Hazard
+    # H1 is a bow-tie: make_valid makes two triangles, the same family: repaired. All
+    # warnings: each line is "warning: <layer>: <message> — feature <id>; fix: <fix>" (a
+    # warning's line carries no details).
+    pipes = gpd.GeoDataFrame(
+        {"pipe_id": ["P1", "P2", "P3", "P4"]},
+        geometry=[
+            line((0, 0), (10, 0)),
+            None,
+            line((5, 5), (5, 5)),
+            line((0, 0), (10, 10), (10, 0), (0, 10)),
+        ],
+        crs="EPSG:4545",
+    )
+    bowtie = Polygon([xy(0, 0), xy(10, 10), xy(10, 0), xy(0, 10)])
+    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"]}, geometry=[bowtie], crs="EPSG:4545")
+    r = Report()
+    _check_geometries("pipes", pipes, r)
+    _check_geometries("hazards", hazards, r)
+    assert r.lines() == [
+        "warning: pipes: feature has no geometry; it is kept but not placed on the map — "
+        "feature P2; fix: add the location in the source data",
+        "warning: pipes: invalid geometry that cannot be repaired safely (too few distinct "
+        "points?) — feature P3; fix: redraw the feature",
+        "warning: pipes: pipe crosses or touches itself — feature P4; fix: split the pipe "
+        "where it loops back or redraw it",
+        "warning: hazards: invalid geometry repaired with make_valid — feature H1; fix: check "
+        "the repaired shape",
+    ]
+
+
+def test_a_polygon_that_make_valid_keeps_a_polygon_is_repaired():
+    # Planted: validate.py (_check_geometries):
+    #   shapely.get_type_id(a) == shapely.get_type_id(b) -> get_type_id(None) == ... and
+    #   -> ... == shapely.get_type_id(None)
+    #
+    # Hazard H1: a square with the same hole twice (invalid: self-intersection). make_valid
+    # gives a Polygon with the hole once: Polygon -> Polygon, the same type, so it is
+    # repaired (the mistake compared -1 with a type id, fell through to the Multi rule,
+    # which a Polygon result fails, and called it "cannot be repaired safely").
+    hole = [xy(2, 2), xy(4, 2), xy(4, 4), xy(2, 4)]
+    shell = [xy(0, 0), xy(10, 0), xy(10, 10), xy(0, 10)]
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H1"]}, geometry=[Polygon(shell, [hole, hole])], crs="EPSG:4545"
+    )
+    r = Report()
+    out = _check_geometries("hazards", hazards, r)
+    assert [(x["check"], x["feature_id"]) for x in r.rows] == [("repaired_geometry", "H1")]
+    assert out.geometry.iloc[0].equals(Polygon(shell, [hole]))
+
+
+def test_a_repaired_feature_in_the_pipes_layer_is_rechecked_without_failing():
+    # Planted: validate.py (_check_geometries):
+    #   fixed = np.flatnonzero(invalid)[same] -> fixed = None  (len(None): TypeError)
+    #
+    # No line is ever repaired (an invalid line has a collapsed part: make_valid makes it a
+    # point), so only a polygon in the pipes layer (refused when loading, but
+    # _check_geometries takes any frame) reaches the re-check of repaired pipes. P1 is the
+    # doubled-hole square of the test above: repaired, and as repaired it is simple: the one
+    # row is repaired_geometry, no self_intersecting.
+    hole = [xy(2, 2), xy(4, 2), xy(4, 4), xy(2, 4)]
+    shell = [xy(0, 0), xy(10, 0), xy(10, 10), xy(0, 10)]
+    pipes = gpd.GeoDataFrame(
+        {"pipe_id": ["P0", "P1"]},
+        geometry=[line((0, 0), (10, 0)), Polygon(shell, [hole, hole])],
+        crs="EPSG:4545",
+    )
+    r = Report()
+    out = _check_geometries("pipes", pipes, r)
+    assert [(x["check"], x["feature_id"]) for x in r.rows] == [("repaired_geometry", "P1")]
+    assert out.geometry.iloc[1].equals(Polygon(shell, [hole]))
+
+
+def test_id_errors_name_the_files_the_rows_and_the_ids():
+    # Planted: validate.py (_check_ids): the missing_id kind's layer name -> None, its
+    # label=label -> None or left out, its ids=[...] left out; the duplicate_id kind's check
+    # "duplicate_id" -> None, "XXduplicate_idXX", "DUPLICATE_ID", its layer name -> None.
+    #
+    # Merged pipes from a.shp (A1, D) and b.shp (D, blank, B2): the label names both files,
+    # sorted; the blank is row 1 of b.shp (rows count from 0 within each file); D is
+    # duplicated (named once). Two errors in layer "pipes": a missing_id row for the blank,
+    # then a duplicate_id row for D.
+    gdf = gpd.GeoDataFrame(
+        {
+            "pipe_id": ["A1", "D", "D", None, "B2"],
+            "source_file": ["a.shp", "a.shp", "b.shp", "b.shp", "b.shp"],
+        },
+        geometry=[line((0, 0), (10, 0))] * 5,
+        crs="EPSG:4545",
+    )
+    r = Report()
+    _check_ids("pipes", gdf, r, "GDBH")
+    assert [(x["check"], x["layer"], x["feature_id"]) for x in r.rows] == [
+        ("missing_id", "pipes", "b.shp row 1"),
+        ("duplicate_id", "pipes", "D"),
+    ]
+    assert r.lines() == [
+        "error: pipes (a.shp, b.shp): features without an id (field GDBH) — feature b.shp "
+        "row 1; fix: give every feature a unique id in field GDBH",
+        "error: pipes (a.shp, b.shp): duplicate ids (field GDBH) — feature D; fix: give each "
+        "feature a unique id (if two files were merged, prefix the ids)",
+    ]
+    assert r.ids("duplicate_id", "pipes") == {"D"}
+
+
+# -- Report: labels, extend, raise ------------------------------------------------------------
+
+
+def test_report_kinds_split_by_label():
+    # Planted: validate.py (Report.add): (..., label or layer, ...) -> (..., label and
+    # layer, ...) in the kind's key.
+    #
+    # One check, message and layer from two files (two labels): two kinds, two lines, each
+    # with its own label. The mistake keyed both on the layer: one line under the first label.
+    r = Report()
+    r.add("c", "warning", "pipes", "odd", ids=["A"], label="pipes (a.shp)")
+    r.add("c", "warning", "pipes", "odd", ids=["B"], label="pipes (b.shp)")
+    assert r.lines() == [
+        "warning: pipes (a.shp): odd — feature A",
+        "warning: pipes (b.shp): odd — feature B",
+    ]
+
+
+def test_report_extend_keeps_the_fix_of_a_new_kind():
+    # Planted: validate.py (Report.extend):
+    #   _Kind(kind.severity, kind.label, kind.message, kind.fix) -> (..., None)
+    #
+    # b's kind is new to a: a copies it, fix and all.
+    a, b = Report(), Report()
+    b.add("e", "error", "valves", "stuck", "free it", ids=["V1"])
+    a.extend(b)
+    assert a.lines() == ["error: valves: stuck — feature V1; fix: free it"]
+
+
+def test_raise_for_errors_one_line_per_kind():
+    # Planted: validate.py (Report.raise_for_errors): "\n".join -> "XX\nXX".join
+    #
+    # Two kinds of error: the message is their two lines joined by a newline, nothing else.
+    r = Report()
+    r.add("e", "error", "pipes", "broken", ids=["P1"])
+    r.add("f", "error", "valves", "lost", ids=["V1"])
+    with pytest.raises(ValidationError) as exc:
+        r.raise_for_errors()
+    assert str(exc.value) == "error: pipes: broken — feature P1\nerror: valves: lost — feature V1"
+
+
+# -- the geometry checks on a cluster ---------------------------------------------------------
+
+
+class _InProcess(parallel.Session):
+    """A session whose map runs here, each payload through pickle as it would travel."""
+
+    def map(self, fn, payloads, stage=""):
+        self.log.append((stage, len(payloads)))
+        return [fn(pickle.loads(pickle.dumps(p))) for p in payloads]
+
+
+def test_geometry_checks_run_on_row_ranges_when_a_session_is_active(monkeypatch):
+    # Planted: validate.py (_geometry_checks): session = None; `not len(geom)` -> `len(geom)`;
+    # ranges = None, array_split(None, n), (arange, None), (n_chunks) alone, (arange) alone,
+    # arange(None), n_chunks(None); payloads = None, pack(None). (_geometry_task):
+    # packed, simple = None; _geometry_flags(None); unpack(None).
+    #
+    # chunk_rows=2, one worker (no client to ask): 5 rows -> max(1, min(5, max(1, ceil(5/2))))
+    # = 3 ranges (rows 0-1, 2-3, 4), one "geometry checks" map of 3 payloads.
+    # Rows: a line; two copies of a point (invalid, simple); a loop (valid, not simple);
+    # missing (neither); a line.
+    geom = np.array(
+        [
+            line((0, 0), (10, 0)),
+            line((5, 5), (5, 5)),
+            line((0, 0), (10, 10), (10, 0), (0, 10)),
+            None,
+            line((0, 0), (0, 10)),
+        ],
+        dtype=object,
+    )
+    s = _InProcess(client=None, chunk_rows=2)
+    monkeypatch.setattr(parallel, "_SESSION", s)
+    valid, simple = _geometry_checks(geom, True)
+    assert valid.tolist() == [True, False, True, False, True]
+    assert simple.tolist() == [True, True, False, False, True]
+    assert s.log == [("geometry checks", 3)]
+    valid, simple = _geometry_checks(geom, False)  # not pipes: no simplicity
+    assert valid.tolist() == [True, False, True, False, True] and simple is None
+    # No rows: nothing to send (0 ranges would be an error), an empty answer here.
+    valid, simple = _geometry_checks(np.array([], dtype=object), True)
+    assert valid.tolist() == [] and simple.tolist() == []
+    assert s.log == [("geometry checks", 3), ("geometry checks", 3)]
