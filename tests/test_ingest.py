@@ -285,6 +285,30 @@ def test_multi_source_layers_are_merged(project, cli):
     )
 
 
+def test_files_of_one_name_in_two_folders_are_told_apart(project, cli):
+    # Two districts' exports, both pipes.shp: raw/east/pipes.shp (E1) and raw/west/pipes.shp
+    # (a blank id, then W2). Each keeps its own name from the folder they share (east/...,
+    # west/...), and the blank is row 0 of west/pipes.shp — not "pipes.shp row 1", a row
+    # counted across both files under one name.
+    for district, ids in (("east", ["E1"]), ("west", [None, "W2"])):
+        (project.raw / district).mkdir()
+        write_shp(
+            project.raw / district / "pipes.shp",
+            [{"id": i} for i in ids],
+            [line((0, 10 * k), (100, 10 * k)) for k in range(len(ids))],
+        )
+    text = project.config.read_text().replace(
+        '[layers.pipes]\npath = "raw/pipes.shp"\n',
+        '[[layers.pipes]]\npath = "raw/east/pipes.shp"\n'
+        '[[layers.pipes]]\npath = "raw/west/pipes.shp"\n',
+    )
+    project.config.write_text(text)
+    code, _, err = cli("--config", project.config, "ingest")
+    assert code == 2
+    assert "pipes (east/pipes.shp, west/pipes.shp): features without an id" in err
+    assert "feature west/pipes.shp row 0;" in err
+
+
 def test_a_failing_run_leaves_the_previous_geopackage_untouched(project, cli):
     assert cli("--config", project.config, "ingest")[0] == 0
     before = _digest(project.gpkg)

@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import io
 import logging
+import os
 import re
 import unicodedata
 import warnings
@@ -1236,6 +1237,22 @@ def normalise_layer(
     return gdf
 
 
+def _tell_apart_same_names(parts: list[tuple[LayerSource, gpd.GeoDataFrame]]) -> list:
+    """The layer's parts, read from ``(source, frame)`` pairs. Files of one name in different
+    folders (d1/pipes.shp, d2/pipes.shp) get as ``source_file`` their path from the folder
+    they share, so a feature is named by its own file and its row there (``d2/pipes.shp row
+    0``), not by a row counted across both."""
+    files = [src.path for src, _ in parts if not src.url]
+    names = [f.name for f in files]
+    same = [f for f in files if names.count(f.name) > 1]
+    if same:
+        base = os.path.commonpath([f.parent for f in same])
+        for src, gdf in parts:
+            if not src.url and src.path in same:
+                gdf["source_file"] = Path(os.path.relpath(src.path, base)).as_posix()
+    return [gdf for _, gdf in parts]
+
+
 def _crs_origin(source: LayerSource) -> tuple[str, str]:
     """Where a source's CRS came from, and how to change it: ``(origin, fix)``."""
     where = f"[layers.{source.layer}]"
@@ -1468,7 +1485,8 @@ def load_layers(
             if own_crs is not None:
                 pipe_crs.append(own_crs)
             if gdf is not None:
-                parts.append(gdf)
+                parts.append((source, gdf))
+        parts = _tell_apart_same_names(parts)
         id_fields[name] = (
             " / ".join(sorted({s.id_field for s in config.layers.get(name, [])}))
             or LAYERS[name].id_field
