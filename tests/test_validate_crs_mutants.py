@@ -205,6 +205,16 @@ def test_local_crs_utm_zone_edges():
     # Planted: validate.py: int((lon + 180) // 6) -> int((lon + 181) // 6)
 
 
+def test_local_crs_past_the_antimeridian_is_the_zone_it_wraps_to():
+    # A CRS with +over gives longitudes beyond +-180: 181.25°W is 178.75°E, in UTM zone 60
+    # (174°E-180°); 185°E is 175°W, zone 1. (Before: zone 0, "EPSG:32600", the whole UTM grid
+    # system, not a zone; further west a CRSError.) South of the equator: 327xx.
+    assert local_crs(-181.25, 31.25)[0] == "EPSG:32660"
+    assert local_crs(185.0, 31.25)[0] == "EPSG:32601"
+    assert local_crs(-181.25, -31.25) == ("EPSG:32760", "WGS 84 / UTM zone 60S")
+    assert local_crs(-540.0, 10.0)[0] == "EPSG:32601"
+
+
 # -- check_working_crs ---------------------------------------------------------------------
 
 _HEAD = (

@@ -484,6 +484,8 @@ def local_crs(lon: float, lat: float) -> tuple[str, str]:
     zone in China (EPSG:4534 for 75°E ... EPSG:4554 for 135°E), else the WGS 84 UTM zone."""
     import pyproj
 
+    if not -180 <= lon <= 180:  # a CRS with +over: 181.25°W is 178.75°E
+        lon = (lon + 180) % 360 - 180
     cm = 3 * round(lon / 3)
     if 75 <= cm <= 135:
         code = 4534 + (cm - 75) // 3
