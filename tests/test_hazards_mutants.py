@@ -368,3 +368,108 @@ def test_segment_consequence_takes_the_losses_of_the_segments_layer_given():
     out = hazards.segment_consequence(net_of(), [1], table)
     row = out.loc[1]
     assert (row["customers_lost"], row["households_lost"], row["critical_lost"]) == (8, 80, 1)
+
+
+# -- the major-hazard rules, the distance tables ----------------------------------------------
+
+
+def test_rules_met_at_the_exact_class_and_distance():
+    # The built-in rule: an encroachment within the protection range (0.5 m for MP and LP) of
+    # an MP-B or higher pipe. Pair 0: MP-B (the rule's own class) at exactly 0.5 m: met.
+    # Pair 1: MP-A at 0.5 m + 1e-9, the slack the comparison allows: met. Pair 2: MP-A at
+    # 1 m: not met. Pair 3: LP (below MP-B) at 0: not met. Pair 4: no pressure class at
+    # 0.5 m: met (counts as any class). Pair 5: a leak on an MP-A pipe: not an encroachment.
+    # Planted: hazards.py: rank[cls_idx] >= min rank -> rank[cls_idx] > min rank
+    # Planted: hazards.py: dist <= within + 1e-9 -> dist < within + 1e-9
+    # Planted: hazards.py: dist <= within + 1e-9 -> dist <= within - 1e-9
+    # Planted: hazards.py: dist <= within + 1e-9 -> dist <= within + 1.000000001
+    col = {c: i for i, c in enumerate(PRESSURE_CLASSES)}
+    cats = np.array(["encroachment"] * 5 + ["leak"], dtype=object)
+    cls_idx = np.array([col["MP-B"], col["MP-A"], col["MP-A"], col["LP"], len(col), col["MP-A"]])
+    dist = np.array([0.5, 0.5 + 1e-9, 1.0, 0.0, 0.5, 0.0])
+    prot = np.full(6, 0.5)
+    met = hazards._rules_met(HazardSettings(), cats, cls_idx, dist, prot)
+    rule = "encroachment_mp_or_higher"
+    assert met.tolist() == [rule, rule, "", "", rule, ""]
+
+
+def test_influence_tables_widened_by_a_rule():
+    # Rows: the categories, then other; columns: HP-A, HP-B, SHP-A, SHP-B, MP-A, MP-B, LP,
+    # then "no class" (the widest of its row). The defaults of _hazard_settings.py: the
+    # protection range (5, 5, 1.5, 1.5, 0.5, 0.5, 0.5) for encroachment, geohazard and
+    # flood; the clearances (30, 16, 13.5, 5, 1.5, 1, 0.7) for insufficient clearance; the
+    # control range (50, 50, 15, 15, 5, 5, 5) for works and other; 3 m for corrosion and
+    # leak. The built-in rule (encroachment within the protection range) widens nothing.
+    # A rule "a leak within 4 m of an MP-A or higher pipe" widens the leak row to 4 m on
+    # HP-A to MP-A and no class; MP-B and LP keep 3 m.
+    # Planted: hazards.py: rows = flatnonzero(isin(_CATS, rule.categories)) -> flatnonzero(None)
+    # Planted: hazards.py: ... -> isin(None, rule.categories); isin(_CATS, None); array(None)
+    # Planted: hazards.py: cols = flatnonzero(rank >= min rank) -> flatnonzero(None); rank > min
+    # Planted: hazards.py: within = prot[cols] if "protection" ... -> (...) or True
+    # Planted: hazards.py: infl[:, -1] = infl.max(axis=1) -> None; infl[:, +1]; infl[:, -2];
+    #   infl.max(axis=None)
+    from gasnet._hazard_settings import MajorRule
+
+    protection = [5.0, 5.0, 1.5, 1.5, 0.5, 0.5, 0.5, 5.0]
+    control = [50.0, 50.0, 15.0, 15.0, 5.0, 5.0, 5.0, 50.0]
+    default = [
+        protection,  # encroachment
+        [30.0, 16.0, 13.5, 5.0, 1.5, 1.0, 0.7, 30.0],  # insufficient_clearance
+        control,  # third_party_construction
+        [3.0] * 8,  # corrosion
+        [3.0] * 8,  # leak
+        protection,  # geohazard
+        protection,  # flood
+        control,  # other
+    ]
+    assert list(hazards._CATS) == [*CATEGORIES, OTHER] and len(CATEGORIES) == 7
+    infl, prot = hazards._tables(HazardSettings())
+    assert infl.tolist() == default and prot.tolist() == protection
+    rule = MajorRule("leak_near_mp_a", ("leak",), "MP-A", 4.0, "a leak within 4 m")
+    infl, prot = hazards._tables(HazardSettings(rules=(*HazardSettings().rules, rule)))
+    widened = [*default[:4], [4.0, 4.0, 4.0, 4.0, 4.0, 3.0, 3.0, 4.0], *default[5:]]
+    assert infl.tolist() == widened and prot.tolist() == protection
+
+
+# -- roll-ups, exposure ------------------------------------------------------------------------
+
+
+def test_add_rollups_keeps_score_and_length_fractional_and_no_tier_as_none():
+    # Pipe A: score 87.25 and 12.5 m exposed stay fractional floats; B, without a hazard,
+    # gets 0.0 and no tier.
+    # Planted: hazards.py: where(isna(values), None, values) -> where(None, None, values)
+    # Planted: hazards.py: col in ("hazard_score", ...) -> ("XXhazard_scoreXX", ...), "HAZARD_SCORE"
+    layer = pd.DataFrame({"pipe_id": ["A", "B"]})
+    rollup = pd.DataFrame(
+        {
+            "hazards_open": [2],
+            "hazards_major": [1],
+            "hazards_general": [1],
+            "hazards_overdue": [0],
+            "hazard_exposed_m": [12.5],
+            "hazard_tier": ["P1"],
+            "hazard_score": [87.25],
+        },
+        index=pd.Index(["A"], name="pipe_id"),
+    )
+    out = hazards.add_rollups(layer, "pipe_id", rollup)
+    assert out["hazard_score"].dtype == np.float64 and out["hazard_score"].tolist() == [87.25, 0]
+    assert out["hazard_exposed_m"].dtype == np.float64
+    assert out["hazard_exposed_m"].tolist() == [12.5, 0]
+    assert out["hazard_tier"].iloc[0] == "P1" and pd.isna(out["hazard_tier"].iloc[1])
+    assert out["hazards_general"].dtype == np.int64 and out["hazards_general"].tolist() == [1, 0]
+    # No open hazard anywhere (every record closed): the roll-up has no rows, and no pipe a
+    # tier: None each (pandas keeps None in a column of nothing but None, NaN stays NaN).
+    out = hazards.add_rollups(layer, "pipe_id", rollup.iloc[:0])
+    assert out["hazard_tier"].tolist() == [None, None]
+
+
+def test_exposure_reads_households_that_are_no_number_as_none():
+    # Households written as text: "3" counts 3, "several" is no number and counts 0 (not an
+    # error). Both customers within 30 m of the point.
+    # Planted: hazards.py: to_numeric(households, errors="coerce") -> to_numeric(households)
+    customers = gpd.GeoDataFrame(
+        {"households": ["3", "several"]}, geometry=[Point(5, 0), Point(20, 0)]
+    )
+    cnt, hh = hazards._exposure(np.array([Point(0, 0)]), np.array([30.0]), customers)
+    assert cnt.tolist() == [2] and hh.tolist() == [3]
