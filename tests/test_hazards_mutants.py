@@ -473,3 +473,83 @@ def test_exposure_reads_households_that_are_no_number_as_none():
     )
     cnt, hh = hazards._exposure(np.array([Point(0, 0)]), np.array([30.0]), customers)
     assert cnt.tolist() == [2] and hh.tolist() == [3]
+
+
+# -- the assessment's quality rows and tables, whole -----------------------------------------
+
+
+def test_major_by_rule_and_no_pipe_rows_word_for_word():
+    # Three encroachments near P3 (MP-A, protection range 0.5 m, along y = 0): M 0.2 m off
+    # with no severity, G 0.3 m off recorded general: the built-in rule makes both major
+    # (their notes say what was recorded, "blank" for none); E 1 m off reaches 0.5 m: no
+    # pipe. Each quality row on the hazards layer, its message with the rule's text and
+    # source (or the nearest pipe), each kind's line ending in its fix.
+    # Planted: hazards.py: fillna("blank") -> fillna(None), "XXblankXX", "BLANK"
+    # Planted: hazards.py: " (recorded " -> "XX (recorded XX", " (RECORDED "; ")" -> "XX)XX"
+    # Planted: hazards.py: report.add("major_by_rule", "warning", "hazards", message, fix,
+    #   details=...): layer None, dropped, "XXhazardsXX", "HAZARDS"; message None, dropped,
+    #   "XX...XX", upper case; fix None, dropped, "XX...XX", lower case, upper case; details
+    #   None or dropped
+    # Planted: hazards.py: report.add("no_pipe_within_reach", "warning", "hazards", message,
+    #   fix): layer None, "XXhazardsXX", "HAZARDS"; fix None, dropped, "XX...XX", upper case
+    rows = [
+        ("M", (250, 0.2), "encroachment", None),
+        ("G", (250, 0.3), "encroachment", "general"),
+        ("E", (250, 1), "encroachment", "general"),
+    ]
+    res = hazards.assess(net_with(rows), HazardSettings(), as_of=AS_OF)
+    notes = res.risk.set_index("hazard_id")["notes"].to_dict()
+    assert notes == {
+        "M": "major by rule encroachment_mp_or_higher (recorded blank)",
+        "G": "major by rule encroachment_mp_or_higher (recorded general)",
+        "E": "no pipe within reach",
+    }
+    major = (
+        "recorded as general (or without a severity), but a major-hazard criterion makes it "
+        "major; ranked as major"
+    )
+    rule = (
+        "建筑物或构筑物占压中压及以上燃气管道 (a building or structure over a medium-pressure or "
+        "higher pipe, within its protection range); "
+        "住房和城乡建设部《城镇燃气经营安全重大隐患判定标准》(2023)"
+    )
+    far = (
+        "no in-service pipe within the record's influence distance; kept in risk with no "
+        "consequence"
+    )
+    nearest = "nearest in-service pipe P3 (MP-A) is 1.0 m away; encroachment reaches 0.5 m from it"
+    got = [
+        (r["check"], r["severity"], r["layer"], r["feature_id"], r["message"])
+        for r in res.report.rows
+    ]
+    assert got == [
+        ("major_by_rule", "warning", "hazards", "M", f"{major} ({rule})"),
+        ("major_by_rule", "warning", "hazards", "G", f"{major} ({rule})"),
+        ("no_pipe_within_reach", "warning", "hazards", "E", f"{far} ({nearest})"),
+    ]
+    assert res.report.lines() == [
+        f"warning: hazards: {major} — features M, G; fix: correct the severity in the "
+        "inspection record (README, 'Hidden hazards')",
+        f"warning: hazards: {far} — feature E; fix: check the record's position, or widen "
+        "[hazards.influence_m] for its category",
+    ]
+
+
+def test_assessment_tables_keep_their_types():
+    # One leak K on P3 (edge 3, segment B = 1), due 2026-02-20 and open: 10 days overdue to
+    # 2026-03-02. The matches' segment ids stay integers, days overdue an integer count; the
+    # quality rows (K is a leak: none here, but the layer exists) are in the network's CRS.
+    # Planted: hazards.py: seg_of_edge = full(len(edges), -1, np.int64) -> fill np.int64 as
+    #   the value
+    # Planted: hazards.py: days_overdue ... .astype(np.int64) -> .astype(None)
+    # Planted: hazards.py: Report(crs=edges.crs) -> Report(crs=None)
+    rows = [("K", (250, 1), "leak", "general", "open", "2026-01-01", "2026-02-20")]
+    res = hazards.assess(net_with(rows), HazardSettings(), as_of=AS_OF)
+    m = res.matches
+    assert list(m.columns) == hazards.MATCH_COLUMNS
+    assert m["edge_id"].dtype == np.int64 and m["edge_id"].tolist() == [3]
+    assert m["segment_id"].dtype == np.int64 and m["segment_id"].tolist() == [1]
+    assert res.risk["days_overdue"].dtype == np.int64
+    assert res.risk["days_overdue"].tolist() == [10]
+    assert res.segments.index.dtype == np.int64 and res.segments.index.tolist() == [1]
+    assert res.report.to_frame().crs == "EPSG:4545"
