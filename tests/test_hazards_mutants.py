@@ -553,3 +553,70 @@ def test_assessment_tables_keep_their_types():
     assert res.risk["days_overdue"].tolist() == [10]
     assert res.segments.index.dtype == np.int64 and res.segments.index.tolist() == [1]
     assert res.report.to_frame().crs == "EPSG:4545"
+
+
+def test_segment_consequence_growth_stops_at_a_valve_with_nothing_behind():
+    # VA and VC cannot close. Isolating B grows past VA (A still has the source once B is
+    # emptied), not past VC (C's gas comes through B): the area is A and B, which loses
+    # everyone (A's station stops): 3 customers, 1 critical, 51 households; only VA
+    # (valve 0) passed.
+    # Planted: hazards.py: W = zones[zptr[m] : zptr[m + 1]] -> zones[zptr[m] : zptr[m - 1]]
+    # Planted: hazards.py: reached[x] & ~is_lost(W, x) -> reached[x] | ~is_lost(W, x)
+    # Planted: hazards.py: if not new: break -> if not new: return
+    net = net_of(
+        valves=[
+            ("VA", (150, 0), "open", False),
+            ("VB", (150, 100)),
+            ("VC", (320, 0), "open", False),
+        ]
+    )
+    passed = {}
+    out = hazards.segment_consequence(net, [1], passed=passed)
+    assert out.loc[1].tolist() == [3, 1, 51]
+    assert {k: v.tolist() for k, v in passed.items()} == {1: [0]}
+
+
+def test_segment_consequence_reads_operable_given_as_numbers():
+    # "Can it be closed" given as 0 / 1 per valve (VA, VC, VB), as ints or as floats (a
+    # column read from a file): VA cannot, the rest can, as in the first test above:
+    # isolating B takes A, everyone (3 customers, 1 critical, 51 households).
+    # Planted: hazards.py: ~np.asarray(operable, bool) -> ~np.asarray(operable, None),
+    #   ~np.asarray(operable)
+    for operable in ([0, 1, 1], np.array([0.0, 1.0, 1.0])):
+        out = hazards.segment_consequence(net_of(), [1], operable=operable)
+        assert out.loc[1].tolist() == [3, 1, 51]
+
+
+def test_segment_consequence_ignores_a_table_with_segment_ids_that_are_no_numbers():
+    # A segments layer whose segment_id is text ("S0", ...) is not the engine's numbering: its
+    # made-up losses are not taken, the engine's are (B: C2 and C1, 2 customers, 50
+    # households).
+    # Planted: hazards.py: to_numeric(t["segment_id"], errors="coerce") -> to_numeric(...)
+    table = pd.DataFrame(
+        {
+            "segment_id": ["S0", "S1", "S2"],
+            "customers_lost": [7, 8, 9],
+            "households_lost": [70, 80, 90],
+            "critical_lost": [1, 1, 1],
+        }
+    )
+    out = hazards.segment_consequence(net_of(), [1], table)
+    assert out.loc[1].tolist() == [2, 0, 50]
+
+
+def test_segment_consequence_takes_a_table_whatever_its_index_is_named():
+    # The table's own index is dropped, whatever its name: even one named like a loss
+    # column must not be put back among the losses (it would clash with that column).
+    # Segment 1's losses by the table: 8, 1 critical, 80 households.
+    # Planted: hazards.py: reset_index(drop=True) -> reset_index(drop=False), drop=None
+    table = pd.DataFrame(
+        {
+            "segment_id": [0, 1, 2],
+            "customers_lost": [7, 8, 9],
+            "households_lost": [70, 80, 90],
+            "critical_lost": [1, 1, 1],
+        },
+        index=pd.Index([10, 11, 12], name="customers_lost"),
+    )
+    out = hazards.segment_consequence(net_of(), [1], table)
+    assert out.loc[1].tolist() == [8, 1, 80]
