@@ -11,6 +11,7 @@ import pickle
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, Polygon
 
@@ -220,3 +221,26 @@ def test_nearest_pipe_text_word_for_word():
     assert hazards._nearest_text(points[:1], cats[:1], _edges(pipes), tiny) == [
         "nearest in-service pipe P1 (MP-A) is 20.0 m away; leak reaches 2e-05 m from it"
     ]
+
+
+def test_nearest_pipe_text_of_integer_columns_with_blanks():
+    # Planted: hazards.py (_nearest_text): pipe_id .to_numpy(object) -> .to_numpy(None),
+    # pressure_class .to_numpy(object) -> .to_numpy(None) (a nullable integer column with a
+    # blank comes out as floats: 7 -> "7.0").
+    #
+    # Ids and classes read as nullable integers, as a file's integer columns with blanks
+    # can be: the nearest pipe, 7, class 4 (not a known class: the leak row's widest, 3 m),
+    # 20 m from the record; the other, with blanks, 350 m.
+    edges = gpd.GeoDataFrame(
+        {
+            "pipe_id": pd.array([7, None], dtype="Int64"),
+            "pressure_class": pd.array([4, None], dtype="Int64"),
+            "status": ["in_service", "in_service"],
+        },
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(400, 0), (600, 0)])],
+        crs="EPSG:4545",
+    )
+    got = hazards._nearest_text(
+        np.array([Point(50, 20)]), np.array(["leak"], dtype=object), edges, HazardSettings()
+    )
+    assert got == ["nearest in-service pipe 7 (4) is 20.0 m away; leak reaches 3 m from it"]
