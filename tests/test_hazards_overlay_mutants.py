@@ -6,6 +6,7 @@ comments.
 
 from __future__ import annotations
 
+import datetime
 import math
 import pickle
 
@@ -244,3 +245,28 @@ def test_nearest_pipe_text_of_integer_columns_with_blanks():
         np.array([Point(50, 20)]), np.array(["leak"], dtype=object), edges, HazardSettings()
     )
     assert got == ["nearest in-service pipe 7 (4) is 20.0 m away; leak reaches 3 m from it"]
+
+
+def test_nearest_pipe_text_prints_each_value_as_it_is():
+    # Planted: hazards.py (_nearest_text): pd.Series(..., dtype=object) -> dtype=None or no
+    # dtype, for the pipe id, the pressure class and the category (pandas would read a
+    # column of midnight date-times as dates and print 2020-03-12, not the value).
+    #
+    # Values a spreadsheet turned into date-times: pipe id 2020-03-12, class 2021-01-01
+    # (not a class: the row's widest), category 2022-01-01 (not one: "other", whose widest
+    # is 50 m). The pipe is 20 m from the record.
+    edges = gpd.GeoDataFrame(
+        {
+            "pipe_id": [datetime.datetime(2020, 3, 12)],
+            "pressure_class": [datetime.datetime(2021, 1, 1)],
+            "status": ["in_service"],
+        },
+        geometry=[LineString([(0, 0), (100, 0)])],
+        crs="EPSG:4545",
+    )
+    cats = np.array([datetime.datetime(2022, 1, 1)], dtype=object)
+    got = hazards._nearest_text(np.array([Point(50, 20)]), cats, edges, HazardSettings())
+    assert got == [
+        "nearest in-service pipe 2020-03-12 00:00:00 (2021-01-01 00:00:00) is 20.0 m away; "
+        "2022-01-01 00:00:00 reaches 50 m from it"
+    ]
