@@ -270,3 +270,20 @@ def test_nearest_pipe_text_prints_each_value_as_it_is():
         "nearest in-service pipe 2020-03-12 00:00:00 (2021-01-01 00:00:00) is 20.0 m away; "
         "2022-01-01 00:00:00 reaches 50 m from it"
     ]
+
+
+def test_overlay_reach_is_the_widest_influence_of_the_classes_present():
+    # Planted: hazards.py (overlay): `np.where(present, infl, 0)` -> `np.where(present, infl,
+    # 1)` (classes absent from the network would reach 1 m).
+    #
+    # Every pipe MP-A: an encroachment reaches 0.5 m (its protection range, also the major
+    # rule's). A record 0.5 + 1e-9 m west of P1's end is within the 1e-9 tolerance of the
+    # distance test, but its candidate box, widened by the reach 0.5, ends 1e-9 m short of
+    # the pipe: no pair. (This pins the box as it is: widened by the tolerance too, the
+    # record would match; a 1 m reach finds it.) Record 1, 0.5 m north of P1: matched.
+    v = 0.5 + 1e-9
+    pipes = [("P1", [(0, 0), (100, 0)], "MP-A", "in_service")]
+    recs = _records([Point(-v, 0), Point(50, 0.5)], category="encroachment")
+    out = hazards.overlay(recs, _edges(pipes), HazardSettings())
+    assert out["h"].tolist() == [1] and out["e"].tolist() == [0]
+    assert out["distance_m"].tolist() == [0.5] and out["influence_m"].tolist() == [0.5]
