@@ -6,6 +6,8 @@ tests of one selection, so each module gets a run directory of its own,
 names the one file to mutate and that module's test files (``MODULES`` below). mutmut copies
 the tree into ``.mutants/<module>/mutants/``, runs the selection once to learn which tests call
 which function, then runs, for each mutant, only the tests that call the mutated function.
+This narrows that further (``_select``, ``LAUNCH``): each mutant runs the tests that execute a
+line it changes, cheapest first, and the equivalent mutants of ``docs/mutants.md`` not at all.
 
 Then a table: per module, the mutants, killed, survived (with "no tests": a mutated function no
 selected test calls), timeout, the equivalent ones listed in ``docs/mutants.md`` with the reason
@@ -28,6 +30,8 @@ would take many hours.
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import glob
 import hashlib
 import json
@@ -64,7 +68,8 @@ MODULES: dict[str, list[str]] = {
         "tests/test_strict_values.py",
     ],
     "validate": ["tests/test_validate*.py", "tests/test_hostile_data.py"],
-    "hazards": ["tests/test_hazards.py", "tests/test_hazards_mutants.py"],
+    # (test_hazards_properties.py: hypothesis, a minute and more)
+    "hazards": ["tests/test_hazards.py", "tests/test_hazards_*mutants.py"],
     # (tests/test_maps.py and test_maps_page.py drive Chromium: too slow to rerun per mutant)
     "maps": ["tests/test_maps_mutants.py", "tests/test_layer_styles.py"],
 }
@@ -233,6 +238,131 @@ create_mutants(1)
 """
 
 
+# The module's tests, run once on the original source under coverage.py with one context per
+# test: line → the node ids of the tests that execute it (``.mutants/<module>/lines.json``).
+COVER = """\
+import json, os, sys
+import coverage, pytest
+module, out, *tests = sys.argv[1:]
+path = os.path.abspath(f"src/gasnet/{module}.py")
+cov = coverage.Coverage(data_file=None, include=[path])
+class Contexts:
+    def pytest_runtest_setup(self, item): cov.switch_context(item.nodeid)
+cov.start()
+args = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", *tests]
+code = pytest.main(args, plugins=[Contexts()])
+cov.stop()
+by_line = cov.get_data().contexts_by_lineno(path)
+json.dump({n: sorted(c for c in cs if c) for n, cs in by_line.items()}, open(out, "w"))
+sys.exit(int(code))
+"""
+
+# mutmut chooses a mutant's tests by the function it mutates: every test that calls the function.
+# This runs `mutmut run` with each mutant's tests narrowed to those that execute the lines it
+# changes (tests_by_mutant.json, written by _select), cheapest first, so a killed mutant stops
+# at its cheapest killer (`-x`). A mutant whose lines no test executes keeps mutmut's choice.
+LAUNCH = """\
+import json, sys
+import mutmut.__main__ as mm
+from mutmut.state import state
+chosen = json.load(open("tests_by_mutant.json"))
+collect, mangled = mm.collect_or_load_stats, mm.mangled_name_from_mutant_name
+runner_for = mm.get_mutant_runner
+def collect_then_narrow(*args, **kwargs):
+    collect(*args, **kwargs)
+    for name, tests in chosen.items():
+        state().tests_by_mangled_function_name["line:" + name] = set(tests)
+def cheapest_first(max_children):
+    runner = runner_for(max_children)
+    submit = runner.submit
+    def ordered(name, tests, *rest):
+        submit(name, sorted(tests, key=lambda t: (state().duration_by_test.get(t, 0), t)), *rest)
+    runner.submit = ordered
+    return runner
+mm.collect_or_load_stats = collect_then_narrow
+mm.mangled_name_from_mutant_name = lambda n: "line:" + n if n in chosen else mangled(n)
+mm.get_mutant_runner = cheapest_first
+sys.argv = ["mutmut", *sys.argv[1:]]
+mm.cli()
+"""
+
+
+def _mutant_lines(module: str) -> dict[str, list[int]]:
+    """Each mutant's lines in the original ``src/gasnet/<module>.py``: where its copy of the
+    function differs from mutmut's unmutated copy (``x_f__mutmut_orig``), counted from the
+    ``def`` line, which is the original function's ``def`` line."""
+    mutated = (RUNS / module / "mutants" / "src" / "gasnet" / f"{module}.py").read_text()
+    text = mutated.splitlines()
+    funcs = {
+        node.name: node
+        for node in ast.walk(ast.parse(mutated))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    def_line: dict[str, int] = {}
+    source = (ROOT / "src" / "gasnet" / f"{module}.py").read_text()
+    tree, original = ast.parse(source), source.splitlines()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            def_line[f"x_{node.name}"] = node.lineno
+        elif isinstance(node, ast.ClassDef):
+            for sub in node.body:
+                if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
+                    def_line[f"x\u01c1{node.name}\u01c1{sub.name}"] = sub.lineno
+
+    def body(node: ast.AST) -> list[str]:
+        return text[node.lineno : node.end_lineno]  # after the def line, which names the copy
+
+    found: dict[str, list[int]] = {}
+    for name in _all_results(module):
+        mutant = name.rpartition(".")[2]
+        base = mutant.rsplit("__mutmut_", 1)[0]
+        orig, mut = funcs.get(f"{base}__mutmut_orig"), funcs.get(mutant)
+        if orig is None or mut is None or base not in def_line:
+            continue
+        start = def_line[base]
+        if original[start : start + len(body(orig))] != body(orig):
+            continue  # not line for line the original: mutmut's choice stands
+        number = mutant.rpartition("_")[2]
+        head = text[orig.lineno - 1].replace("__mutmut_orig", f"__mutmut_{number}")
+        lines = set()
+        if head != text[mut.lineno - 1]:
+            lines.add(0)  # the signature: a default argument
+        opcodes = difflib.SequenceMatcher(None, body(orig), body(mut), autojunk=False).get_opcodes()
+        for tag, i1, i2, _, _ in opcodes:
+            if tag != "equal":
+                lines.update(range(i1 + 1, i2 + 1) if i2 > i1 else [i1])
+        found[name] = sorted(start + i for i in lines)
+    return found
+
+
+def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[str, int]:
+    """Write ``tests_by_mutant.json``: each mutant's tests, those that execute a line it changes
+    (none with ``by_line`` false: mutmut's choice for every mutant, still cheapest first).
+
+    Returns how many mutants got a narrowed selection and how many kept mutmut's."""
+    if not by_line:
+        (run / "tests_by_mutant.json").write_text("{}")
+        return {"narrowed": 0, "by function": len(_all_results(module))}
+    covered = run / "lines.json"
+    tests = _tests(module, before)
+    code = subprocess.call(
+        [sys.executable, "-c", COVER, module, str(covered), *tests],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        stdout=subprocess.DEVNULL,
+    )
+    if code != 0:
+        raise SystemExit(f"{module}: its tests fail on the unmutated code ({' '.join(tests)})")
+    by_line = {int(k): v for k, v in json.loads(covered.read_text()).items()}
+    chosen = {}
+    for name, lines in _mutant_lines(module).items():
+        found = sorted({t for n in lines for t in by_line.get(n, ())})
+        if found:
+            chosen[name] = found
+    (run / "tests_by_mutant.json").write_text(json.dumps(chosen, indent=0))
+    return {"narrowed": len(chosen), "by function": len(_all_results(module)) - len(chosen)}
+
+
 def _generate(run: Path) -> None:
     """mutmut's own first step (copy the tree, write the mutants and their names), alone."""
     subprocess.check_call(
@@ -264,30 +394,44 @@ def run_module(
     log,
     before: bool = False,
     seed: str = "",
+    by_line: bool = True,
 ) -> float:
     start = time.monotonic()
-    names: list[str] = []
     run = _prepare(module, fresh and not survivors, before)
+    _generate(run)
     if survivors:
         names = _survivors(module)
         if not names:
             print(f"{module}: no survivors to rerun", file=log, flush=True)
             return 0.0
-    elif size is not None:
-        _generate(run)
+    else:
         names = sample(_all_results(module), size, seed)
-        (run / "sample.txt").write_text("".join(f"{n}\n" for n in names))
+        chosen = run / "sample.txt"
+        if size is not None:
+            chosen.write_text("".join(f"{n}\n" for n in names))
+        elif chosen.exists():
+            chosen.unlink()  # a whole pass
+        # An equivalent mutant (docs/mutants.md) would only survive: it is not run.
+        equivalent = equivalent_mutants()
+        names = [n for n in names if n not in equivalent]
         if not fresh:  # --keep: only the mutants the last pass did not get to
             done = _all_results(module)
             names = [n for n in names if done.get(n) is None]
-            if not names:
-                print(f"{module}: every mutant of the sample has a verdict", file=log, flush=True)
-                return 0.0
+        if not names:
+            print(f"{module}: every mutant has a verdict", file=log, flush=True)
+            return 0.0
+    counts = _select(module, run, before, by_line)
+    print(
+        f"{module}: {len(names)} mutants; tests chosen by line for {counts['narrowed']},"
+        f" by function for {counts['by function']}",
+        file=log,
+        flush=True,
+    )
     kept = _meta(module)
-    cmd = [_mutmut(), "run", "--max-children", str(jobs), *names]
+    cmd = [sys.executable, "-c", LAUNCH, "run", "--max-children", str(jobs), *names]
     with open(run / "run.log", "a") as out:
         out.write(
-            f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd[:4])} "
+            f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} mutmut {' '.join(cmd[3:6])} "
             f"({len(names) or 'all'} mutants)\n"
         )
         out.flush()
@@ -410,6 +554,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"leave out {HUNTED} (the figures before the mutants were hunted)",
     )
+    parser.add_argument(
+        "--by-function",
+        action="store_true",
+        help="run every test that calls the mutated function, as mutmut chooses (the check"
+        " that choosing by line changes no verdict)",
+    )
     parser.add_argument("--report", action="store_true", help="print the last table only")
     parser.add_argument("--list", action="store_true", help="show each survivor's diff")
     args = parser.parse_args(argv)
@@ -435,6 +585,7 @@ def main(argv: list[str] | None = None) -> int:
                 log=sys.stdout,
                 before=args.before,
                 seed=args.seed,
+                by_line=not args.by_function,
             )
             print(f"{module}: {took:.0f} s", flush=True)
         print(f"\nwhole pass: {time.monotonic() - start:.0f} s\n")
