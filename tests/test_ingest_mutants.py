@@ -743,3 +743,71 @@ def test_a_geopackage_with_pending_changes_that_cannot_be_copied(tmp_path, monke
         "fix: free some space in the temporary folder (TMPDIR), or open the GeoPackage once "
         "in QGIS or sqlite3 so that its -wal is written into it"
     ]
+
+
+# -- report lines and the pipes' own CRS ---------------------------------------------------
+
+
+def test_an_unreadable_file_line_with_its_fix(tmp_path, monkeypatch):
+    # Planted: ingest.py (_read_layer): the fix of "unreadable" -> None
+    # GDAL fails on s.shp (here: says "not recognized as a supported file format"): one
+    # error in GDAL's words, with the fix.
+    path = tmp_path / "s.shp"
+    path.write_bytes(b"not a shapefile")
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("not recognized as a supported file format")
+
+    monkeypatch.setattr(ingest, "_read_arrow", fails)
+    r = Report()
+    assert ingest._read_layer(LayerSource("sources", path), path, None, {}, r) is None
+    (row,) = r.rows
+    assert (row["check"], row["severity"], row["layer"], row["feature_id"]) == (
+        "unreadable",
+        "error",
+        "sources",
+        None,
+    )
+    assert r.lines() == [
+        f"error: sources ({path}): cannot read the file: not recognized as a supported file "
+        "format; fix: check that the file is complete (a shapefile needs .shp, .shx and "
+        ".dbf), or export it again"
+    ]
+
+
+def test_a_config_encoding_over_a_cpg_when_the_text_reads_either_way_warns_with_its_fix(
+    tmp_path,
+):
+    # Planted: ingest.py (_shapefile_encoding): the fix of "encoding_override" dropped
+    # v.dbf holds 医院 in GBK under v.cpg 'GBK'; the config says Big5, in which those bytes
+    # read '瓟埏': read as Big5, one warning, its whole line with the fix.
+    hospital = "\u533b\u9662"
+    path = write_shp(
+        tmp_path / "v.shp", [{"id": "V1", "name": hospital}], [pt(0, 0)], encoding="GBK"
+    )
+    r = Report()
+    gdf = ingest.read_source(LayerSource("valves", path, encoding="Big5"), r)
+    assert gdf["name"].tolist() == ["\u74df\u57cf"]
+    assert [(x["check"], x["severity"], x["layer"]) for x in r.rows] == [
+        ("encoding_override", "warning", "valves")
+    ]
+    assert r.lines() == [
+        f"warning: valves ({path}): encoding = 'Big5' in [layers.valves] overrides v.cpg "
+        f"('GBK'); the text reads either way (record 1, field name reads '{hospital}' as GBK, "
+        "'\u74df\u57cf' as Big5); read as Big5, as the config says; fix: check the text in "
+        "the one map: if v.cpg ('GBK') is right, remove encoding = \"Big5\" from "
+        "[layers.valves]"
+    ]
+
+
+def test_pipes_in_the_working_crs_have_no_crs_of_their_own(tmp_path):
+    # Planted: ingest.py (_read_normalised): own_crs = raw.crs if <pipes in another CRS>
+    #   -> raw.crs if (<pipes in another CRS>) or True
+    # Working CRS EPSG:4545, pipes in EPSG:4545: no CRS of their own, None (the mutant gave
+    # them their CRS, as if they were in another one); the layer read, nothing reported.
+    config = SimpleNamespace(crs="EPSG:4545", values={})
+    pipes = write_shp(tmp_path / "p.shp", [{"id": "P1"}], [line((0, 0), (100, 0))])
+    r = Report()
+    gdf, own = ingest._read_normalised(LayerSource("pipes", pipes, id_field="id"), config, r)
+    assert gdf["pipe_id"].tolist() == ["P1"] and own is None
+    assert r.rows == []

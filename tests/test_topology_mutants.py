@@ -5,6 +5,7 @@ EPSG:4545), tolerance 0.5 m unless said; the expected nodes, edges and reports i
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from conftest import canonical, xy
@@ -15,11 +16,13 @@ from gasnet.topology import (
     EDGE_COLUMNS,
     NODE_COLUMNS,
     _edge_of_node,
+    _explode,
     _runs_within,
     _size,
     _snap_endpoints,
     build_topology,
 )
+from gasnet.validate import Report
 
 
 def build(tol=0.5, maxd=60.0, **kw):
@@ -551,4 +554,94 @@ def test_duplicate_pipe_line_with_its_fix():
     assert [line for line in report.lines() if "lies on" in line] == [
         "warning: pipes: pipe lies on another pipe (duplicated or overlapping) — feature A2; "
         "fix: delete the duplicate, or split the pipes where they part"
+    ]
+
+
+# -- report rows: layer, message, fix, geometry --------------------------------------------
+
+
+def test_a_zero_length_part_is_reported_on_the_pipes_layer_at_its_first_point():
+    # Planted: topology.py (_explode): the layer "pipes" dropped from report.add (the message
+    # then taken as the layer, the fix as the message)
+    # Planted: topology.py (_explode): shapely.get_point(parts[zero], 0) -> (..., 1)
+    # Z is drawn (0,0)-(5e-10,0): two distinct points, 5e-10 m apart (zero length, <= 1e-9).
+    # One warning on the pipes layer, its geometry Z's first point (0,0), not its last; A
+    # stays. Line: "warning: pipes: pipe (part) of zero length, left out of the network —
+    # feature Z; fix: delete it or redraw it".
+    pipes = gpd.GeoDataFrame(
+        {"pipe_id": ["A", "Z"]},
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, 0), (5e-10, 0)])],
+        crs="EPSG:4545",
+    )
+    report = Report()
+    out = _explode(pipes, report)
+    assert out["pipe_id"].tolist() == ["A"]
+    (row,) = report.rows
+    assert {k: v for k, v in row.items() if k != "geometry"} == {
+        "check": "zero_length",
+        "severity": "warning",
+        "layer": "pipes",
+        "feature_id": "Z",
+        "message": "pipe (part) of zero length, left out of the network",
+    }
+    assert list(row["geometry"].coords) == [(0.0, 0.0)]
+    assert report.lines() == [
+        "warning: pipes: pipe (part) of zero length, left out of the network — feature Z; "
+        "fix: delete it or redraw it"
+    ]
+
+
+def test_a_customer_on_a_dead_pipe_line_with_its_fix():
+    # Planted: topology.py (_attach_customers): "in-service pipe" -> "IN-SERVICE PIPE" (the
+    # fix of customer_on_dead_pipe)
+    # C names P2, abandoned: the row on the customers layer at C's point, and the whole line
+    # (a warning: the id without its "pipe P2 is abandoned" detail).
+    _, report = build(
+        pipes=[("P1", [(0, 0), (100, 0)]), ("P2", [(100, 0), (200, 0)], "MP-A", "abandoned")],
+        customers=[("C", (150, 5), 1, True, "P2")],
+    )
+    msg = (
+        "customer's pipe_id names a pipe that is not in service: it is attached there and "
+        "has no supply, so no isolation counts it"
+    )
+    (row,) = rows(report, "customer_on_dead_pipe")
+    assert row == {
+        "check": "customer_on_dead_pipe",
+        "severity": "warning",
+        "layer": "customers",
+        "feature_id": "C",
+        "message": f"{msg} (pipe P2 is abandoned)",
+        "geometry": Point(xy(150, 5)),
+    }
+    assert [line for line in report.lines() if "not in service" in line] == [
+        f"warning: customers: {msg} — feature C; fix: correct its pipe_id (or the pipe's "
+        "status), or clear it to attach to the nearest in-service pipe"
+    ]
+
+
+def test_a_customer_at_a_valve_is_reported_at_its_own_point():
+    # Planted: topology.py (_attach_customers): geometries=geom[flagged] -> geometries=None
+    # (customer_at_valve)
+    # A (0,0)-(100,0), V at (50,0), C at (50,0): C's row on the customers layer with C's
+    # point as its geometry, and its whole line.
+    _, report = build(
+        pipes=[("A", [(0, 0), (100, 0)])], valves=[("V", (50, 0))], customers=[("C", (50, 0))]
+    )
+    msg = (
+        "customer attaches exactly where a valve, regulator or station sits on its pipe: "
+        "which side of it the customer is on is a convention (towards the pipe's western "
+        "end), not known"
+    )
+    (row,) = rows(report, "customer_at_valve")
+    assert row == {
+        "check": "customer_at_valve",
+        "severity": "warning",
+        "layer": "customers",
+        "feature_id": "C",
+        "message": msg,
+        "geometry": Point(xy(50, 0)),
+    }
+    assert [line for line in report.lines() if "exactly where" in line] == [
+        f"warning: customers: {msg} — feature C; fix: set its pipe_id to its service pipe, "
+        "or move it onto its own side"
     ]
