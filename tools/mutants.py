@@ -71,7 +71,7 @@ MODULES: dict[str, list[str]] = {
     # (test_hazards_properties.py: hypothesis, a minute and more)
     "hazards": ["tests/test_hazards.py", "tests/test_hazards_*mutants.py"],
     # (tests/test_maps.py and test_maps_page.py drive Chromium: too slow to rerun per mutant)
-    "maps": ["tests/test_maps_mutants.py", "tests/test_layer_styles.py"],
+    "maps": ["tests/test_maps_*mutants.py", "tests/test_layer_styles.py"],
 }
 
 # mutmut's exit codes of a mutant's test run (mutmut.stats.status_by_exit_code), grouped.
