@@ -152,15 +152,20 @@ def test_segment_consequence_grows_past_an_inoperable_valve_with_gas_behind():
     assert out.loc[1].tolist() == [2, 0, 50]
 
 
-def test_segment_consequence_grows_step_by_step():
-    # VA and VC cannot close: isolating C takes B through VC, then A through VA: everyone.
-    net = net_of(
+def _va_and_vc_stuck():
+    """The three-segment network with VA and VC unable to close."""
+    return net_of(
         valves=[
             ("VA", (150, 0), "open", False),
             ("VB", (150, 100)),
             ("VC", (320, 0), "open", False),
         ]
     )
+
+
+def test_segment_consequence_grows_step_by_step():
+    # VA and VC cannot close: isolating C takes B through VC, then A through VA: everyone.
+    net = _va_and_vc_stuck()
     passed = {}
     out = hazards.segment_consequence(net, [2], passed=passed)
     assert out.loc[2].tolist() == [3, 1, 51]
@@ -563,13 +568,7 @@ def test_segment_consequence_growth_stops_at_a_valve_with_nothing_behind():
     # Planted: hazards.py: W = zones[zptr[m] : zptr[m + 1]] -> zones[zptr[m] : zptr[m - 1]]
     # Planted: hazards.py: reached[x] & ~is_lost(W, x) -> reached[x] | ~is_lost(W, x)
     # Planted: hazards.py: if not new: break -> if not new: return
-    net = net_of(
-        valves=[
-            ("VA", (150, 0), "open", False),
-            ("VB", (150, 100)),
-            ("VC", (320, 0), "open", False),
-        ]
-    )
+    net = _va_and_vc_stuck()
     passed = {}
     out = hazards.segment_consequence(net, [1], passed=passed)
     assert out.loc[1].tolist() == [3, 1, 51]

@@ -287,12 +287,9 @@ def test_a_feature_without_an_id_is_an_error_naming_the_field():
     assert row["geometry"] == line((10, 0), (20, 0))
 
 
-def test_geometry_checks_empty_invalid_and_self_intersecting():
-    # P1 is fine; P2 has no geometry; P3 is two copies of one point (invalid, and repairing
-    # it would make a point: not safe); P4 loops over itself. Hazard H1 has no coordinates,
-    # H2 is a bow-tie polygon that make_valid turns into two triangles (same family: repaired).
-    layers = canonical(pipes=[("P1", [(0, 0), (10, 0)])])
-    pipes = gpd.GeoDataFrame(
+def _four_pipes():
+    """P1 fine; P2 without geometry; P3 two copies of one point; P4 looping over itself."""
+    return gpd.GeoDataFrame(
         {"pipe_id": ["P1", "P2", "P3", "P4"]},
         geometry=[
             line((0, 0), (10, 0)),
@@ -302,6 +299,14 @@ def test_geometry_checks_empty_invalid_and_self_intersecting():
         ],
         crs="EPSG:4545",
     )
+
+
+def test_geometry_checks_empty_invalid_and_self_intersecting():
+    # P1 is fine; P2 has no geometry; P3 is two copies of one point (invalid, and repairing
+    # it would make a point: not safe); P4 loops over itself. Hazard H1 has no coordinates,
+    # H2 is a bow-tie polygon that make_valid turns into two triangles (same family: repaired).
+    layers = canonical(pipes=[("P1", [(0, 0), (10, 0)])])
+    pipes = _four_pipes()
     bowtie = Polygon([xy(0, 0), xy(10, 10), xy(10, 0), xy(0, 10)])
     hazards = gpd.GeoDataFrame(
         {"hazard_id": ["H1", "H2"]}, geometry=[None, bowtie], crs="EPSG:4545"
@@ -507,16 +512,7 @@ def test_geometry_check_lines_name_the_fix_word_for_word():
     # H1 is a bow-tie: make_valid makes two triangles, the same family: repaired. All
     # warnings: each line is "warning: <layer>: <message> — feature <id>; fix: <fix>" (a
     # warning's line carries no details).
-    pipes = gpd.GeoDataFrame(
-        {"pipe_id": ["P1", "P2", "P3", "P4"]},
-        geometry=[
-            line((0, 0), (10, 0)),
-            None,
-            line((5, 5), (5, 5)),
-            line((0, 0), (10, 10), (10, 0), (0, 10)),
-        ],
-        crs="EPSG:4545",
-    )
+    pipes = _four_pipes()
     bowtie = Polygon([xy(0, 0), xy(10, 10), xy(10, 0), xy(0, 10)])
     hazards = gpd.GeoDataFrame({"hazard_id": ["H1"]}, geometry=[bowtie], crs="EPSG:4545")
     r = Report()
