@@ -619,3 +619,15 @@ def test_segment_consequence_takes_a_table_whatever_its_index_is_named():
     )
     out = hazards.segment_consequence(net_of(), [1], table)
     assert out.loc[1].tolist() == [8, 1, 80]
+
+
+def test_days_of_numpy_dates_of_any_unit():
+    # 2025-03-07 is day 739,317 (date.toordinal). A numpy datetime64 array of nanoseconds
+    # (what pandas' to_numpy() gives) read as blank before: astype(object) turned its values
+    # into integers, which are no date. Seconds and days read as dates either way; NaT is
+    # blank.
+    # Planted: hazards.py (_days): np.asarray(values, dtype=object) -> dtype=None
+    day = datetime.date(2025, 3, 7).toordinal()
+    for unit in ("ns", "s", "D"):
+        got = hazards._days(np.array(["2025-03-07", "NaT"], dtype=f"datetime64[{unit}]"))
+        assert got[0] == day and np.isnan(got[1]), unit

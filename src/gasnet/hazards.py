@@ -482,7 +482,10 @@ def _days(values) -> np.ndarray:
     (:meth:`datetime.date.toordinal`), by position; NaN when blank or not a date. Any year
     from 1 to 9999: pandas' nanosecond timestamps (1677 to 2262, pandas 2) read a typo such
     as 1026-04-10 as blank, never overdue."""
-    codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object)))
+    values = np.asarray(values)
+    if values.dtype.kind == "M":  # numpy dates of any unit: as datetime.date (NaT: blank)
+        values = values.astype("datetime64[D]")
+    codes, uniques = pd.factorize(pd.Series(values.astype(object)))
     day = np.full(len(uniques) + 1, np.nan)  # the last: blanks (code -1)
     for k, v in enumerate(uniques.tolist()):
         try:
