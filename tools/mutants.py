@@ -23,7 +23,7 @@ they cannot change behaviour, and the kill rate of the non-equivalent ones.
     python tools/mutants.py --before --sample 50  # the tests before tests/test_*_mutants.py
 
 Not part of ``make test``: 50 mutants of each module took 42 minutes with one worker on a
-busy 2-core machine (docs/mutants.md); every mutant of the seven modules, 12,672 of them,
+busy 2-core machine (docs/mutants.md); every mutant of the seven modules, 12,775 of them,
 would take many hours.
 """
 
@@ -239,21 +239,27 @@ create_mutants(1)
 
 
 # The module's tests, run once on the original source under coverage.py with one context per
-# test: line → the node ids of the tests that execute it (``.mutants/<module>/lines.json``).
+# test: line → the node ids of the tests that execute it (``.mutants/<module>/lines.json``),
+# and which tests are hypothesis's (they draw other examples, and run other lines, every run).
 COVER = """\
 import json, os, sys
 import coverage, pytest
 module, out, *tests = sys.argv[1:]
 path = os.path.abspath(f"src/gasnet/{module}.py")
 cov = coverage.Coverage(data_file=None, include=[path])
+drawn = []
 class Contexts:
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item): cov.switch_context(item.nodeid)
+    def pytest_collection_modifyitems(self, items):
+        drawn.extend(i.nodeid for i in items if getattr(i.obj, "is_hypothesis_test", False))
 cov.start()
 args = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", *tests]
 code = pytest.main(args, plugins=[Contexts()])
 cov.stop()
 by_line = cov.get_data().contexts_by_lineno(path)
-json.dump({n: sorted(c for c in cs if c) for n, cs in by_line.items()}, open(out, "w"))
+lines = {n: sorted(c for c in cs if c) for n, cs in by_line.items()}
+json.dump({"lines": lines, "hypothesis": drawn}, open(out, "w"))
 sys.exit(int(code))
 """
 
@@ -262,7 +268,7 @@ sys.exit(int(code))
 # changes (tests_by_mutant.json, written by _select), cheapest first, so a killed mutant stops
 # at its cheapest killer (`-x`). A mutant whose lines no test executes keeps mutmut's choice.
 LAUNCH = """\
-import json, sys
+import json, math, sys
 import mutmut.__main__ as mm
 from mutmut.state import state
 chosen = json.load(open("tests_by_mutant.json"))
@@ -275,8 +281,16 @@ def collect_then_narrow(*args, **kwargs):
 def cheapest_first(max_children):
     runner = runner_for(max_children)
     submit = runner.submit
-    def ordered(name, tests, *rest):
-        submit(name, sorted(tests, key=lambda t: (state().duration_by_test.get(t, 0), t)), *rest)
+    def ordered(name, tests, cpu, est):
+        # The time limit mutmut gives the function's tests: fixtures and pytest's start cost
+        # as much for fewer tests, and a limit from the narrowed tests' time stopped mere
+        # survivors (operations' _outline).
+        full = state().tests_by_mangled_function_name.get(mangled(name), set())
+        whole = sum(state().duration_by_test.get(t, 0) for t in full)
+        if whole > est:
+            c = mm.config()
+            est, cpu = whole, math.ceil((whole + c.timeout_constant) * c.timeout_multiplier * 2)
+        submit(name, sorted(tests, key=lambda t: (state().duration_by_test.get(t, 0), t)), cpu, est)
     runner.submit = ordered
     return runner
 mm.collect_or_load_stats = collect_then_narrow
@@ -285,6 +299,21 @@ mm.get_mutant_runner = cheapest_first
 sys.argv = ["mutmut", *sys.argv[1:]]
 mm.cli()
 """
+
+
+def _spans(module: str) -> dict[str, tuple[int, int]]:
+    """The original module's functions and methods, by mutmut's names for them (``x_f``,
+    ``xǁKǁm``): their ``def`` line and last line."""
+    tree = ast.parse((ROOT / "src" / "gasnet" / f"{module}.py").read_text())
+    spans = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            spans[f"x_{node.name}"] = (node.lineno, node.end_lineno)
+        elif isinstance(node, ast.ClassDef):
+            for sub in node.body:
+                if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
+                    spans[f"x\u01c1{node.name}\u01c1{sub.name}"] = (sub.lineno, sub.end_lineno)
+    return spans
 
 
 def _mutant_lines(module: str) -> dict[str, list[int]]:
@@ -298,16 +327,8 @@ def _mutant_lines(module: str) -> dict[str, list[int]]:
         for node in ast.walk(ast.parse(mutated))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
     }
-    def_line: dict[str, int] = {}
-    source = (ROOT / "src" / "gasnet" / f"{module}.py").read_text()
-    tree, original = ast.parse(source), source.splitlines()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            def_line[f"x_{node.name}"] = node.lineno
-        elif isinstance(node, ast.ClassDef):
-            for sub in node.body:
-                if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
-                    def_line[f"x\u01c1{node.name}\u01c1{sub.name}"] = sub.lineno
+    original = (ROOT / "src" / "gasnet" / f"{module}.py").read_text().splitlines()
+    def_line = {base: span[0] for base, span in _spans(module).items()}
 
     def body(node: ast.AST) -> list[str]:
         return text[node.lineno : node.end_lineno]  # after the def line, which names the copy
@@ -353,12 +374,19 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
     )
     if code != 0:
         raise SystemExit(f"{module}: its tests fail on the unmutated code ({' '.join(tests)})")
-    by_line = {int(k): v for k, v in json.loads(covered.read_text()).items()}
+    record = json.loads(covered.read_text())
+    by_line = {int(k): v for k, v in record["lines"].items()}
+    drawn = set(record["hypothesis"])
+    spans = _spans(module)
     chosen = {}
     for name, lines in _mutant_lines(module).items():
-        found = sorted({t for n in lines for t in by_line.get(n, ())})
+        found = {t for n in lines for t in by_line.get(n, ())}
         if found:
-            chosen[name] = found
+            # A hypothesis test runs the lines its examples reach, other ones each run: it is
+            # chosen for every mutant of a function it ran any line of.
+            first, last = spans[name.rpartition(".")[2].rsplit("__mutmut_", 1)[0]]
+            found |= {t for n in range(first, last + 1) for t in by_line.get(n, ()) if t in drawn}
+            chosen[name] = sorted(found)
     (run / "tests_by_mutant.json").write_text(json.dumps(chosen, indent=0))
     return {"narrowed": len(chosen), "by function": len(_all_results(module)) - len(chosen)}
 
@@ -398,6 +426,8 @@ def run_module(
 ) -> float:
     start = time.monotonic()
     run = _prepare(module, fresh and not survivors, before)
+    source = ROOT / "src" / "gasnet" / f"{module}.py"
+    as_mutated = source.read_bytes()
     _generate(run)
     if survivors:
         names = _survivors(module)
@@ -427,6 +457,8 @@ def run_module(
         file=log,
         flush=True,
     )
+    if source.read_bytes() != as_mutated:  # the mutants and the lines chosen: of another file
+        raise SystemExit(f"{module}: {source} changed while its mutants were made; run again")
     kept = _meta(module)
     cmd = [sys.executable, "-c", LAUNCH, "run", "--max-children", str(jobs), *names]
     with open(run / "run.log", "a") as out:

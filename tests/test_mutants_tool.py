@@ -1,0 +1,86 @@
+"""tools/mutants.py (``make mutants``): the lines of the original module each mutant changes,
+which decide the tests it runs. Hand-written files in mutmut's layout: no mutmut needed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "mutants.py"
+
+ORIGINAL = """\
+def f(a, b=1):
+    x = a + b
+    return x * 2
+
+
+class K:
+    def m(self, v):
+        w = v
+        return w - 1
+"""
+
+# mutmut's generated file: each function's unmutated copy (x_f__mutmut_orig), then one copy
+# per mutant; a method's copies in its class, named xǁKǁm__mutmut_N.
+MUTATED = """\
+def x_f__mutmut_orig(a, b=1):
+    x = a + b
+    return x * 2
+
+
+def x_f__mutmut_1(a, b=2):
+    x = a + b
+    return x * 2
+
+
+def x_f__mutmut_2(a, b=1):
+    x = a - b
+    return x * 2
+
+
+def x_f__mutmut_3(a, b=1):
+    x = a + b
+
+
+class K:
+    def x\u01c1K\u01c1m__mutmut_orig(self, v):
+        w = v
+        return w - 1
+
+    def x\u01c1K\u01c1m__mutmut_1(self, v):
+        w = v
+        return w + 1
+"""
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("mutants_tool", TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_mutant_is_mapped_to_the_lines_of_the_original_it_changes(tmp_path, monkeypatch):
+    # f's def is line 1 of the original, K.m's line 7:
+    # - f 1 changes the default argument: the def line, 1;
+    # - f 2 changes "x = a + b": line 2;
+    # - f 3 drops "return x * 2": line 3;
+    # - K.m 1 changes "return w - 1": line 9.
+    tool = _tool()
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    monkeypatch.setattr(tool, "RUNS", tmp_path / ".mutants")
+    (tmp_path / "src" / "gasnet").mkdir(parents=True)
+    (tmp_path / "src" / "gasnet" / "mod.py").write_text(ORIGINAL)
+    generated = tmp_path / ".mutants" / "mod" / "mutants" / "src" / "gasnet"
+    generated.mkdir(parents=True)
+    (generated / "mod.py").write_text(MUTATED)
+    names = [
+        "gasnet.mod.x_f__mutmut_1",
+        "gasnet.mod.x_f__mutmut_2",
+        "gasnet.mod.x_f__mutmut_3",
+        "gasnet.mod.x\u01c1K\u01c1m__mutmut_1",
+    ]
+    meta = {"exit_code_by_key": dict.fromkeys(names)}
+    (generated / "mod.py.meta").write_text(json.dumps(meta))
+    assert tool._mutant_lines("mod") == dict(zip(names, [[1], [2], [3], [9]], strict=True))
