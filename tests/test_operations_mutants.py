@@ -696,6 +696,16 @@ def test_outline_samples_every_2nd_vertex_from_20001():
     assert _part_holding(poly, 2500, 700) > 1e6
 
 
+def test_outline_of_20000_vertices_is_one_hull_of_all():
+    # 20,000 vertices, not more: the hull is of every vertex, so the outlier (-500, 700) is
+    # joined to the lattice (over 1 km2), not a disc of its own (sampling every 2nd would
+    # leave vertex 1 out of the hull).
+    # Planted: operations.py (_outline): len(xy) > 20_000 -> >= 20_000; ... if (len(xy) >
+    #   20_000) or True else xy
+    poly = _lattice_with_two_outliers(20_000, 1, 2)
+    assert poly.geom_type == "Polygon" and _part_holding(poly, -500, 700) > 1e6
+
+
 def test_outline_samples_every_3rd_vertex_from_40000():
     # 40,000 vertices: every 3rd (40,000 // 20,000 + 1 = 3): vertex 2 is left out of the
     # hull (a disc of its own), vertex 3 is in it (every 2nd, 40,000 // 20,001 + 1, would
