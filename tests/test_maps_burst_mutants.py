@@ -7,12 +7,100 @@ mutation-testing pass of maps.py found no test would catch (docs/mutants.md).
 from __future__ import annotations
 
 import dataclasses
+import math
+from types import SimpleNamespace
 
-from test_maps_mutants import _incident_net, as_the_cli_hands_it, page_data
+import pytest
+from conftest import xy
+from test_isolation import net_of
+from test_maps_mutants import _incident_net, as_the_cli_hands_it, layer, page_data
 
 from gasnet import maps
 
 # -- the burst page ----------------------------------------------------------------------------
+
+
+def test_burst_page_in_english_with_the_configured_warning_circle():
+    # tests/test_maps_mutants.py's incident network (VA inoperable), a burst on P3 and P6:
+    # both lie in B, so A goes too and S stops; nobody closes anything; H, C2 and C1 lose gas
+    # (1 + 10 + 40 = 51 households, H critical). Vented: A and B, 620 m of DN110, pi / 4 x
+    # 0.11² x 620 = 5.9 m³, at MP-A's 0.4 MPa 5.9 x (0.4 + 0.101325) / 0.101325 = 29 Nm³.
+    # [maps] language = "en", warning_min_m = 0: the circle is the guidelines' own distance,
+    # 0.33 x 110 x sqrt(0.4) = 22.958 m ("23 m"); warning_factor = 10 instead makes it
+    # 10 x 110 x sqrt(0.4) = 695.70 m (the 100 m minimum left as it is).
+    # Planted: maps.py: burst_map's _page_options(config) -> _page_options(None)
+    # Planted: maps.py: burst_map's `m = config.maps if config is not None` -> `if (...) and False`
+    # Planted: maps.py: burst_map's minimum_m=m.get("warning_min_m", 100.0) -> dropped,
+    #   m.get(None, ...), "XXwarning_min_mXX", "WARNING_MIN_M"
+    # Planted: maps.py: burst_map's factor=m.get("warning_factor", 0.33) -> dropped,
+    #   m.get(None, ...), "XXwarning_factorXX", "WARNING_FACTOR", default 0.33 -> 1.33
+    # Planted: maps.py: burst_map's title ', '.join(...) -> 'XX, XX'.join(...)
+    net = _incident_net()
+    res = net.burst(pipe=["P3", "P6"])
+    config = SimpleNamespace(maps={"language": "en", "warning_min_m": 0.0})
+    data = page_data(maps.burst_map(net, res, config=config))
+    assert data["panel"]["title"] == "Isolation order: P3, P6"
+    assert data["panel"]["lines"] == [
+        "Valves to close, in order: 0",
+        "Customers losing gas: 3 (51 households); "
+        "Critical customers (hospitals, schools, care homes): 1",
+        "Stations to stop: S",
+        "to vent: 5.9 m³ (pipe), 29 Nm³ (gas)",
+        "Warning circle: 23 m",
+    ]
+    assert data["circle"]["radius"] == pytest.approx(0.33 * 110 * math.sqrt(0.4))
+    assert data["circle"]["label"] == "Warning circle 23 m"
+    config = SimpleNamespace(maps={"language": "en", "warning_factor": 10.0})
+    data = page_data(maps.burst_map(net, res, config=config))
+    assert data["panel"]["lines"][-1] == "Warning circle: 696 m"
+    assert data["circle"]["radius"] == pytest.approx(10 * 110 * math.sqrt(0.4))
+
+
+def test_burst_at_a_point_draws_only_the_damaged_part_and_no_station():
+    # The plain network (VA operable), a burst at (175, 0) on P2's part beyond VA: VA and VB
+    # close, VC needs no crew, nothing holding a station is isolated ("需停运的场站: 无").
+    # Damaged is P2's part without gas, edge 2 from VA (150, 0) to (200, 0): 106.733747
+    # 31.850735 -> 106.734275 31.850740; P2's other part, edge 1 from (100, 0), keeps its gas
+    # from S and is not drawn as damaged.
+    # Planted: maps.py: burst_map's `if not len(damaged):` -> `if len(damaged):`
+    # Planted: maps.py: burst_map's t["none"] -> t["XXnoneXX"], t["NONE"]
+    net = net_of()
+    res = net.burst(at=xy(175, 0), crs="EPSG:4545")
+    data = page_data(maps.burst_map(net, res, at=xy(175, 0), crs="EPSG:4545"))
+    t = maps.LABELS["zh"]
+    assert data["panel"]["lines"][2] == "需停运的场站: 无"
+    assert data["panel"]["sections"][1]["rows"] == []
+    (part,) = layer(data, t["damaged"])["data"]["features"]
+    assert part["properties"] == {
+        "pipe_id": "P2",
+        "edge_id": 2,
+        "pressure_class": "MP-A",
+        "diameter_mm": 110.0,
+    }
+    assert part["geometry"]["coordinates"] == [[106.733747, 31.850735], [106.734275, 31.85074]]
+
+
+@pytest.mark.parametrize("kept", ["others", "none"])
+def test_burst_page_takes_the_damaged_pipe_from_the_network_when_the_result_lacks_it(kept):
+    # A result whose pipes table holds no part of P3 (trimmed to the other pipes, or empty):
+    # the damaged pipe is drawn from the network's edges, P3's two parts (edges 3 and 4, cut
+    # at C2's tap), and the warning circle sits on its middle, (250, 0): 106.7348035 E,
+    # 31.8507450 N, 100 m (DN110 MP-A gives 23 m).
+    # Planted: maps.py: burst_map's fallback `damaged = net.layers["edges"][...]` -> None;
+    #   layers["XXedgesXX"], ["EDGES"] (either of the two); isin(res.damaged) -> isin(None);
+    #   astype(str) -> astype(None); ["pipe_id"] -> ["XXpipe_idXX"], ["PIPE_ID"]
+    # Planted: maps.py: burst_map's `if not len(damaged):` -> `if len(damaged):`
+    net = _incident_net()
+    res = as_the_cli_hands_it(net.burst(pipe="P3"))
+    pipes = res.pipes[res.pipes["pipe_id"] != "P3"] if kept == "others" else res.pipes.iloc[:0]
+    data = page_data(maps.burst_map(net, dataclasses.replace(res, pipes=pipes)))
+    damaged = layer(data, maps.LABELS["zh"]["damaged"])["data"]["features"]
+    assert [f["properties"] for f in damaged] == [
+        {"pipe_id": "P3", "edge_id": e, "pressure_class": "MP-A", "diameter_mm": 110.0}
+        for e in (3, 4)
+    ]
+    assert data["circle"]["center"] == pytest.approx([31.8507450, 106.7348035], abs=2e-7)
+    assert data["circle"]["radius"] == 100.0
 
 
 def test_burst_page_of_tables_indexed_by_id_that_also_carry_it():
