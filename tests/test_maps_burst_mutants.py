@@ -8,14 +8,40 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from decimal import Decimal
 from types import SimpleNamespace
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 from conftest import xy
+from shapely.geometry import Point
 from test_isolation import net_of
 from test_maps_mutants import _incident_net, as_the_cli_hands_it, layer, page_data
 
 from gasnet import maps
+
+# -- the warning circle ----------------------------------------------------------------------
+
+
+def test_warning_radius_of_decimal_diameters():
+    # Diameters as decimals (a database's NUMERIC column read through pyarrow): numbers all
+    # the same. SHP-A DN600: 0.33 x 600 x sqrt(1.6) = 250.45 m; DN400: 166.97 m.
+    # Planted: maps.py: warning_radius_m's d ... .to_numpy(float) -> .to_numpy(None)
+    pa = pytest.importorskip("pyarrow")
+    dn = pd.array([Decimal("600.0"), Decimal("400.0")], dtype=pd.ArrowDtype(pa.decimal128(6, 1)))
+    assert maps.warning_radius_m(dn, ["SHP-A", "SHP-A"]) == pytest.approx(
+        0.33 * 600 * math.sqrt(1.6)
+    )
+
+
+def test_warning_radius_without_a_minimum_and_nothing_known():
+    # warning_min_m = 0 ([maps] allows it) and no part with both a diameter and a known
+    # class: nothing gives a distance, so 0 m (not 1 m).
+    # Planted: maps.py: warning_radius_m's `r.max() if len(r) else 0.0` -> `... else 1.0`
+    assert maps.warning_radius_m([110], ["其他"], minimum_m=0.0) == 0.0
+    assert maps.warning_radius_m([], [], minimum_m=0.5) == 0.5
+
 
 # -- the burst page ----------------------------------------------------------------------------
 
@@ -121,3 +147,86 @@ def test_burst_page_of_tables_indexed_by_id_that_also_carry_it():
         customers=flat.customers.set_index("customer_id", drop=False),
     )
     assert page_data(maps.burst_map(net, both)) == page_data(maps.burst_map(net, flat))
+
+
+# -- the one map's advice layers ---------------------------------------------------------------
+
+
+def _advice(n: int) -> gpd.GeoDataFrame:
+    """``n`` ranked valve positions, listed worst first (rank n .. 1), rank k at (k, 0) on A,
+    with the exposure figures of ``gasnet advise-valves``: before 1000, after 1000 - 10 k."""
+    ranks = list(range(n, 0, -1))
+    return gpd.GeoDataFrame(
+        {
+            "rank": ranks,
+            "pipe_id": ["A"] * n,
+            "position_m": [float(k) for k in ranks],
+            "segment_id": [1] * n,
+            "network_worst_after": [40] * n,
+            "exposure_before": [1000.0] * n,
+            "exposure_after": [1000.0 - 10 * k for k in ranks],
+            "reduction": [10.0 * k for k in ranks],
+        },
+        geometry=[Point(xy(k, 0)) for k in ranks],
+        crs="EPSG:4545",
+    )
+
+
+def test_advice_layer_the_top_50_with_their_exposure_word_for_word():
+    # 51 positions: the layer shows ranks 1..50 (ADVICE_ON_MAP), numbered, black-ringed
+    # purple, off at first; each point and its popup carry the exposure before and after and
+    # the reduction (rank 1: 1000 -> 990, 10).
+    # Planted: maps.py: _advice_layers' head(ADVICE_ON_MAP) -> head(None)
+    # Planted: maps.py: _advice_layers' "exposure_before" / "exposure_after" / "reduction" ->
+    #   "XX..XX", upper case
+    # Planted: maps.py: _advice_layers' "stroke": "#000000" -> "XX#000000XX"
+    (spec,) = maps._advice_layers({"valve_advice": _advice(51)}, maps.LABELS["en"], False)
+    fields = [
+        "rank",
+        "pipe_id",
+        "position_m",
+        "segment_id",
+        "customers_lost_before",
+        "customers_lost_after",
+        "households_lost_before",
+        "households_lost_after",
+        "critical_lost_before",
+        "critical_lost_after",
+        "network_worst_after",
+        "exposure_before",
+        "exposure_after",
+        "reduction",
+    ]
+    assert {k: v for k, v in spec.items() if k != "data"} == {
+        "name": "Where one more valve helps most",
+        "color": "#7b3294",
+        "stroke": "#000000",
+        "radius": 7,
+        "numbered": "rank",
+        "fields": fields,
+        "show": False,
+    }
+    feats = spec["data"]["features"]
+    assert [f["properties"]["rank"] for f in feats] == list(range(1, 51))
+    assert feats[0]["properties"] == {
+        "rank": 1,
+        "pipe_id": "A",
+        "position_m": 1.0,
+        "segment_id": 1,
+        "network_worst_after": 40,
+        "exposure_before": 1000.0,
+        "exposure_after": 990.0,
+        "reduction": 10.0,
+    }
+
+
+def test_advice_layer_on_amap_tiles_in_gcj02():
+    # On AMap's tiles the advice points move the few hundred metres of GCJ-02, as the rest of
+    # the one map does.
+    # Planted: maps.py: _advice_layers' _features(top, fields, gcj=gcj) -> gcj=None, dropped
+    layers = {"valve_advice": _advice(3)}
+    (plain,) = maps._advice_layers(layers, maps.LABELS["zh"], False)
+    (amap,) = maps._advice_layers(layers, maps.LABELS["zh"], True)
+    for p, q in zip(plain["data"]["features"], amap["data"]["features"], strict=True):
+        (a, b), (c, d) = p["geometry"]["coordinates"], q["geometry"]["coordinates"]
+        assert 0.001 < abs(a - c) + abs(b - d) < 0.02
