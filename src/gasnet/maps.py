@@ -844,8 +844,8 @@ def burst_map(net, res, *, at=None, crs=None, config=None) -> str:
     from ._geo import to_wgs84
 
     def flat(table, key):
-        if key in table.columns:
-            return table
+        if key in table.columns:  # (an index of the same name would make the column ambiguous)
+            return table.reset_index(drop=True)
         return pd.DataFrame(table.drop(columns="geometry", errors="ignore")).reset_index()
 
     res = dataclasses.replace(
