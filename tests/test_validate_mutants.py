@@ -688,3 +688,32 @@ def test_geometry_checks_run_on_row_ranges_when_a_session_is_active(monkeypatch)
     valid, simple = _geometry_checks(np.array([], dtype=object), True)
     assert valid.tolist() == [] and simple.tolist() == []
     assert s.log == [("geometry checks", 3), ("geometry checks", 3)]
+
+
+# -- the second pass's survivors --------------------------------------------------------------
+
+
+def test_id_errors_of_a_layer_without_source_files_name_the_rows_alone():
+    # Planted: validate.py (_check_ids): pd.Series("", ...) -> pd.Series("XXXX", ...) for a
+    # frame without a source_file column.
+    #
+    # A layer handed to validate_layers as a bare frame (no source_file column, as
+    # topology's message tells users to do): no file to name. P1, a blank (row 1), P1 again:
+    # the label is the layer alone ("pipes", not "pipes ()"), the blank is "row 1" (not
+    # " row 1", which printed "feature  row 1"), the duplicate P1 is named once.
+    layers = canonical(
+        pipes=[("P1", [(0, 0), (10, 0)]), (None, [(10, 0), (20, 0)]), ("P1", [(20, 0), (30, 0)])]
+    )
+    assert "source_file" not in layers["pipes"]
+    r = Report()
+    validate_layers({"pipes": layers["pipes"]}, r)
+    assert [(x["check"], x["feature_id"]) for x in r.rows] == [
+        ("missing_id", "row 1"),
+        ("duplicate_id", "P1"),
+    ]
+    assert r.lines() == [
+        "error: pipes: features without an id (field pipe_id) — feature row 1; fix: give every "
+        "feature a unique id in field pipe_id",
+        "error: pipes: duplicate ids (field pipe_id) — feature P1; fix: give each feature a "
+        "unique id (if two files were merged, prefix the ids)",
+    ]
