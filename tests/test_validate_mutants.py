@@ -688,3 +688,153 @@ def test_geometry_checks_run_on_row_ranges_when_a_session_is_active(monkeypatch)
     valid, simple = _geometry_checks(np.array([], dtype=object), True)
     assert valid.tolist() == [] and simple.tolist() == []
     assert s.log == [("geometry checks", 3), ("geometry checks", 3)]
+
+
+# -- the second pass's survivors --------------------------------------------------------------
+
+
+def test_id_errors_of_a_layer_without_source_files_name_the_rows_alone():
+    # Planted: validate.py (_check_ids): pd.Series("", ...) -> pd.Series("XXXX", ...) for a
+    # frame without a source_file column.
+    #
+    # A layer handed to validate_layers as a bare frame (no source_file column, as
+    # topology's message tells users to do): no file to name. P1, a blank (row 1), P1 again:
+    # the label is the layer alone ("pipes", not "pipes ()"), the blank is "row 1" (not
+    # " row 1", which printed "feature  row 1"), the duplicate P1 is named once.
+    layers = canonical(
+        pipes=[("P1", [(0, 0), (10, 0)]), (None, [(10, 0), (20, 0)]), ("P1", [(20, 0), (30, 0)])]
+    )
+    assert "source_file" not in layers["pipes"]
+    r = Report()
+    validate_layers({"pipes": layers["pipes"]}, r)
+    assert [(x["check"], x["feature_id"]) for x in r.rows] == [
+        ("missing_id", "row 1"),
+        ("duplicate_id", "P1"),
+    ]
+    assert r.lines() == [
+        "error: pipes: features without an id (field pipe_id) — feature row 1; fix: give every "
+        "feature a unique id in field pipe_id",
+        "error: pipes: duplicate ids (field pipe_id) — feature P1; fix: give each feature a "
+        "unique id (if two files were merged, prefix the ids)",
+    ]
+
+
+def test_an_empty_shape_is_reported_like_a_missing_one():
+    # Planted: validate.py (_check_geometries):
+    #   is_missing(geom) | is_empty(geom) -> is_missing(geom) | shapely.is_empty(None)
+    #
+    # Pipe P2 is an empty line and hazard H1 an empty polygon (a GIS that writes a record
+    # with no vertices): no place on the map, the same warning as a null geometry. An empty
+    # shape is valid and simple, so nothing else is said about it. (The mistake counted
+    # only null geometries as missing: no row at all.)
+    pipes = gpd.GeoDataFrame(
+        {"pipe_id": ["P1", "P2"]}, geometry=[line((0, 0), (10, 0)), LineString()], crs="EPSG:4545"
+    )
+    hazards = gpd.GeoDataFrame({"hazard_id": ["H1"]}, geometry=[Polygon()], crs="EPSG:4545")
+    r = Report()
+    _check_geometries("pipes", pipes, r)
+    _check_geometries("hazards", hazards, r)
+    assert [(x["check"], x["layer"], x["feature_id"]) for x in r.rows] == [
+        ("empty_geometry", "pipes", "P2"),
+        ("no_coordinates", "hazards", "H1"),
+    ]
+
+
+def test_geometry_checks_here_compute_simplicity_for_pipes_only(monkeypatch):
+    # Planted: validate.py (_geometry_flags): is_simple(geom) if simple -> if (simple) or True
+    #
+    # Without a cluster the checks run here, with the same answer as on row ranges (the
+    # session test above): validity for every layer, simplicity only when asked (pipes), None
+    # otherwise. Rows: a line; two copies of a point (invalid, simple); a loop (valid, not
+    # simple).
+    monkeypatch.setattr(parallel, "_SESSION", None)
+    geom = np.array(
+        [
+            line((0, 0), (10, 0)),
+            line((5, 5), (5, 5)),
+            line((0, 0), (10, 10), (10, 0), (0, 10)),
+        ],
+        dtype=object,
+    )
+    valid, simple = _geometry_checks(geom, True)
+    assert valid.tolist() == [True, False, True] and simple.tolist() == [True, True, False]
+    valid, simple = _geometry_checks(geom, False)
+    assert valid.tolist() == [True, False, True] and simple is None
+
+
+def test_blank_bad_coordinates_checks_the_reprojection_it_is_given():
+    # Planted: validate.py (blank_bad_coordinates): coordinate_problems(..., to_crs) ->
+    # coordinate_problems(..., None) and -> coordinate_problems(geoms(gdf), gdf.crs, )
+    #
+    # Customers in lon/lat for a project in EPSG:4545 (Gauss-Krüger, central meridian
+    # 108°E). C2 at Bazhong projects fine; C1 at 18°E on the equator is 90° from the
+    # central meridian, where the transverse Mercator has no value: it cannot be
+    # reprojected, so it is reported (a warning: customers) and blanked. Without to_crs its
+    # numbers are fine degrees and nothing would be said.
+    cust = gpd.GeoDataFrame(
+        {"customer_id": ["C1", "C2"]},
+        geometry=[Point(18, 0), Point(106.75, 31.86)],
+        crs="EPSG:4326",
+    )
+    r = Report()
+    out = blank_bad_coordinates("customers", cust, r, ["C1", "C2"], to_crs="EPSG:4545")
+    assert out.geometry.iloc[0] is None and out.geometry.iloc[1] == Point(106.75, 31.86)
+    (row,) = r.rows
+    assert (row["check"], row["severity"], row["feature_id"]) == (
+        "bad_coordinates",
+        "warning",
+        "C1",
+    )
+    assert row["message"].endswith(
+        "; kept without a location (x = 18, y = 0: cannot be reprojected from EPSG:4326 to "
+        "EPSG:4545)"
+    )
+    # The same layer without a target CRS: nothing to say, the very frame back.
+    r = Report()
+    assert blank_bad_coordinates("customers", cust, r, ["C1", "C2"]) is cust and r.rows == []
+
+
+def test_coordinate_problems_without_coordinates_needs_no_crs():
+    # Planted: validate.py (coordinate_problems):
+    #   ~(is_missing(geom) | is_empty(geom)) -> ~(is_missing(geom) & is_empty(geom))
+    #
+    # A missing and an empty geometry: no coordinate to check, so no problem, and the CRS is
+    # never read (one that pyproj cannot parse does not matter). The mistake counted both as
+    # having coordinates (nothing is missing *and* empty), went on and failed on the CRS.
+    assert coordinate_problems([None, Point()], "not a CRS").tolist() == [None, None]
+
+
+def test_local_crs_wraps_only_longitudes_beyond_180():
+    # Planted: validate.py (local_crs): `not -180 <= lon <= 180` -> `not +180 <= lon <= 180`,
+    # -> `not -181 <= lon <= 180`, -> `not -180 <= lon <= 181`;
+    # (lon + 180) % 360 - 180 -> (lon + 180) % 361 - 180.
+    #
+    # Half a degree past the antimeridian either way (a CRS with +over): 180.5°E is 179.5°W,
+    # UTM zone 1; 180.5°W is 179.5°E, zone 60. 186.5°E is 173.5°W, zone 2 (174°W-168°W).
+    # (Wrapping by 361 gives 174.5°W, zone 1; not wrapping 180.5°E gives zone 61, capped to
+    # 60, and 180.5°W zone 0, "EPSG:32600".)
+    assert local_crs(180.5, 10.0)[0] == "EPSG:32601"
+    assert local_crs(-180.5, 10.0)[0] == "EPSG:32660"
+    assert local_crs(186.5, 10.0)[0] == "EPSG:32602"
+    # A longitude within ±180 is taken as it is, not sent through the wrap arithmetic:
+    # 106.49999999999999 (the float just below 106.5) is nearer to CM 105°E than to 108°E:
+    # EPSG:4544. Wrapped, 286.49999999999999 rounds to 286.5, back to 106.5 exactly, the
+    # midway point, where round() goes to the even 36 -> CM 108°E, EPSG:4545.
+    lon = float(np.nextafter(106.5, 0.0))
+    assert lon < 106.5 and (lon + 180) % 360 - 180 == 106.5
+    assert local_crs(lon, 31.0)[0] == "EPSG:4544"
+
+
+def test_validate_layers_checks_the_extent():
+    # Planted: validate.py (validate_layers): _check_extent(out, report) -> (out, None)
+    #
+    # Pipes span 1000 m: margin 2000 m. Valve V2 at 3500 m is 500 m beyond it: one warning,
+    # through validate_layers itself (the mistake handed the extent check no report: it
+    # failed on its first far feature).
+    layers = canonical(pipes=[("P1", [(0, 0), (1000, 0)])], valves=[("V2", (3500, 0))])
+    r = Report()
+    validate_layers(layers, r)
+    assert r.lines() == [
+        "warning: valves: feature lies more than 2000 m outside the pipe network's extent — "
+        "feature V2; fix: check its coordinates (swapped x/y or lon/lat? wrong CRS?)"
+    ]

@@ -410,7 +410,9 @@ def _check_ids(name: str, gdf: gpd.GeoDataFrame, report: Report, id_fields: str)
     idf = LAYERS[name].id_field
     ids = gdf[idf]
     files = gdf["source_file"] if "source_file" in gdf else pd.Series("", index=gdf.index)
-    label = f"{name} ({', '.join(sorted(files.unique()))})" if len(gdf) else name
+    # A bare frame (no source_file, e.g. validate_layers called directly) has no file to name.
+    names = ", ".join(sorted(files.unique()))
+    label = f"{name} ({names})" if names else name
     blank = ids.isna()
     if blank.any():
         row = gdf.groupby(files.to_numpy(), sort=False).cumcount()  # row within its own file
@@ -421,7 +423,10 @@ def _check_ids(name: str, gdf: gpd.GeoDataFrame, report: Report, id_fields: str)
             f"features without an id (field {id_fields})",
             f"give every feature a unique id in field {id_fields}",
             label=label,
-            ids=[f"{f} row {r}" for f, r in zip(files[blank], row[blank], strict=True)],
+            ids=[
+                f"{f} row {r}" if f else f"row {r}"
+                for f, r in zip(files[blank], row[blank], strict=True)
+            ],
             geometries=geoms(gdf.loc[blank]),
         )
     dup = ids.duplicated(keep=False) & ~blank
