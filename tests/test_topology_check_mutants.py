@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import canonical, xy
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point
 
 from gasnet.errors import InputError
 from gasnet.topology import build_topology
@@ -20,6 +20,7 @@ COLLAPSED = (
     "pipe collapses to a point: its ends snap together within the snapping tolerance (0.5 m); "
     "left out of the network"
 )
+UNDERSHOOT = "pipe ends within 3 m of another pipe without joining it (likely undershoot)"
 
 
 def rows(report, check):
@@ -128,4 +129,63 @@ def test_long_numeric_pipe_ids_are_named_exactly_when_one_id_is_missing():
     assert got == [
         ("9007199254740993", LineString([xy(300, 0), xy(300.3, 0)])),
         ("<NA>", LineString([xy(400, 0), xy(400.3, 0)])),
+    ]
+
+
+# -- undershoots ---------------------------------------------------------------------------
+
+
+def test_an_undershoot_is_warned_once_per_end_at_the_end_with_its_nearest_pipe():
+    # Planted: topology.py (check_topology): .drop_duplicates("i") -> .drop_duplicates(None)
+    # (mutant 75)
+    # Planted: topology.py (check_topology): the layer "pipes" -> None, "XXpipesXX", "PIPES"
+    # (mutants 90, 108, 109)
+    # Planted: topology.py (check_topology): geometries=geoms(nodes)[ends[...]] -> None, or
+    # left out (mutants 94, 102)
+    # Planted: topology.py (check_topology): the fix "extend the pipe to the one it should
+    # join, or confirm it is a dead end" -> None, "XX...XX", capitals, or left out (mutants
+    # 92, 112, 113, 100)
+    # Tolerance 0.5 m: the reach is max(3, 2) = 3 m. A (0,0)-(100,0); B (30,2)-(30,50);
+    # C (32.5,1)-(80,50) (heading away from B). B's loose end (30,2) is 2 m from A and
+    # hypot(2.5, 1) = 2.69 m from C (C's start is its nearest point); C's loose end (32.5,1)
+    # is 1 m from A and 2.69 m from B (B's end is its nearest point). Each end is reported
+    # once, with its nearest pipe, nearest first: C (1.00 m from A), then B (2.00 m from A),
+    # at the end itself, on the pipes layer. (Dropping only repeated rows kept all four
+    # pairs.) The tops (30,50) and (80,50) are far from everything.
+    _, report = build_topology(
+        canonical(
+            pipes=[
+                ("A", [(0, 0), (100, 0)]),
+                ("B", [(30, 2), (30, 50)]),
+                ("C", [(32.5, 1), (80, 50)]),
+            ]
+        )
+    )
+    got = [
+        (r["layer"], r["feature_id"], r["message"], r["geometry"])
+        for r in rows(report, "undershoot")
+    ]
+    assert got == [
+        ("pipes", "C", f"{UNDERSHOOT} (1.00 m from pipe A)", Point(xy(32.5, 1))),
+        ("pipes", "B", f"{UNDERSHOOT} (2.00 m from pipe A)", Point(xy(30, 2))),
+    ]
+    assert [line for line in report.lines() if "undershoot" in line] == [
+        f"warning: pipes: {UNDERSHOOT} — features C, B; fix: extend the pipe to the one it "
+        "should join, or confirm it is a dead end"
+    ]
+
+
+def test_an_undershoot_names_the_other_pipe_as_its_own_row_names_it():
+    # Planted: topology.py (check_topology): parts_gdf["pipe_id"].to_numpy(object)[best["j"]]
+    # -> .to_numpy(None)[...] (mutant 127)
+    # Pipe ids given as dates (a datetime64 column): A = 2024-01-01 (0,0)-(100,0), B =
+    # 2024-01-02 (30,2)-(30,50), 2 m short of A. B's row and the pipe it names read the ids
+    # the same way, as pandas prints a date: "2024-01-01 00:00:00". (numpy's datetime64
+    # would print "2024-01-01T00:00:00.000000" in the detail only.)
+    layers = canonical(pipes=[("A", [(0, 0), (100, 0)]), ("B", [(30, 2), (30, 50)])])
+    layers["pipes"]["pipe_id"] = pd.to_datetime(["2024-01-01", "2024-01-02"])
+    _, report = build_topology(layers)
+    got = [(r["feature_id"], r["message"]) for r in rows(report, "undershoot")]
+    assert got == [
+        ("2024-01-02 00:00:00", f"{UNDERSHOOT} (2.00 m from pipe 2024-01-01 00:00:00)"),
     ]
