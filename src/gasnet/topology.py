@@ -163,9 +163,10 @@ def _report_collapsed(parts_gdf, gone: np.ndarray, tol: float, report: Report) -
     from .errors import InputError
 
     parts = geoms(parts_gdf)
+    pid = parts_gdf["pipe_id"].to_numpy(object)
     per = pd.DataFrame(
         {
-            "pipe_id": parts_gdf["pipe_id"].to_numpy(object),
+            "pipe_id": pid,
             "gone": gone,
             "length": shapely.length(parts),
             "row": np.arange(len(parts)),
@@ -175,12 +176,15 @@ def _report_collapsed(parts_gdf, gone: np.ndarray, tol: float, report: Report) -
     lost = per[per["gone"]]
     if not len(lost):
         return
+    # The ids as given, not the group labels: a pandas Index turns integer ids with a missing
+    # one into floats (9007199254740993 would be named 9007199254740992.0, another pipe).
+    ids = pid[lost["row"].to_numpy()]
     if 2 * len(lost) > len(per):
         files = ""
         if "source_file" in parts_gdf:
             files = f" ({', '.join(sorted(set(parts_gdf['source_file'].dropna().astype(str))))})"
         xmin, ymin, xmax, ymax = shapely.total_bounds(parts)
-        shown = ", ".join(map(str, lost.index[:5])) + (", ..." if len(lost) > 5 else "")
+        shown = ", ".join(map(str, ids[:5])) + (", ..." if len(lost) > 5 else "")
         raise InputError(
             f"pipes{files}: {len(lost)} of {len(per)} pipes collapse to a point when their ends "
             f"are snapped within {tol:g} m ({shown}); the whole layer spans "
@@ -196,7 +200,7 @@ def _report_collapsed(parts_gdf, gone: np.ndarray, tol: float, report: Report) -
         f"({tol:g} m); left out of the network",
         "delete it if it is a digitising slip (the pipes at its ends are joined anyway), "
         "or redraw it",
-        ids=lost.index,
+        ids=ids,
         geometries=parts[lost["row"].to_numpy()],
         details=[f"drawn {_size(x)} m long" for x in lost["length"]],
     )
