@@ -86,3 +86,22 @@ def test_a_valve_off_the_network_halfway_between_two_pipes_is_one_row_at_its_poi
         "snap_tolerance_m if the whole layer is offset)"
     ]
     assert topo.assets["node_id"].tolist() == [-1]
+
+
+def test_a_stub_left_out_of_a_layer_with_its_own_index_columns():
+    # The pipes layer carries columns "level_0" and "index" (what two reset_index() calls
+    # leave in a notebook). S is a 0.3 m stub: reported as collapsed and dropped, the rest
+    # renumbered; A and B stay, joined at (100,0): nodes 0-1-2. (Keeping the old row labels
+    # as a column when dropping S would need a third such name and fail.)
+    layers = canonical(
+        pipes=[
+            ("A", [(0, 0), (100, 0)]),
+            ("B", [(100, 0), (200, 0)]),
+            ("S", [(300, 0), (300.3, 0)]),
+        ]
+    )
+    layers["pipes"] = layers["pipes"].reset_index().reset_index()
+    assert {"level_0", "index"} <= set(layers["pipes"].columns)
+    topo, report = build_topology(layers)
+    assert [r["feature_id"] for r in rows(report, "collapsed_pipe")] == ["S"]
+    assert topo.edges[["pipe_id", "u", "v"]].values.tolist() == [["A", 0, 1], ["B", 1, 2]]
