@@ -84,3 +84,22 @@ def test_each_mutant_is_mapped_to_the_lines_of_the_original_it_changes(tmp_path,
     meta = {"exit_code_by_key": dict.fromkeys(names)}
     (generated / "mod.py.meta").write_text(json.dumps(meta))
     assert tool._mutant_lines("mod") == dict(zip(names, [[1], [2], [3], [9]], strict=True))
+
+
+def test_a_module_that_cannot_be_passed_does_not_stop_the_others(monkeypatch, capsys):
+    # validate's unmutated tests fail (PassError); hazards, after it, is still passed, and the
+    # run ends non-zero naming validate.
+    tool = _tool()
+    passed = []
+
+    def run_module(module, **_):
+        if module == "validate":
+            raise tool.PassError("validate: its tests fail on the unmutated code (t.py)")
+        passed.append(module)
+        return 1.0
+
+    monkeypatch.setattr(tool, "run_module", run_module)
+    monkeypatch.setattr(tool, "table", lambda modules: "")
+    assert tool.main(["validate", "hazards"]) == 1
+    assert passed == ["hazards"]
+    assert "not passed: validate: its tests fail on the unmutated code" in capsys.readouterr().err

@@ -104,6 +104,11 @@ filterwarnings = {filterwarnings}
 HUNTED = "tests/test_*_mutants.py"
 
 
+class PassError(Exception):
+    """A module's pass cannot go on (its tests fail unmutated, its source changed): the
+    other modules' passes still run."""
+
+
 def _tests(module: str, before: bool = False) -> list[str]:
     found: list[str] = []
     hunted = {os.path.relpath(p, ROOT) for p in glob.glob(str(ROOT / HUNTED))} if before else ()
@@ -268,8 +273,9 @@ sys.exit(int(code))
 # changes (tests_by_mutant.json, written by _select), cheapest first, so a killed mutant stops
 # at its cheapest killer (`-x`). A mutant whose lines no test executes keeps mutmut's choice.
 LAUNCH = """\
-import json, math, sys
+import codecs, gc, importlib, json, math, os, pkgutil, sys
 import mutmut.__main__ as mm
+from mutmut.runners.harness import PytestRunner
 from mutmut.state import state
 chosen = json.load(open("tests_by_mutant.json"))
 collect, mangled = mm.collect_or_load_stats, mm.mangled_name_from_mutant_name
@@ -278,8 +284,14 @@ def collect_then_narrow(*args, **kwargs):
     collect(*args, **kwargs)
     for name, tests in chosen.items():
         state().tests_by_mangled_function_name["line:" + name] = set(tests)
+# A fresh pass (no stats on disk yet) runs every selected test on the unmutated, instrumented
+# code for mutmut's stats, and mutmut stops if one fails: its clean run that follows would run
+# them all again to the same end. It is left out then (a --keep or --survivors pass keeps it).
+fresh = not os.path.exists("mutants/mutmut-stats.json")
 def cheapest_first(max_children):
     runner = runner_for(max_children)
+    if fresh:
+        runner.run_clean_tests = lambda tests: 0
     submit = runner.submit
     def ordered(name, tests, cpu, est):
         # The time limit mutmut gives the function's tests: fixtures and pytest's start cost
@@ -293,6 +305,30 @@ def cheapest_first(max_children):
         submit(name, sorted(tests, key=lambda t: (state().duration_by_test.get(t, 0), t)), cpu, est)
     runner.submit = ordered
     return runner
+# mutmut's fork server collects the tests once, so that each mutant's fork starts with them
+# imported; but what gasnet imports or compiles only when called (numba and its kernels,
+# opencc, GDAL's drivers) each fork would load again, and pytest's collections at its end scan
+# the whole heap: 0.5 to 0.8 s a mutant. This imports it all once, compiles the kernels (on
+# the unmutated code) and freezes the heap, so a fork's pytest only scans what it makes.
+warm = PytestRunner.warm_up
+def warm_up(self):
+    warm(self)
+    import gasnet
+    for found in pkgutil.iter_modules(gasnet.__path__):
+        importlib.import_module(f"gasnet.{found.name}")
+    for name in ("numba", "opencc", "pyarrow.compute", "xml.etree.ElementTree"):
+        importlib.import_module(name)
+    for name in ("gbk", "cp936", "gb18030", "big5", "utf_16", "utf_8_sig"):
+        codecs.lookup(name)
+    held = os.environ.pop("MUTANT_UNDER_TEST", None)
+    try:
+        importlib.import_module("gasnet.isolation").warm_up()
+    finally:
+        if held is not None:
+            os.environ["MUTANT_UNDER_TEST"] = held
+    gc.collect()
+    gc.freeze()
+PytestRunner.warm_up = warm_up
 mm.collect_or_load_stats = collect_then_narrow
 mm.mangled_name_from_mutant_name = lambda n: "line:" + n if n in chosen else mangled(n)
 mm.get_mutant_runner = cheapest_first
@@ -373,7 +409,7 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
         stdout=subprocess.DEVNULL,
     )
     if code != 0:
-        raise SystemExit(f"{module}: its tests fail on the unmutated code ({' '.join(tests)})")
+        raise PassError(f"{module}: its tests fail on the unmutated code ({' '.join(tests)})")
     record = json.loads(covered.read_text())
     by_line = {int(k): v for k, v in record["lines"].items()}
     drawn = set(record["hypothesis"])
@@ -458,7 +494,7 @@ def run_module(
         flush=True,
     )
     if source.read_bytes() != as_mutated:  # the mutants and the lines chosen: of another file
-        raise SystemExit(f"{module}: {source} changed while its mutants were made; run again")
+        raise PassError(f"{module}: {source} changed while its mutants were made; run again")
     kept = _meta(module)
     cmd = [sys.executable, "-c", LAUNCH, "run", "--max-children", str(jobs), *names]
     with open(run / "run.log", "a") as out:
@@ -603,22 +639,28 @@ def main(argv: list[str] | None = None) -> int:
         for module in modules:
             list_survivors(module)
         return 0
+    failed: list[str] = []
     if not args.report:
         start = time.monotonic()
         for module in modules:
             tests = " ".join(_tests(module, args.before))
             print(f"{module}: mutating, tests {tests}", flush=True)
-            took = run_module(
-                module,
-                jobs=args.jobs,
-                fresh=not args.keep,
-                survivors=args.survivors,
-                size=args.sample,
-                log=sys.stdout,
-                before=args.before,
-                seed=args.seed,
-                by_line=not args.by_function,
-            )
+            try:
+                took = run_module(
+                    module,
+                    jobs=args.jobs,
+                    fresh=not args.keep,
+                    survivors=args.survivors,
+                    size=args.sample,
+                    log=sys.stdout,
+                    before=args.before,
+                    seed=args.seed,
+                    by_line=not args.by_function,
+                )
+            except PassError as e:
+                failed.append(str(e))
+                print(f"{e}; going on with the other modules", file=sys.stderr, flush=True)
+                continue
             print(f"{module}: {took:.0f} s", flush=True)
         print(f"\nwhole pass: {time.monotonic() - start:.0f} s\n")
     print(table(modules))
@@ -626,7 +668,9 @@ def main(argv: list[str] | None = None) -> int:
         f"\nkill rate = killed / (tested - equivalent - not run); equivalent mutants: "
         f"{os.path.relpath(EQUIVALENT_FILE, ROOT)}; logs: .mutants/<module>/run.log"
     )
-    return 0
+    for message in failed:
+        print(f"not passed: {message}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
