@@ -10,11 +10,13 @@ mutants it kills (`# Planted: ...`).
 from __future__ import annotations
 
 from conftest import canonical, xy
-from shapely.geometry import LineString
+from shapely.geometry import LineString, MultiLineString, Point
 
 from gasnet.topology import build_topology
 
 DUPLICATE = "pipe lies on another pipe (duplicated or overlapping)"
+CROSSING = "pipes of the same pressure class cross without a junction (not connected)"
+ISLAND = "island with no source: these pipes cannot get gas with every valve open"
 
 
 def rows(report, check):
@@ -73,4 +75,114 @@ def test_an_overlap_longer_than_the_tolerance_is_drawn_as_the_whole_duplicate():
             "message": f"{DUPLICATE} (0.6 m shared with pipe A)",
             "geometry": LineString([xy(10, 0), xy(10.6, 0), xy(10.6, 50)]),
         }
+    ]
+
+
+# -- crossings -----------------------------------------------------------------------------
+
+
+def test_a_crossing_is_drawn_where_the_pipes_cross_with_its_fix():
+    # Planted: topology.py (check_topology): at = shapely.intersection(parts[a], parts[b])
+    # -> None, intersection(None, ...), intersection(..., None) (mutants 281, 282, 283)
+    # Planted: topology.py (check_topology): geometries=at -> None, or left out (mutants 292,
+    # 300)
+    # Planted: topology.py (check_topology): the fix "add the junction if they are joined, or
+    # confirm they pass at different depths" -> None, left out, "XX...XX", capitals (mutants
+    # 290, 298, 310, 311)
+    # A (0,0)-(100,0) and B (50,-50)-(50,50), both MP-A, cross at (50,0) with no junction:
+    # one warning on A (the first of the pair) naming B, drawn at the crossing point itself;
+    # its whole line with the fix. (B, not joined to the source on A, is also an island.)
+    _, report = build_topology(
+        canonical(
+            pipes=[("A", [(0, 0), (100, 0)]), ("B", [(50, -50), (50, 50)])],
+            sources=[("S", (0, 0))],
+        )
+    )
+    assert rows(report, "crossing") == [
+        {
+            "check": "crossing",
+            "severity": "warning",
+            "layer": "pipes",
+            "feature_id": "A",
+            "message": f"{CROSSING} (crosses pipe B)",
+            "geometry": Point(xy(50, 0)),
+        }
+    ]
+    assert [line for line in report.lines() if "cross" in line] == [
+        f"warning: pipes: {CROSSING} — feature A; fix: add the junction if they are joined, or "
+        "confirm they pass at different depths"
+    ]
+
+
+# -- valves on junctions -------------------------------------------------------------------
+
+
+def test_a_valve_on_a_junction_is_drawn_at_the_junction():
+    # Planted: topology.py (check_topology): geometries=on_j.geometry -> None, or left out
+    # (mutants 329, 337)
+    # A, B and C meet at (0,0); V is digitised at (0.1,0.1), within the tolerance, so it
+    # takes the junction node: its row is drawn at the node, (0,0), not where V was drawn.
+    _, report = build_topology(
+        canonical(
+            pipes=[
+                ("A", [(0, 0), (100, 0)]),
+                ("B", [(0, 0), (-100, 0)]),
+                ("C", [(0, 0), (0, 100)]),
+            ],
+            valves=[("V", (0.1, 0.1))],
+            sources=[("S", (100, 0))],
+        )
+    )
+    got = [(r["layer"], r["feature_id"], r["geometry"]) for r in rows(report, "valve_on_junction")]
+    assert got == [("valves", "V", Point(xy(0, 0)))]
+
+
+# -- islands -------------------------------------------------------------------------------
+
+
+def test_an_island_row_is_drawn_as_all_its_pipe_parts_with_its_line_and_fix():
+    # Planted: topology.py (check_topology): geom = shapely.multilinestrings(...) -> None,
+    # geometries=[geom] -> None, or left out (mutants 437, 446, 454)
+    # Planted: topology.py (check_topology): the layer "pipes" -> None, left out,
+    # "XXpipesXX", "PIPES" (mutants 442, 450, 460, 461)
+    # Planted: topology.py (check_topology): the message -> None, or left out (mutants 443,
+    # 451)
+    # Planted: topology.py (check_topology): the fix "draw the missing connection, or mark
+    # the pipes planned / abandoned" -> None, or left out (mutants 444, 452)
+    # Planted: topology.py (check_topology): ids=[first pipe of the island] left out (mutant
+    # 453)
+    # Source S on A (0,0)-(100,0). B (0,50)-(100,50) and C (100,50)-(100,100) join each other
+    # but nothing fed; customer K (3 households) at (50,55) attaches to B at (50,50), cutting
+    # it in two. One island of 3 pipe parts (B, B, C in edge order), 1 customer, 3
+    # households; named by its first pipe, B, and drawn as the three parts.
+    _, report = build_topology(
+        canonical(
+            pipes=[
+                ("A", [(0, 0), (100, 0)]),
+                ("B", [(0, 50), (100, 50)]),
+                ("C", [(100, 50), (100, 100)]),
+            ],
+            sources=[("S", (0, 0))],
+            customers=[("K", (50, 55), 3)],
+        )
+    )
+    assert rows(report, "island") == [
+        {
+            "check": "island",
+            "severity": "warning",
+            "layer": "pipes",
+            "feature_id": "B",
+            "message": f"{ISLAND} (3 pipe parts, 1 customers, 3 households)",
+            "geometry": MultiLineString(
+                [
+                    [xy(0, 50), xy(50, 50)],
+                    [xy(50, 50), xy(100, 50)],
+                    [xy(100, 50), xy(100, 100)],
+                ]
+            ),
+        }
+    ]
+    assert report.lines() == [
+        f"warning: pipes: {ISLAND} — feature B; fix: draw the missing connection, or mark the "
+        "pipes planned / abandoned"
     ]
