@@ -103,3 +103,70 @@ def test_a_module_that_cannot_be_passed_does_not_stop_the_others(monkeypatch, ca
     assert tool.main(["validate", "hazards"]) == 1
     assert passed == ["hazards"]
     assert "not passed: validate: its tests fail on the unmutated code" in capsys.readouterr().err
+
+
+STATEMENTS = """\
+def g(a, s=None):
+    if s is not None:
+        return h(
+            s,
+            a,
+        )
+    return a
+"""
+
+
+def test_a_line_stands_for_its_whole_statement(tmp_path, monkeypatch):
+    # Python reports a line of a statement spread over several lines only where it has code of
+    # its own, so a mutant's line counts as its whole statement:
+    # - lines 3-6, the call of h: lines 3 to 6 (the span ends before line 7);
+    # - line 2, the if's header: the whole if, lines 2 to 6;
+    # - line 7: itself; line 1, the def line: the whole function, 1 to 7.
+    tool = _tool()
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    (tmp_path / "src" / "gasnet").mkdir(parents=True)
+    (tmp_path / "src" / "gasnet" / "mod.py").write_text(STATEMENTS)
+    spans = tool._statements("mod")
+    assert [spans[n] for n in (1, 2, 3, 4, 5, 6, 7)] == [
+        (1, 8),
+        (2, 7),
+        (3, 7),
+        (3, 7),
+        (3, 7),
+        (3, 7),
+        (7, 8),
+    ]
+
+
+def test_a_mutant_whose_statement_no_test_runs_gets_no_tests(tmp_path, monkeypatch):
+    # In STATEMENTS, test t1 runs line 3 (Python reports the call of h there) and line 2; no
+    # test runs line 7. A mutant of line 5 (an argument of the call) gets t1; a mutant of
+    # line 7 gets no test at all (mutmut then records it as having none: a survivor), not
+    # every test of g.
+    tool = _tool()
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    monkeypatch.setattr(tool, "RUNS", tmp_path / ".mutants")
+    (tmp_path / "src" / "gasnet").mkdir(parents=True)
+    (tmp_path / "src" / "gasnet" / "mod.py").write_text(STATEMENTS)
+    run = tmp_path / ".mutants" / "mod"
+    run.mkdir(parents=True)
+    record = {"lines": {"2": ["t1"], "3": ["t1"]}, "hypothesis": []}
+
+    def cover(cmd, **_):
+        Path(cmd[4]).write_text(json.dumps(record))
+        return 0
+
+    monkeypatch.setattr(tool.subprocess, "call", cover)
+    monkeypatch.setattr(tool, "_tests", lambda module, before: ["tests/test_mod.py"])
+    monkeypatch.setattr(
+        tool,
+        "_mutant_lines",
+        lambda module: {"gasnet.mod.x_g__mutmut_1": [5], "gasnet.mod.x_g__mutmut_2": [7]},
+    )
+    monkeypatch.setattr(tool, "_all_results", lambda module: dict.fromkeys(range(2)))
+    counts = tool._select("mod", run, before=False)
+    assert json.loads((run / "tests_by_mutant.json").read_text()) == {
+        "gasnet.mod.x_g__mutmut_1": ["t1"],
+        "gasnet.mod.x_g__mutmut_2": [],
+    }
+    assert counts == {"narrowed": 1, "no test runs its lines": 1, "by function": 0}

@@ -352,6 +352,21 @@ def _spans(module: str) -> dict[str, tuple[int, int]]:
     return spans
 
 
+def _statements(module: str) -> dict[int, tuple[int, int]]:
+    """Each line of the original module's functions → the first line and the line after the
+    last of the smallest statement holding it (a compound statement's header holds its body
+    too: more tests, never fewer)."""
+    tree = ast.parse((ROOT / "src" / "gasnet" / f"{module}.py").read_text())
+    found: dict[int, tuple[int, int]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and not isinstance(node, ast.ClassDef):
+            span = (node.lineno, node.end_lineno + 1)
+            for n in range(*span):
+                if n not in found or span[1] - span[0] < found[n][1] - found[n][0]:
+                    found[n] = span
+    return found
+
+
 def _mutant_lines(module: str) -> dict[str, list[int]]:
     """Each mutant's lines in the original ``src/gasnet/<module>.py``: where its copy of the
     function differs from mutmut's unmutated copy (``x_f__mutmut_orig``), counted from the
@@ -399,7 +414,8 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
     Returns how many mutants got a narrowed selection and how many kept mutmut's."""
     if not by_line:
         (run / "tests_by_mutant.json").write_text("{}")
-        return {"narrowed": 0, "by function": len(_all_results(module))}
+        every = len(_all_results(module))
+        return {"narrowed": 0, "no test runs its lines": 0, "by function": every}
     covered = run / "lines.json"
     tests = _tests(module, before)
     code = subprocess.call(
@@ -414,17 +430,29 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
     by_line = {int(k): v for k, v in record["lines"].items()}
     drawn = set(record["hypothesis"])
     spans = _spans(module)
+    statement = _statements(module)
     chosen = {}
     for name, lines in _mutant_lines(module).items():
-        found = {t for n in lines for t in by_line.get(n, ())}
+        # The whole statement each changed line is in: Python reports a line of a statement
+        # spread over several lines only where it has code of its own.
+        rows = {k for n in lines for k in range(*statement.get(n, (n, n + 1)))}
+        found = {t for k in rows for t in by_line.get(k, ())}
         if found:
             # A hypothesis test runs the lines its examples reach, other ones each run: it is
             # chosen for every mutant of a function it ran any line of.
             first, last = spans[name.rpartition(".")[2].rsplit("__mutmut_", 1)[0]]
             found |= {t for n in range(first, last + 1) for t in by_line.get(n, ()) if t in drawn}
-            chosen[name] = sorted(found)
+        # None found: no test runs the changed statement, so none can fail on it; mutmut
+        # records the mutant as having no tests (a survivor) instead of running, say, every
+        # test of the function around a branch only the Dask cluster takes.
+        chosen[name] = sorted(found)
     (run / "tests_by_mutant.json").write_text(json.dumps(chosen, indent=0))
-    return {"narrowed": len(chosen), "by function": len(_all_results(module)) - len(chosen)}
+    untested = sum(not tests for tests in chosen.values())
+    return {
+        "narrowed": len(chosen) - untested,
+        "no test runs its lines": untested,
+        "by function": len(_all_results(module)) - len(chosen),
+    }
 
 
 def _generate(run: Path) -> None:
@@ -489,6 +517,7 @@ def run_module(
     counts = _select(module, run, before, by_line)
     print(
         f"{module}: {len(names)} mutants; tests chosen by line for {counts['narrowed']},"
+        f" no test runs the lines of {counts['no test runs its lines']},"
         f" by function for {counts['by function']}",
         file=log,
         flush=True,
