@@ -7,6 +7,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "mutants.py"
 
 ORIGINAL = """\
@@ -138,11 +140,23 @@ def test_a_line_stands_for_its_whole_statement(tmp_path, monkeypatch):
     ]
 
 
-def test_a_mutant_whose_statement_no_test_runs_gets_no_tests(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("hypothesis", "spawning", "line_7"),
+    [
+        # No test runs line 7: none at all (mutmut records the mutant as having none).
+        ([], [], []),
+        # A hypothesis test that ran g (line 2) may reach line 7 on another draw: it is run.
+        (["h1"], [], ["h1"]),
+        # A test that runs gasnet in another process is not measured: it is run.
+        ([], ["s1"], ["s1"]),
+    ],
+)
+def test_a_mutant_whose_statement_no_test_runs_gets_no_tests(
+    tmp_path, monkeypatch, hypothesis, spawning, line_7
+):
     # In STATEMENTS, test t1 runs line 3 (Python reports the call of h there) and line 2; no
-    # test runs line 7. A mutant of line 5 (an argument of the call) gets t1; a mutant of
-    # line 7 gets no test at all (mutmut then records it as having none: a survivor), not
-    # every test of g.
+    # test runs line 7. A mutant of line 5 (an argument of the call) gets t1 (and any
+    # hypothesis test of g); a mutant of line 7 gets line_7, not every test of g.
     tool = _tool()
     monkeypatch.setattr(tool, "ROOT", tmp_path)
     monkeypatch.setattr(tool, "RUNS", tmp_path / ".mutants")
@@ -150,7 +164,8 @@ def test_a_mutant_whose_statement_no_test_runs_gets_no_tests(tmp_path, monkeypat
     (tmp_path / "src" / "gasnet" / "mod.py").write_text(STATEMENTS)
     run = tmp_path / ".mutants" / "mod"
     run.mkdir(parents=True)
-    record = {"lines": {"2": ["t1"], "3": ["t1"]}, "hypothesis": []}
+    ran = ["t1", *hypothesis]
+    record = {"lines": {"2": ran, "3": ["t1"]}, "hypothesis": hypothesis, "spawning": spawning}
 
     def cover(cmd, **_):
         Path(cmd[4]).write_text(json.dumps(record))
@@ -166,7 +181,9 @@ def test_a_mutant_whose_statement_no_test_runs_gets_no_tests(tmp_path, monkeypat
     monkeypatch.setattr(tool, "_all_results", lambda module: dict.fromkeys(range(2)))
     counts = tool._select("mod", run, before=False)
     assert json.loads((run / "tests_by_mutant.json").read_text()) == {
-        "gasnet.mod.x_g__mutmut_1": ["t1"],
-        "gasnet.mod.x_g__mutmut_2": [],
+        "gasnet.mod.x_g__mutmut_1": sorted(["t1", *hypothesis]),
+        "gasnet.mod.x_g__mutmut_2": line_7,
     }
-    assert counts == {"narrowed": 1, "no test runs its lines": 1, "by function": 0}
+    untested = 0 if line_7 else 1
+    expected = {"narrowed": 2 - untested, "no test runs its lines": untested, "by function": 0}
+    assert counts == expected

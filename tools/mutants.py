@@ -245,26 +245,34 @@ create_mutants(1)
 
 # The module's tests, run once on the original source under coverage.py with one context per
 # test: line → the node ids of the tests that execute it (``.mutants/<module>/lines.json``),
-# and which tests are hypothesis's (they draw other examples, and run other lines, every run).
+# which tests are hypothesis's (they draw other examples, and run other lines, every run), and
+# which start other processes (the lines those run are not measured).
 COVER = """\
-import json, os, sys
+import inspect, json, os, re, sys
 import coverage, pytest
 module, out, *tests = sys.argv[1:]
 path = os.path.abspath(f"src/gasnet/{module}.py")
 cov = coverage.Coverage(data_file=None, include=[path])
-drawn = []
+drawn, spawning = [], []
+def starts_processes(item):
+    try:
+        text = inspect.getsource(item.obj)
+    except (OSError, TypeError):
+        return False
+    return re.search(r"\\bsubprocess\\b|multiprocessing|Popen|LocalCluster|dask", text) is not None
 class Contexts:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item): cov.switch_context(item.nodeid)
     def pytest_collection_modifyitems(self, items):
         drawn.extend(i.nodeid for i in items if getattr(i.obj, "is_hypothesis_test", False))
+        spawning.extend(i.nodeid for i in items if starts_processes(i))
 cov.start()
 args = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", *tests]
 code = pytest.main(args, plugins=[Contexts()])
 cov.stop()
 by_line = cov.get_data().contexts_by_lineno(path)
 lines = {n: sorted(c for c in cs if c) for n, cs in by_line.items()}
-json.dump({"lines": lines, "hypothesis": drawn}, open(out, "w"))
+json.dump({"lines": lines, "hypothesis": drawn, "spawning": spawning}, open(out, "w"))
 sys.exit(int(code))
 """
 
@@ -275,6 +283,7 @@ sys.exit(int(code))
 LAUNCH = """\
 import codecs, gc, importlib, json, math, os, pkgutil, sys
 import mutmut.__main__ as mm
+from mutmut.mutation import trampoline
 from mutmut.runners.harness import PytestRunner
 from mutmut.state import state
 chosen = json.load(open("tests_by_mutant.json"))
@@ -284,15 +293,33 @@ def collect_then_narrow(*args, **kwargs):
     collect(*args, **kwargs)
     for name, tests in chosen.items():
         state().tests_by_mangled_function_name["line:" + name] = set(tests)
-# A fresh pass (no stats on disk yet) runs every selected test on the unmutated, instrumented
-# code for mutmut's stats, and mutmut stops if one fails: its clean run that follows would run
-# them all again to the same end. It is left out then (a --keep or --survivors pass keeps it).
-fresh = not os.path.exists("mutants/mutmut-stats.json")
+# mutmut's clean run (the mutants' tests on the unmutated code, which must pass) forks from
+# this process, not from the fork server the mutants fork from, which warm_up below prepares.
+# It runs through the server instead, as a mutant of no module, before the first mutant.
+def clean_run_through_server(runner, submit):
+    start = runner.startup
+    def startup():
+        start()
+        names = sys.argv[4:]
+        by_name = state().tests_by_mangled_function_name
+        keys = [mm.mangled_name_from_mutant_name(n) for n in names] if names else list(by_name)
+        tests = set().union(*(by_name.get(k, ()) for k in keys))
+        whole = sum(state().duration_by_test.get(t, 0) for t in tests)
+        c = mm.config()
+        cpu = math.ceil((whole + c.timeout_constant) * c.timeout_multiplier * 2)
+        submit("none.unmutated", sorted(tests), cpu, whole)
+        code = runner.wait_for_result().exit_code
+        if code != 0:
+            print(f"the tests fail on the unmutated code in the fork server (exit {code})")
+            runner.shutdown()
+            raise SystemExit(1)
+        print(f"the {len(tests)} tests pass on the unmutated code in the fork server")
+    runner.startup = startup
+    runner.run_clean_tests = lambda tests: 0
 def cheapest_first(max_children):
     runner = runner_for(max_children)
-    if fresh:
-        runner.run_clean_tests = lambda tests: 0
     submit = runner.submit
+    clean_run_through_server(runner, submit)
     def ordered(name, tests, cpu, est):
         # The time limit mutmut gives the function's tests: fixtures and pytest's start cost
         # as much for fewer tests, and a limit from the narrowed tests' time stopped mere
@@ -320,12 +347,14 @@ def warm_up(self):
         importlib.import_module(name)
     for name in ("gbk", "cp936", "gb18030", "big5", "utf_16", "utf_8_sig"):
         codecs.lookup(name)
-    held = os.environ.pop("MUTANT_UNDER_TEST", None)
+    held = os.environ.pop("MUTANT_UNDER_TEST", None), trampoline._mutant_under_test
+    trampoline._mutant_under_test = None  # no mutant: the original code
     try:
         importlib.import_module("gasnet.isolation").warm_up()
     finally:
-        if held is not None:
-            os.environ["MUTANT_UNDER_TEST"] = held
+        if held[0] is not None:
+            os.environ["MUTANT_UNDER_TEST"] = held[0]
+        trampoline._mutant_under_test = held[1]
     gc.collect()
     gc.freeze()
 PytestRunner.warm_up = warm_up
@@ -429,6 +458,7 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
     record = json.loads(covered.read_text())
     by_line = {int(k): v for k, v in record["lines"].items()}
     drawn = set(record["hypothesis"])
+    spawning = set(record.get("spawning", ()))
     spans = _spans(module)
     statement = _statements(module)
     chosen = {}
@@ -437,11 +467,13 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
         # spread over several lines only where it has code of its own.
         rows = {k for n in lines for k in range(*statement.get(n, (n, n + 1)))}
         found = {t for k in rows for t in by_line.get(k, ())}
-        if found:
-            # A hypothesis test runs the lines its examples reach, other ones each run: it is
-            # chosen for every mutant of a function it ran any line of.
-            first, last = spans[name.rpartition(".")[2].rsplit("__mutmut_", 1)[0]]
-            found |= {t for n in range(first, last + 1) for t in by_line.get(n, ()) if t in drawn}
+        # A hypothesis test runs the lines its examples reach, other ones each run: it is
+        # chosen for every mutant of a function it ran any line of.
+        first, last = spans[name.rpartition(".")[2].rsplit("__mutmut_", 1)[0]]
+        found |= {t for n in range(first, last + 1) for t in by_line.get(n, ()) if t in drawn}
+        if not found:
+            # Nor might the tests that run gasnet in other processes, unmeasured.
+            found = spawning
         # None found: no test runs the changed statement, so none can fail on it; mutmut
         # records the mutant as having no tests (a survivor) instead of running, say, every
         # test of the function around a branch only the Dask cluster takes.
