@@ -85,3 +85,31 @@ def test_a_t_junction_just_off_a_corner_keeps_the_corner_in_the_edge_before_it()
     assert topo.edges["length_m"].tolist()[:2] == pytest.approx(
         [10 + 0.18**0.5, (0.3**2 + 10.3**2) ** 0.5], abs=1e-9
     )
+
+
+def test_a_t_junction_at_a_corner_splits_the_pipe_alike_whatever_pipe_comes_before_it():
+    # Fault found through mutant 31 (np.where(same, seg, 0.0) -> 1.0 survived): positions of
+    # the vertices along a part were a running total over all parts less the part's start, so
+    # their rounding depended on the parts before; a T-junction located on a corner (ties with
+    # the corner: the vertex first) could be put before it. Now summed along each part alone,
+    # as GEOS locates the cut.
+    # A (0,0)-(28.2,29.6)-(58,29.6)-(58,39.6) turns at (58,29.6), 70.683 m along it (40.883 +
+    # 29.8); B starts at (58.3,29.3), 0.42 m off the corner and outside its angle: a
+    # T-junction on A located exactly at the corner. A's first edge runs through the corner
+    # to B's start, 40.883 + 29.8 + 0.424 = 71.107 m, the second from there to A's end,
+    # hypot(0.3, 10.3) = 10.304 m -- alone, and after P (0,100)-(15.8,101.6), an unrelated
+    # pipe drawn first. (Before: after P the first edge skipped the corner, 70.984 m, and the
+    # second went back through it, 10.424 m.)
+    a = ("A", [(0, 0), (28.2, 29.6), (58, 29.6), (58, 39.6)])
+    b = ("B", [(58.3, 29.3), (70, 20)])
+    p = ("P", [(0, 100), (15.8, 101.6)])
+    first_edge = (28.2**2 + 29.6**2) ** 0.5 + 29.8 + 0.18**0.5
+    for pipes in ([a, b], [p, a, b]):
+        topo, _ = build_topology(canonical(pipes=pipes))
+        on_a = [e for e in drawn(topo) if e[0] == "A"]
+        assert [pts for *_, pts in on_a] == [
+            [(0, 0), (28.2, 29.6), (58, 29.6), (58.3, 29.3)],
+            [(58.3, 29.3), (58, 39.6)],
+        ]
+        lengths = topo.edges.loc[topo.edges["pipe_id"] == "A", "length_m"].tolist()
+        assert lengths == pytest.approx([first_edge, (0.3**2 + 10.3**2) ** 0.5], abs=1e-9)
