@@ -230,14 +230,22 @@ def _cut_parts(coords, vidx, start_node, end_node, cut_part, cut_s, cut_node, no
     counts = np.bincount(vidx, minlength=n_parts)
     firsts = np.cumsum(counts) - counts
     # Positions along a part are measured on the part as drawn (where the cuts were located);
-    # the drawn ends are then replaced by their snapped nodes.
-    seg = np.hypot(*np.diff(coords, axis=0).T)
-    same = vidx[1:] == vidx[:-1]
-    m = np.concatenate([[0.0], np.cumsum(np.where(same, seg, 0.0))])
+    # the drawn ends are then replaced by their snapped nodes. They are summed segment by
+    # segment from the part's own start, each segment as sqrt(dx*dx + dy*dy): as GEOS sums
+    # them in line_locate_point, so a cut located on a vertex (a pipe end just off a corner)
+    # ties with it exactly and follows it, whatever parts come before (a running total over
+    # all parts, less the part's start, rounds differently).
+    d = np.diff(coords, axis=0)
+    seg = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    m = np.zeros(len(vidx))
+    active = np.arange(n_parts)
+    for k in range(1, counts.max(initial=0)):
+        active = active[counts[active] > k]
+        i = firsts[active] + k
+        m[i] = m[i - 1] + seg[i - 1]
     coords = coords.copy()
     coords[firsts] = node_xy[start_node]
     coords[firsts + counts - 1] = node_xy[end_node]
-    m = m - m[firsts][vidx]  # distance along its own part
     order = np.lexsort((cut_s, cut_part))
     cp, cs, cn = cut_part[order], cut_s[order], cut_node[order]
     # A cut stays strictly inside its part: one located on the drawn end (an asset within the
