@@ -279,7 +279,7 @@ sys.exit(int(code))
 # mutmut chooses a mutant's tests by the function it mutates: every test that calls the function.
 # This runs `mutmut run` with each mutant's tests narrowed to those that execute the lines it
 # changes (tests_by_mutant.json, written by _select), cheapest first, so a killed mutant stops
-# at its cheapest killer (`-x`). A mutant whose lines no test executes keeps mutmut's choice.
+# at its cheapest killer (`-x`). A mutant whose statements no test runs gets none (_select).
 LAUNCH = """\
 import codecs, gc, importlib, json, math, os, pkgutil, sys
 import mutmut.__main__ as mm
