@@ -158,6 +158,18 @@ def canonical(pipes=(), valves=(), sources=(), customers=(), regulators=(), crs=
     return {k: g.drop(columns="_g") for k, g in out.items()}
 
 
+def rows(report, check):
+    """The report's rows of one check."""
+    return [r for r in report.rows if r["check"] == check]
+
+
+def pipes_at(topo, asset_id):
+    """The pipes of the edges meeting at an asset's node, one entry per edge end."""
+    node = topo.nodes.set_index("asset_id").loc[asset_id, "node_id"]
+    e = topo.edges
+    return sorted(e.loc[(e["u"] == node) | (e["v"] == node), "pipe_id"])
+
+
 @pytest.fixture(scope="session")
 def pg():
     """A throwaway PostgreSQL cluster with PostGIS for the session (tests/pgcluster.py);

@@ -8,14 +8,10 @@ the expected rows and lines in comments.
 
 from __future__ import annotations
 
-from conftest import canonical, xy
+from conftest import canonical, rows, xy
 from shapely.geometry import Point
 
 from gasnet.topology import build_topology
-
-
-def rows(report, check):
-    return [r for r in report.rows if r["check"] == check]
 
 
 def test_no_pipe_in_service_line_names_the_customer_on_its_layer_with_the_fix():

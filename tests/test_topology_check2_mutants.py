@@ -9,7 +9,7 @@ mutants it kills (`# Planted: ...`).
 
 from __future__ import annotations
 
-from conftest import canonical, xy
+from conftest import canonical, rows, xy
 from shapely.geometry import LineString, MultiLineString, Point
 
 from gasnet.topology import build_topology
@@ -17,10 +17,6 @@ from gasnet.topology import build_topology
 DUPLICATE = "pipe lies on another pipe (duplicated or overlapping)"
 CROSSING = "pipes of the same pressure class cross without a junction (not connected)"
 ISLAND = "island with no source: these pipes cannot get gas with every valve open"
-
-
-def rows(report, check):
-    return [r for r in report.rows if r["check"] == check]
 
 
 # -- duplicates ----------------------------------------------------------------------------

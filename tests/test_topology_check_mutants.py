@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import canonical, xy
+from conftest import canonical, rows, xy
 from shapely.geometry import LineString, Point
 
 from gasnet.errors import InputError
@@ -21,10 +21,6 @@ COLLAPSED = (
     "left out of the network"
 )
 UNDERSHOOT = "pipe ends within 3 m of another pipe without joining it (likely undershoot)"
-
-
-def rows(report, check):
-    return [r for r in report.rows if r["check"] == check]
 
 
 # -- collapsed pipes -----------------------------------------------------------------------

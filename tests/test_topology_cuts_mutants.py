@@ -11,22 +11,10 @@ directions, rows and lines in comments, each test naming the mutants it kills
 from __future__ import annotations
 
 import numpy as np
-from conftest import canonical, xy
+from conftest import canonical, pipes_at, rows, xy
 from shapely.geometry import Point
 
 from gasnet.topology import build_topology
-
-
-def rows(report, check):
-    return [r for r in report.rows if r["check"] == check]
-
-
-def pipes_at(topo, asset_id):
-    """The pipes of the edges meeting at an asset's node, one entry per edge end."""
-    node = topo.nodes.set_index("asset_id").loc[asset_id, "node_id"]
-    e = topo.edges
-    return sorted(e.loc[(e["u"] == node) | (e["v"] == node), "pipe_id"])
-
 
 # -- a copy or a crossing: the direction at the asset --------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import canonical, xy
+from conftest import canonical, rows, xy
 from shapely.geometry import Point
 
 from gasnet.errors import InputError
@@ -26,10 +26,6 @@ SAME_CLASS = (
     "regulator between pipes of the same (or unknown) pressure class: its direction is "
     "unknown, so gas is let through both ways"
 )
-
-
-def rows(report, check):
-    return [r for r in report.rows if r["check"] == check]
 
 
 # -- customers -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
-from conftest import canonical, xy
+from conftest import canonical, rows, xy
 from shapely.geometry import LineString, Point
 
 from gasnet.errors import InputError
@@ -27,10 +27,6 @@ from gasnet.validate import Report
 
 def build(tol=0.5, maxd=60.0, **kw):
     return build_topology(canonical(**kw), snap_tolerance_m=tol, customer_max_distance_m=maxd)
-
-
-def rows(report, check):
-    return [r for r in report.rows if r["check"] == check]
 
 
 # -- collapsed pipes -----------------------------------------------------------------------

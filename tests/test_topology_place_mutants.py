@@ -12,23 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import canonical
+from conftest import canonical, pipes_at, rows
 
 from gasnet.errors import InputError
 from gasnet.topology import build_topology
 
 CONFLICT = "valve on the same network point as another asset, which takes the node"
-
-
-def rows(report, check):
-    return [r for r in report.rows if r["check"] == check]
-
-
-def pipes_at(topo, asset_id):
-    """The pipes of the edges meeting at an asset's node, one entry per edge end."""
-    node = topo.nodes.set_index("asset_id").loc[asset_id, "node_id"]
-    e = topo.edges
-    return sorted(e.loc[(e["u"] == node) | (e["v"] == node), "pipe_id"])
 
 
 # -- the pipes drawn through an asset ------------------------------------------------------

@@ -10,16 +10,12 @@ and rows worked out in comments, each test naming the mutants it kills (`# Plant
 from __future__ import annotations
 
 import pytest
-from conftest import canonical
+from conftest import canonical, rows
 from shapely.geometry import Point
 
 from gasnet.topology import build_topology
 
 ISLAND = "island with no source: these pipes cannot get gas with every valve open"
-
-
-def rows(report, check):
-    return [r for r in report.rows if r["check"] == check]
 
 
 def edge_table(topo):
