@@ -440,7 +440,8 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
     """Write ``tests_by_mutant.json``: each mutant's tests, those that execute a line it changes
     (none with ``by_line`` false: mutmut's choice for every mutant, still cheapest first).
 
-    Returns how many mutants got a narrowed selection and how many kept mutmut's."""
+    Returns how many mutants got a narrowed selection, how many none (no test runs their
+    lines) and how many kept mutmut's (their lines not found)."""
     if not by_line:
         (run / "tests_by_mutant.json").write_text("{}")
         every = len(_all_results(module))
@@ -472,11 +473,11 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
         first, last = spans[name.rpartition(".")[2].rsplit("__mutmut_", 1)[0]]
         found |= {t for n in range(first, last + 1) for t in by_line.get(n, ()) if t in drawn}
         if not found:
-            # Nor might the tests that run gasnet in other processes, unmeasured.
+            # No test runs the changed statement, so none can fail on it, unless it runs gasnet
+            # in another process (unmeasured). With none of those either, mutmut records the
+            # mutant as having no tests (a survivor) instead of running every test of the
+            # function around, say, a branch only the Dask cluster takes.
             found = spawning
-        # None found: no test runs the changed statement, so none can fail on it; mutmut
-        # records the mutant as having no tests (a survivor) instead of running, say, every
-        # test of the function around a branch only the Dask cluster takes.
         chosen[name] = sorted(found)
     (run / "tests_by_mutant.json").write_text(json.dumps(chosen, indent=0))
     untested = sum(not tests for tests in chosen.values())
