@@ -63,17 +63,23 @@ def _tool():
     return module
 
 
+def _project(tmp_path, monkeypatch, source):
+    """The tool, run on a project in ``tmp_path`` whose one module, ``mod``, is ``source``."""
+    tool = _tool()
+    monkeypatch.setattr(tool, "ROOT", tmp_path)
+    monkeypatch.setattr(tool, "RUNS", tmp_path / ".mutants")
+    (tmp_path / "src" / "gasnet").mkdir(parents=True)
+    (tmp_path / "src" / "gasnet" / "mod.py").write_text(source)
+    return tool
+
+
 def test_each_mutant_is_mapped_to_the_lines_of_the_original_it_changes(tmp_path, monkeypatch):
     # f's def is line 1 of the original, K.m's line 7:
     # - f 1 changes the default argument: the def line, 1;
     # - f 2 changes "x = a + b": line 2;
     # - f 3 drops "return x * 2": line 3;
     # - K.m 1 changes "return w - 1": line 9.
-    tool = _tool()
-    monkeypatch.setattr(tool, "ROOT", tmp_path)
-    monkeypatch.setattr(tool, "RUNS", tmp_path / ".mutants")
-    (tmp_path / "src" / "gasnet").mkdir(parents=True)
-    (tmp_path / "src" / "gasnet" / "mod.py").write_text(ORIGINAL)
+    tool = _project(tmp_path, monkeypatch, ORIGINAL)
     generated = tmp_path / ".mutants" / "mod" / "mutants" / "src" / "gasnet"
     generated.mkdir(parents=True)
     (generated / "mod.py").write_text(MUTATED)
@@ -124,10 +130,7 @@ def test_a_line_stands_for_its_whole_statement(tmp_path, monkeypatch):
     # - lines 3-6, the call of h: lines 3 to 6 (the span ends before line 7);
     # - line 2, the if's header: the whole if, lines 2 to 6;
     # - line 7: itself; line 1, the def line: the whole function, 1 to 7.
-    tool = _tool()
-    monkeypatch.setattr(tool, "ROOT", tmp_path)
-    (tmp_path / "src" / "gasnet").mkdir(parents=True)
-    (tmp_path / "src" / "gasnet" / "mod.py").write_text(STATEMENTS)
+    tool = _project(tmp_path, monkeypatch, STATEMENTS)
     spans = tool._statements("mod")
     assert [spans[n] for n in (1, 2, 3, 4, 5, 6, 7)] == [
         (1, 8),
@@ -157,11 +160,7 @@ def test_a_mutant_whose_statement_no_test_runs_gets_no_tests(
     # In STATEMENTS, test t1 runs line 3 (Python reports the call of h there) and line 2; no
     # test runs line 7. A mutant of line 5 (an argument of the call) gets t1 (and any
     # hypothesis test of g); a mutant of line 7 gets line_7, not every test of g.
-    tool = _tool()
-    monkeypatch.setattr(tool, "ROOT", tmp_path)
-    monkeypatch.setattr(tool, "RUNS", tmp_path / ".mutants")
-    (tmp_path / "src" / "gasnet").mkdir(parents=True)
-    (tmp_path / "src" / "gasnet" / "mod.py").write_text(STATEMENTS)
+    tool = _project(tmp_path, monkeypatch, STATEMENTS)
     run = tmp_path / ".mutants" / "mod"
     run.mkdir(parents=True)
     ran = ["t1", *hypothesis]

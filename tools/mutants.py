@@ -289,6 +289,9 @@ from mutmut.state import state
 chosen = json.load(open("tests_by_mutant.json"))
 collect, mangled = mm.collect_or_load_stats, mm.mangled_name_from_mutant_name
 runner_for = mm.get_mutant_runner
+def cpu_limit(seconds):  # mutmut's, from the tests' recorded time (mutmut.__main__._run)
+    c = mm.config()
+    return math.ceil((seconds + c.timeout_constant) * c.timeout_multiplier * 2)
 def collect_then_narrow(*args, **kwargs):
     collect(*args, **kwargs)
     for name, tests in chosen.items():
@@ -305,9 +308,7 @@ def clean_run_through_server(runner, submit):
         keys = [mm.mangled_name_from_mutant_name(n) for n in names] if names else list(by_name)
         tests = set().union(*(by_name.get(k, ()) for k in keys))
         whole = sum(state().duration_by_test.get(t, 0) for t in tests)
-        c = mm.config()
-        cpu = math.ceil((whole + c.timeout_constant) * c.timeout_multiplier * 2)
-        submit("none.unmutated", sorted(tests), cpu, whole)
+        submit("none.unmutated", sorted(tests), cpu_limit(whole), whole)
         code = runner.wait_for_result().exit_code
         if code != 0:
             print(f"the tests fail on the unmutated code in the fork server (exit {code})")
@@ -327,8 +328,7 @@ def cheapest_first(max_children):
         full = state().tests_by_mangled_function_name.get(mangled(name), set())
         whole = sum(state().duration_by_test.get(t, 0) for t in full)
         if whole > est:
-            c = mm.config()
-            est, cpu = whole, math.ceil((whole + c.timeout_constant) * c.timeout_multiplier * 2)
+            est, cpu = whole, cpu_limit(whole)
         submit(name, sorted(tests, key=lambda t: (state().duration_by_test.get(t, 0), t)), cpu, est)
     runner.submit = ordered
     return runner
@@ -460,7 +460,12 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
     by_line = {int(k): v for k, v in record["lines"].items()}
     drawn = set(record["hypothesis"])
     spawning = set(record.get("spawning", ()))
-    spans = _spans(module)
+    # A hypothesis test runs the lines its examples reach, other ones each run: it is chosen
+    # for every mutant of a function it ran any line of.
+    drawn_in = {
+        base: {t for n in range(first, last + 1) for t in by_line.get(n, ()) if t in drawn}
+        for base, (first, last) in _spans(module).items()
+    }
     statement = _statements(module)
     chosen = {}
     for name, lines in _mutant_lines(module).items():
@@ -468,10 +473,7 @@ def _select(module: str, run: Path, before: bool, by_line: bool = True) -> dict[
         # spread over several lines only where it has code of its own.
         rows = {k for n in lines for k in range(*statement.get(n, (n, n + 1)))}
         found = {t for k in rows for t in by_line.get(k, ())}
-        # A hypothesis test runs the lines its examples reach, other ones each run: it is
-        # chosen for every mutant of a function it ran any line of.
-        first, last = spans[name.rpartition(".")[2].rsplit("__mutmut_", 1)[0]]
-        found |= {t for n in range(first, last + 1) for t in by_line.get(n, ()) if t in drawn}
+        found |= drawn_in[name.rpartition(".")[2].rsplit("__mutmut_", 1)[0]]
         if not found:
             # No test runs the changed statement, so none can fail on it, unless it runs gasnet
             # in another process (unmeasured). With none of those either, mutmut records the
