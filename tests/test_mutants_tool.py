@@ -186,3 +186,41 @@ def test_a_mutant_whose_statement_no_test_runs_gets_no_tests(
     untested = 0 if line_7 else 1
     expected = {"narrowed": 2 - untested, "no test runs its lines": untested, "by function": 0}
     assert counts == expected
+
+
+def test_a_quick_pass_runs_each_mutant_s_cheapest_tests_and_marks_its_rate_a_lower_bound(
+    tmp_path, monkeypatch
+):
+    # Line 2 of STATEMENTS is run by t_slow (3 s), t_fast (0.1 s), t_mid (1 s) and t_untimed
+    # (no time recorded: dearest); with --cheapest 2 the mutant of line 2 runs t_fast and t_mid.
+    tool = _project(tmp_path, monkeypatch, STATEMENTS)
+    run = tmp_path / ".mutants" / "mod"
+    run.mkdir(parents=True)
+    record = {
+        "lines": {"2": ["t_slow", "t_fast", "t_mid", "t_untimed"]},
+        "hypothesis": [],
+        "spawning": [],
+        "seconds": {"t_slow": 3.0, "t_fast": 0.1, "t_mid": 1.0},
+    }
+
+    def cover(cmd, **_):
+        Path(cmd[4]).write_text(json.dumps(record))
+        return 0
+
+    monkeypatch.setattr(tool.subprocess, "call", cover)
+    monkeypatch.setattr(tool, "_tests", lambda module, before: ["tests/test_mod.py"])
+    monkeypatch.setattr(tool, "_mutant_lines", lambda module: {"gasnet.mod.x_g__mutmut_1": [2]})
+    monkeypatch.setattr(tool, "_all_results", lambda module: dict.fromkeys(range(1)))
+    tool._select("mod", run, before=False, cheapest=2)
+    chosen = json.loads((run / "tests_by_mutant.json").read_text())
+    assert chosen == {"gasnet.mod.x_g__mutmut_1": ["t_fast", "t_mid"]}
+
+    # 9 killed of 10: 90.0 %, shown as a lower bound while the pass was a quick one.
+    results = {f"gasnet.mod.x_g__mutmut_{i}": int(i < 9) for i in range(10)}
+    monkeypatch.setattr(tool, "_results", lambda module: results)
+    monkeypatch.setattr(tool, "_all_results", lambda module: results)
+    monkeypatch.setattr(tool, "equivalent_mutants", dict)
+    (run / "cheapest").write_text("2\n")
+    assert "≥ 90.0 %" in tool.table(["mod"])
+    (run / "cheapest").unlink()
+    assert "≥" not in tool.table(["mod"]) and "90.0 %" in tool.table(["mod"])
