@@ -4,6 +4,7 @@ warning that says what was done, never a silent change, a guess or a traceback."
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 import pyogrio
@@ -706,3 +707,15 @@ def test_a_customers_pipe_id_read_as_floating_point_beyond_2_53_stops_the_run(pr
         [("C1", "51130200000001233000")],
     )
     _stops(project, cli, "error: customers (", "field pipe_id holds 1 number beyond 2^53")
+
+
+def test_a_postgis_source_s_label_names_its_database_and_table_without_stray_spaces():
+    # The label messages name a source by: "<layer> (<url> <table>)", or "<layer> (<url>)"
+    # when no table is configured (not "(<url> )", a space before the bracket).
+    from gasnet.config import LayerSource
+
+    url = "postgresql://gis@db.example/city"
+    with_table = LayerSource("pipes", Path(url), url=url, sublayer="gas.pipes")
+    without = LayerSource("pipes", Path(url), url=url)
+    assert with_table.label == "pipes (postgresql://gis@db.example/city gas.pipes)"
+    assert without.label == "pipes (postgresql://gis@db.example/city)"

@@ -46,7 +46,7 @@ class LayerSource:
     def label(self) -> str:
         """How messages name this source: the layer and its file (or table)."""
         if self.url:
-            return f"{self.layer} ({self.url} {self.sublayer or ''})".rstrip()
+            return f"{self.layer} ({' '.join(filter(None, (self.url, self.sublayer)))})"
         return f"{self.layer} ({self.path})"
 
 
