@@ -25,23 +25,6 @@ def _sources_shp(tmp_path, rows, encoding="UTF-8", cpg=True) -> Path:
     return write_shp(tmp_path / "sources.shp", rows, [pt(0, 0)], encoding=encoding, cpg=cpg)
 
 
-# -- a PostGIS source ----------------------------------------------------------------------
-
-
-def test_a_postgis_source_without_a_table_is_named_without_connecting():
-    # Planted: ingest.py (read_source): read_table(source, report) -> read_table(None, report)
-    # (mutant 1). path = "postgresql://..." but no layer = "schema.table": the source is
-    # handed to the PostGIS reader, which names the missing table before any connection.
-    source = LayerSource(layer="pipes", path=Path("unused"), url="postgresql://gis@db/city")
-    report = Report(crs="EPSG:4545")
-    assert read_source(source, report) is None
-    assert [(r["check"], r["severity"], r["layer"], r["message"]) for r in report.rows] == [
-        ("missing_file", "error", "pipes", "no table named")
-    ]
-    (line,) = report.lines()
-    assert line.endswith(': no table named; fix: give layer = "schema.table" in [layers.pipes]')
-
-
 # -- the files read on a Dask cluster --------------------------------------------------------
 
 
@@ -128,31 +111,6 @@ def test_a_cluster_lost_while_reading_names_the_ingest(project, monkeypatch):
 
 
 # -- encodings -------------------------------------------------------------------------------
-
-
-def test_an_encoding_gdal_does_not_know_by_that_name_is_an_error(tmp_path):
-    # Planted: ingest.py (read_source): `want, place = None` (mutant 179); the check
-    # "bad_encoding", the severity, the layer, the message, the fix or the label None or
-    # left out (180-191).
-    #
-    # The value's bytes 5A C3 A9 are 'Z√©' in Mac Roman (encoding = "mac_roman", Python's
-    # name): GDAL, not knowing MAC-ROMAN, passes them through, and reads them as the
-    # UTF-8 'Zé'. The text would be silently other than it is: an error.
-    shp = _sources_shp(tmp_path, [{"id": "S1", "name": "Zxx"}], cpg=False)
-    dbf = shp.with_suffix(".dbf")
-    dbf.write_bytes(dbf.read_bytes().replace(b"Zxx", b"Z\xc3\xa9"))
-    report = Report(crs="EPSG:4545")
-    source = LayerSource(layer="sources", path=shp, encoding="mac_roman")
-    assert read_source(source, report) is None
-    assert [(r["check"], r["severity"], r["layer"]) for r in report.rows] == [
-        ("bad_encoding", "error", "sources")
-    ]
-    assert report.lines() == [
-        f"error: sources ({shp}): GDAL does not read the encoding 'mac_roman' as Python does "
-        "(record 1, field name should read 'Z\u221a\u00a9'): it does not know that name; "
-        "fix: give the encoding by its usual name in [layers.sources], e.g. encoding = "
-        '"GBK" (GBK, GB18030, Big5, UTF-8, CP1252 ...)'
-    ]
 
 
 def test_a_cpg_that_cannot_be_read_says_nothing(tmp_path, monkeypatch):

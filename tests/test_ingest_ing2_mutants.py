@@ -32,6 +32,8 @@ def test_a_postgis_source_without_a_table_is_reported_in_the_callers_report():
         }
     ]
     assert report.has_errors
+    (line,) = report.lines()
+    assert line.endswith(': no table named; fix: give layer = "schema.table" in [layers.pipes]')
 
 
 def test_a_fifo_named_as_a_layer_is_one_error_naming_it(tmp_path):
