@@ -209,3 +209,23 @@ def scheduler():
         silence_logs=logging.ERROR,
     ) as cluster:
         yield cluster.scheduler_address
+
+
+def in_process_session(**kwargs):
+    """A gasnet.parallel.Session whose ``map`` runs here, each payload through pickle as it
+    would travel to a worker; ``results`` holds each map's results (the tests of the code
+    run on a Dask cluster, without one)."""
+    import pickle
+
+    from gasnet import parallel
+
+    class InProcess(parallel.Session):
+        def map(self, fn, payloads, stage=""):
+            self.log.append((stage, len(payloads)))
+            out = [fn(pickle.loads(pickle.dumps(p))) for p in payloads]
+            self.results.append(out)
+            return out
+
+    s = InProcess(client=None, **kwargs)
+    s.results = []
+    return s

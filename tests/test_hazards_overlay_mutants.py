@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime
 import math
-import pickle
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import in_process_session
 from shapely.geometry import LineString, Point, Polygon
 
 from gasnet import hazards, parallel
@@ -116,14 +116,6 @@ def test_pairs_distances_and_exposed_lengths():
     assert exposed[o][2] == 3.0
 
 
-class _Session(parallel.Session):
-    """A session whose map runs here, each payload through pickle as it would travel."""
-
-    def map(self, fn, payloads, stage=""):
-        self.log.append((stage, len(payloads)))
-        return [fn(pickle.loads(pickle.dumps(p))) for p in payloads]
-
-
 # Two MP-A pipes along y = 0 (0-100, 100-200) and an abandoned one right under the records.
 PIPES = [
     ("P1", [(0, 0), (100, 0)], "MP-A", "in_service"),
@@ -146,7 +138,7 @@ def test_overlay_on_partitions_when_a_session_is_active(monkeypatch):
     # map. Record 0 meets P1 (edge 0) at 1 m, chord 2 sqrt(9 - 1) = 5.657 m; record 3 meets
     # P2 (edge 1) at 2 m, chord 2 sqrt(9 - 4) = 4.472 m; protection of MP-A 0.5 m. The
     # abandoned P0, 0 m away from both, is not in service.
-    s = _Session(client=None, chunk_rows=1)
+    s = in_process_session(chunk_rows=1)
     monkeypatch.setattr(parallel, "_SESSION", s)
     recs = _records([Point(50, 1), Point(), None, Point(150, 2)])
     out = hazards.overlay(recs, _edges(PIPES), HazardSettings())

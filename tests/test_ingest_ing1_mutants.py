@@ -6,12 +6,11 @@ cannot be read, a config encoding beside a .cpg that reads the same, garbled fie
 from __future__ import annotations
 
 import dataclasses
-import pickle
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import pt, write_shp
+from conftest import in_process_session, pt, write_shp
 
 from gasnet import _progress, parallel
 from gasnet.config import LayerSource, read_config
@@ -26,14 +25,6 @@ def _sources_shp(tmp_path, rows, encoding="UTF-8", cpg=True) -> Path:
 
 
 # -- the files read on a Dask cluster --------------------------------------------------------
-
-
-class _Session(parallel.Session):
-    """A session whose map runs here, each payload through pickle as it would travel."""
-
-    def map(self, fn, payloads, stage=""):
-        self.log.append((stage, len(payloads)))
-        return [fn(pickle.loads(pickle.dumps(p))) for p in payloads]
 
 
 class _LostSession(parallel.Session):
@@ -67,7 +58,7 @@ def test_layers_read_on_a_cluster_are_those_read_here(project, monkeypatch, caps
     # map, in the order the layers are taken; each worker's report merged in that order.
     # The config carries a run's in-memory state that cannot travel (a lock): it stays here.
     config = _project_with_a_warning(project)
-    s = _Session(client=None)
+    s = in_process_session()
     monkeypatch.setattr(parallel, "_SESSION", s)
     monkeypatch.setattr(_progress, "enabled", lambda: True)
     capsys.readouterr()

@@ -10,10 +10,8 @@ each test naming the mutants it kills (`# Planted: ...`).
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
-from conftest import canonical, rows
+from conftest import canonical, in_process_session, rows
 from shapely.geometry import Point
 
 from gasnet import parallel
@@ -116,14 +114,6 @@ def test_a_customer_with_an_empty_point_is_reported_as_having_no_location():
 # -- on a Dask session ---------------------------------------------------------------------
 
 
-class _Session(parallel.Session):
-    """A session whose map runs here, each payload through pickle as it would travel."""
-
-    def map(self, fn, payloads, stage=""):
-        self.log.append((stage, len(payloads)))
-        return [fn(pickle.loads(pickle.dumps(p))) for p in payloads]
-
-
 def test_customers_attach_on_partitions_when_a_session_is_active(monkeypatch):
     # Planted: topology.py (_attach_customers): _nearest(tree_live, parts[live_idx], ...) ->
     # _nearest(tree_live, None, ...) (mutant 163: the partitions need the pipes themselves)
@@ -131,7 +121,7 @@ def test_customers_attach_on_partitions_when_a_session_is_active(monkeypatch):
     # service. chunk_rows=1, one worker (no client to ask): 3 customers, 3 partitions, one
     # "nearest" map. C1 at (50,12) is 8 m from B but B carries no gas: on A, 12 m; C2 at
     # (20,-25): D, 5 m; C3 at (80,2): A, 2 m -- as without Dask.
-    s = _Session(client=None, chunk_rows=1)
+    s = in_process_session(chunk_rows=1)
     monkeypatch.setattr(parallel, "_SESSION", s)
     topo, _ = build_topology(
         canonical(

@@ -8,10 +8,8 @@ rows and nodes in comments, each test naming the mutants it kills (`# Planted: .
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
-from conftest import canonical, rows
+from conftest import canonical, in_process_session, rows
 
 from gasnet import parallel
 from gasnet.topology import build_topology
@@ -67,19 +65,6 @@ def test_a_customer_at_a_valve_on_a_closed_ring_main_is_put_on_the_ring_s_first_
 # -- the customers' nearest pipes, here and on a cluster -----------------------------------------
 
 
-class _InProcess(parallel.Session):
-    """A session whose map runs here, each payload through pickle as it would travel; it
-    keeps the distances of the nearest pipes the workers found."""
-
-    found: list
-
-    def map(self, fn, payloads, stage=""):
-        self.log.append((stage, len(payloads)))
-        out = [fn(pickle.loads(pickle.dumps(p))) for p in payloads]
-        self.found = sorted(d for _, _, dist in out for d in dist.tolist())
-        return out
-
-
 def _three_customers():
     # A (0,0)-(100,0) and B (0,20)-(100,20), joined by C (100,20)-(100,0). Customer C1 at
     # (50,10) is 10 m from both A and B (a tie), C2 at (20,3) 3 m from A, C3 at (20,200)
@@ -132,11 +117,11 @@ def test_customers_attach_on_a_cluster_s_partitions_as_in_this_process(monkeypat
     # C3 (then measured here: 180 m). The same network as in this process (the test above).
     # (Without the cluster, or with no reach -- no pipe sent -- the workers found nothing;
     # the other mistakes raised.)
-    s = _InProcess(client=None, chunk_rows=1)
+    s = in_process_session(chunk_rows=1)
     monkeypatch.setattr(parallel, "_SESSION", s)
     topo, report = build_topology(_three_customers())
     assert s.log == [("nearest", 3)]
-    assert s.found == [3.0, 10.0, 10.0]
+    assert sorted(d for _, _, dist in s.results[-1] for d in dist.tolist()) == [3.0, 10.0, 10.0]
     assert topo.customers[COLUMNS].values.tolist() == ATTACHED
     assert topo.edges.loc[2, "pipe_id"] == "A"
     assert [(r["feature_id"], r["message"]) for r in rows(report, "customer_unattached")] == [

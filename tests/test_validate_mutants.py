@@ -7,12 +7,10 @@ otherwise.
 
 from __future__ import annotations
 
-import pickle
-
 import geopandas as gpd
 import numpy as np
 import pytest
-from conftest import canonical, line, xy
+from conftest import canonical, in_process_session, line, xy
 from shapely.geometry import LineString, Point, Polygon
 
 from gasnet import parallel
@@ -648,14 +646,6 @@ def test_raise_for_errors_one_line_per_kind():
 # -- the geometry checks on a cluster ---------------------------------------------------------
 
 
-class _InProcess(parallel.Session):
-    """A session whose map runs here, each payload through pickle as it would travel."""
-
-    def map(self, fn, payloads, stage=""):
-        self.log.append((stage, len(payloads)))
-        return [fn(pickle.loads(pickle.dumps(p))) for p in payloads]
-
-
 def test_geometry_checks_run_on_row_ranges_when_a_session_is_active(monkeypatch):
     # Planted: validate.py (_geometry_checks): session = None; `not len(geom)` -> `len(geom)`;
     # ranges = None, array_split(None, n), (arange, None), (n_chunks) alone, (arange) alone,
@@ -676,7 +666,7 @@ def test_geometry_checks_run_on_row_ranges_when_a_session_is_active(monkeypatch)
         ],
         dtype=object,
     )
-    s = _InProcess(client=None, chunk_rows=2)
+    s = in_process_session(chunk_rows=2)
     monkeypatch.setattr(parallel, "_SESSION", s)
     valid, simple = _geometry_checks(geom, True)
     assert valid.tolist() == [True, False, True, False, True]
