@@ -571,6 +571,9 @@ def run_module(
     if source.read_bytes() != as_mutated:  # the mutants and the lines chosen: of another file
         raise PassError(f"{module}: {source} changed while its mutants were made; run again")
     kept = _meta(module)
+    capped = run / "cheapest"
+    if cheapest is not None:  # (before the pass: a pass stopped half-way was a quick one too)
+        capped.write_text(f"{cheapest}\n")
     cmd = [sys.executable, "-c", LAUNCH, "run", "--max-children", str(jobs), *names]
     with open(run / "run.log", "a") as out:
         out.write(
@@ -582,10 +585,7 @@ def run_module(
     took = time.monotonic() - start
     if survivors or not fresh:
         _restore(module, kept)
-    capped = run / "cheapest"
-    if cheapest is not None:
-        capped.write_text(f"{cheapest}\n")
-    elif survivors and code == 0:
+    if cheapest is None and survivors and code == 0:
         # every mutant not killed has now run all its tests: the rates are exact again
         capped.unlink(missing_ok=True)
     (run / ("rerun_seconds" if survivors else "wall_seconds")).write_text(f"{took:.0f}\n")
