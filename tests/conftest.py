@@ -229,3 +229,24 @@ def in_process_session(**kwargs):
     s = InProcess(client=None, **kwargs)
     s.results = []
     return s
+
+
+def write_dbf(path, fields, rows):
+    """A dBASE III file: ``fields`` are (name, type, width, decimals); ``rows`` tuples of text
+    (numbers right-aligned, as exporters write them; ``None`` is blank), each value a str
+    (written as UTF-8) or the bytes themselves (another encoding)."""
+    import struct
+
+    record_len = 1 + sum(f[2] for f in fields)
+    header_len = 32 + 32 * len(fields) + 1
+    out = bytearray(struct.pack("<BBBBIHH20x", 3, 124, 1, 1, len(rows), header_len, record_len))
+    for name, kind, width, decimals in fields:
+        out += struct.pack("<11sc4xBB14x", name.encode(), kind.encode(), width, decimals)
+    out += b"\r"
+    for row in rows:
+        out += b" "
+        for (_, kind, width, _), value in zip(fields, row, strict=True):
+            text = value if isinstance(value, bytes) else (value or "").encode()
+            out += text.rjust(width) if kind == "N" else text.ljust(width)
+    out += b"\x1a"
+    path.write_bytes(bytes(out))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
-from conftest import line, pt, write_shp
+from conftest import line, pt, write_dbf, write_shp
 
 
 def _issues(project):
@@ -497,31 +497,11 @@ def test_a_geopackage_layer_that_is_not_there_lists_the_layers(project, cli):
 # -- A4: long numeric ids are read exactly, or the run stops ----------------------------------
 
 
-def _write_dbf(path, fields, rows):
-    """A dBASE III file: ``fields`` are (name, type, width, decimals); ``rows`` tuples of text
-    (numbers right-aligned, as exporters write them; ``None`` is blank)."""
-    import struct
-
-    record_len = 1 + sum(f[2] for f in fields)
-    header_len = 32 + 32 * len(fields) + 1
-    out = bytearray(struct.pack("<BBBBIHH20x", 3, 124, 1, 1, len(rows), header_len, record_len))
-    for name, kind, width, decimals in fields:
-        out += struct.pack("<11sc4xBB14x", name.encode(), kind.encode(), width, decimals)
-    out += b"\r"
-    for row in rows:
-        out += b" "
-        for (_, kind, width, _), value in zip(fields, row, strict=True):
-            text = (value or "").encode()
-            out += text.rjust(width) if kind == "N" else text.ljust(width)
-    out += b"\x1a"
-    path.write_bytes(bytes(out))
-
-
 def _valves_with_ids(project, ids, width=20):
     write_shp(
         project.raw / "valves.shp", [{"x": 1}] * len(ids), [pt(50, 0), pt(150, 0)][: len(ids)]
     )
-    _write_dbf(project.raw / "valves.dbf", [("id", "N", width, 0)], [(i,) for i in ids])
+    write_dbf(project.raw / "valves.dbf", [("id", "N", width, 0)], [(i,) for i in ids])
 
 
 def test_seventeen_digit_ids_in_a_wide_numeric_field_are_read_exactly(project, cli):
@@ -701,7 +681,7 @@ def test_a_working_crs_made_for_the_area_is_accepted(project, cli, crs):
 
 def test_a_customers_pipe_id_read_as_floating_point_beyond_2_53_stops_the_run(project, cli):
     write_shp(project.raw / "customers.shp", [{"x": 1}], [pt(150, 10)])
-    _write_dbf(
+    write_dbf(
         project.raw / "customers.dbf",
         [("id", "C", 10, 0), ("pipe_id", "N", 20, 0)],
         [("C1", "51130200000001233000")],

@@ -6,11 +6,9 @@ Tiny hand-made files in, the frame or the whole report line out.
 
 from __future__ import annotations
 
-import struct
-
 import geopandas as gpd
 import pandas as pd
-from conftest import pt, write_shp
+from conftest import pt, write_dbf, write_shp
 
 from gasnet import ingest
 from gasnet.config import LayerSource
@@ -70,29 +68,13 @@ def test_the_chosen_layer_of_a_geopackage_is_read_not_its_first(tmp_path):
     assert pd.Timestamp(gdf["found"].iloc[0]) == pd.Timestamp("2024-05-06")
 
 
-def _write_dbf(path, fields, rows):
-    """A dBASE III file: ``fields`` as ``(name, type, width, decimals)``, ``rows`` as bytes."""
-    record_len = 1 + sum(f[2] for f in fields)
-    header_len = 32 + 32 * len(fields) + 1
-    out = bytearray(struct.pack("<BBBBIHH20x", 3, 124, 1, 1, len(rows), header_len, record_len))
-    for name, kind, width, decimals in fields:
-        out += struct.pack("<11sc4xBB14x", name.encode(), kind.encode(), width, decimals)
-    out += b"\r"
-    for row in rows:
-        out += b" "
-        for (_, kind, width, _), value in zip(fields, row, strict=True):
-            out += value.rjust(width) if kind == "N" else value.ljust(width)
-    out += b"\x1a"
-    path.write_bytes(bytes(out))
-
-
 def test_a_dated_gbk_shapefile_with_a_wide_integer_reads_its_text_and_digits_exactly(tmp_path):
     # A date field is not read the Arrow way, so this is GDAL's usual read. The .dbf (no
     # .cpg) holds 中文 in GBK (D6 D0 CE C4), configured as encoding = "GBK", and the id
     # 51130200000001233 in an N(20,0) field, which only an exact 64-bit integer type keeps
     # (as floating point it would read ...1232): the frame holds exactly those.
     path = write_shp(tmp_path / "v.shp", [{"x": 1}], [pt(0, 0)], cpg=False)
-    _write_dbf(
+    write_dbf(
         path.with_suffix(".dbf"),
         [("id", "N", 20, 0), ("name", "C", 10, 0), ("found", "D", 8, 0)],
         [(b"51130200000001233", "\u4e2d\u6587".encode("gbk"), b"20240506")],
