@@ -1345,7 +1345,8 @@ def check_id_text(layers: dict[str, gpd.GeoDataFrame], report: Report) -> None:
 
 def _check_layer_id_text(name: str, gdf: gpd.GeoDataFrame, report: Report) -> None:
     ids = gdf[LAYERS[name].id_field]
-    text = ids.where(ids.notna(), "").astype(str)
+    # As objects, so that a blank in a categorical or Int64 column can become "".
+    text = ids.astype(object).where(ids.notna(), "").astype(str)
     files = gdf["source_file"] if "source_file" in gdf else pd.Series("", index=gdf.index)
     label = f"{name} ({', '.join(sorted(files.dropna().astype(str).unique()))})"
 
