@@ -968,7 +968,8 @@ def _per_value(col: pd.Series, fn) -> pd.Series:
     return pd.Series(mapped[codes], index=col.index, dtype=object)
 
 
-#: Floating point keeps every integer up to 2**53 exactly; beyond, neighbours merge.
+#: Floating point keeps every integer up to 2**53 exactly; beyond, neighbours merge (so a
+#: value of 2**53 itself may have been 2**53 + 1).
 _EXACT = 2**53
 
 
@@ -985,7 +986,7 @@ def _inexact_ids(source: LayerSource, raw: gpd.GeoDataFrame, columns, report: Re
         if not pd.api.types.is_float_dtype(values.dtype):
             continue
         v = values.to_numpy(float)
-        big = np.isfinite(v) & (np.abs(v) > _EXACT)
+        big = np.isfinite(v) & (np.abs(v) >= _EXACT)
         if big.any():
             bad.append((col, v[big], int(big.sum())))
     for col, v, n in bad:
