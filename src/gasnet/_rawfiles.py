@@ -137,7 +137,9 @@ def dbf_text_samples(path: Path, header: DbfHeader, limit: int = 2000) -> list[T
             _, first = np.unique(voids, return_index=True)
             for r in rows[np.sort(first)]:
                 cell = cells[r].tobytes()
-                value = cell.rstrip(b" \x00")
+                value = cell.split(b"\x00", 1)[0].rstrip(b" ")  # GDAL reads up to a NUL
+                if max(value, default=0) < 0x80:  # non-ASCII only after the NUL
+                    continue
                 if value not in seen:
                     seen.add(value)
                     where = f"record {start + r + 1}, field {label}"
