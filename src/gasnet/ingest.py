@@ -818,8 +818,9 @@ def _text(col: pd.Series) -> pd.Series:
     """Trimmed strings, ``None`` for blanks; whole floats as integers ("12.0" ids -> "12")."""
     if pd.api.types.is_float_dtype(col.dtype):
         # In the column's own precision, so a GDAL Float32 field's 0.1 is "0.1", its own
-        # digits, not "0.10000000149011612" (numpy, nullable and Arrow columns alike).
-        v = col.to_numpy(getattr(col.dtype, "numpy_dtype", col.dtype), na_value=np.nan)
+        # digits, not "0.10000000149011612" (numpy, nullable, Arrow and sparse columns alike).
+        own = getattr(col.dtype, "numpy_dtype", getattr(col.dtype, "subtype", col.dtype))
+        v = col.to_numpy(own, na_value=np.nan)
         ok = np.isfinite(v)
         whole = ok & (v == np.round(v))
         fits = whole & (np.abs(v) < np.float64(2.0**63))  # beyond: no int64 (inexact_id)
