@@ -1171,9 +1171,12 @@ def normalise_layer(
             if kind == "bool":
                 values = values.map({"true": True, "false": False}).astype(object)
         elif kind in ("int", "float"):
-            if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+            if isinstance(col.dtype, np.dtype) and (
+                col.dtype.kind in "iu" or col.dtype == np.float64
+            ):
                 # A numeric field: the number itself, which is what its text (_text) parses
-                # back to; blank where not finite, as its text is.
+                # back to; blank where not finite, as its text is. (Not a single-precision
+                # one: 32.3 would be 32.29999923706055 in double precision; its text is 32.3.)
                 v = col.to_numpy(dtype=float)
                 given = pd.Series(np.isfinite(v), index=col.index)
                 values = pd.Series(np.where(given, v, np.nan), index=col.index)
