@@ -250,3 +250,20 @@ def write_dbf(path, fields, rows):
             out += text.rjust(width) if kind == "N" else text.ljust(width)
     out += b"\x1a"
     path.write_bytes(bytes(out))
+
+
+def bare_config():
+    """A Config with no layers, in the working CRS EPSG:4545 (for calling ingest's steps)."""
+    from gasnet.config import Config
+
+    return Config(
+        path=Path("gasnet.toml"),
+        text="",
+        name="t",
+        crs="EPSG:4545",
+        snap_tolerance_m=1.0,
+        customer_max_distance_m=50.0,
+        output_dir=Path("out"),
+        layers={},
+        values={},
+    )

@@ -9,26 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-from conftest import line, pt
+from conftest import bare_config, line, pt
 from shapely.geometry import Polygon
 
 from gasnet import ingest
-from gasnet.config import Config, LayerSource
+from gasnet.config import LayerSource
 from gasnet.validate import Report
-
-
-def _config() -> Config:
-    return Config(
-        path=Path("gasnet.toml"),
-        text="",
-        name="t",
-        crs="EPSG:4545",
-        snap_tolerance_m=1.0,
-        customer_max_distance_m=50.0,
-        output_dir=Path("out"),
-        layers={},
-        values={},
-    )
 
 
 def _frame(rows, geoms) -> gpd.GeoDataFrame:
@@ -42,7 +28,7 @@ def test_an_id_field_two_fields_match_in_either_script_is_an_error_asking_for_th
     source = LayerSource("valves", Path("raw/valves.gpkg"), id_field="\u7f16\u53f7")
     raw = _frame([{"\u7de8\u865f": "V1", "\u7f16\u865f": "V2"}], [pt(0, 0)])
     report = Report()
-    assert ingest.normalise_layer(source, raw, _config(), report) is None
+    assert ingest.normalise_layer(source, raw, bare_config(), report) is None
     message = (
         "id field '\u7f16\u53f7' not found (fields: \u7de8\u865f, \u7f16\u865f) — "
         "'\u7f16\u53f7' (\u7de8\u865f, \u7f16\u865f): several fields differ only in "
@@ -72,7 +58,7 @@ def test_features_of_the_wrong_geometry_type_are_one_error_naming_the_types_foun
         [{"id": "P1"}, {"id": "P2"}, {"id": "P3"}], [line((0, 0), (1, 0)), pt(5, 5), square]
     )
     report = Report()
-    assert ingest.normalise_layer(source, raw, _config(), report) is None
+    assert ingest.normalise_layer(source, raw, bare_config(), report) is None
     message = "Point, Polygon geometry where LineString / MultiLineString is expected"
     assert [(r["check"], r["severity"], r["layer"], r["feature_id"]) for r in report.rows] == [
         ("wrong_geometry_type", "error", "pipes", "P2"),
@@ -90,7 +76,7 @@ def test_at_most_1000_features_of_the_wrong_geometry_type_are_listed():
     source = LayerSource("valves", Path("raw/valves.shp"))
     raw = _frame([{"id": f"V{i}"} for i in range(1001)], [line((0, 0), (1, 0))] * 1001)
     report = Report()
-    assert ingest.normalise_layer(source, raw, _config(), report) is None
+    assert ingest.normalise_layer(source, raw, bare_config(), report) is None
     assert [r["feature_id"] for r in report.rows] == [f"V{i}" for i in range(1000)]
 
 
@@ -103,7 +89,7 @@ def test_a_configured_field_that_is_not_there_is_an_error_naming_only_it():
     )
     raw = _frame([{"id": "V1", "\u72b6\u6001": "\u5e38\u95ed"}], [pt(0, 0)])
     report = Report()
-    assert ingest.normalise_layer(source, raw, _config(), report) is None
+    assert ingest.normalise_layer(source, raw, bare_config(), report) is None
     message = "configured field(s) \u53ef\u7528 not found (fields: id, \u72b6\u6001)"
     assert report.rows == [
         {
@@ -136,7 +122,7 @@ def test_configured_fields_and_their_labels_give_the_canonical_values():
         [pt(0, 0), pt(1, 0)],
     )
     report = Report()
-    out = ingest.normalise_layer(source, raw, _config(), report)
+    out = ingest.normalise_layer(source, raw, bare_config(), report)
     assert report.lines() == []
     assert out["valve_id"].tolist() == ["V1", "V2"]
     assert out["normally"].tolist() == ["closed", "open"]

@@ -10,27 +10,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import pt
+from conftest import bare_config, pt
 from shapely.geometry import Point
 
 from gasnet import ingest
-from gasnet.config import Config, LayerSource
+from gasnet.config import LayerSource
 from gasnet.validate import Report
-
-
-def _config() -> Config:
-    return Config(
-        path=Path("gasnet.toml"),
-        text="",
-        name="t",
-        crs="EPSG:4545",
-        snap_tolerance_m=1.0,
-        customer_max_distance_m=50.0,
-        output_dir=Path("out"),
-        layers={},
-        values={},
-    )
-
 
 # -- coordinates checked as read -----------------------------------------------------------
 
@@ -45,7 +30,7 @@ def test_a_point_the_working_crs_cannot_hold_is_blanked_and_named_by_its_row_wit
         {"name": ["a", "b"]}, geometry=[Point(106.75, 31.86), Point(18, 0)], crs="EPSG:4326"
     )
     report = Report()
-    out = ingest._blank_bad_coordinates(source, raw, _config(), report)
+    out = ingest._blank_bad_coordinates(source, raw, bare_config(), report)
     assert out.geometry.iloc[0] == Point(106.75, 31.86) and out.geometry.iloc[1] is None
     message = (
         "feature has coordinates that are not usable numbers (NaN, infinite or out of range)"
@@ -110,7 +95,7 @@ def test_projected_numbers_under_a_degree_crs_name_where_that_crs_came_from(
     source = LayerSource("valves", path, crs="EPSG:4326")
     raw = gpd.GeoDataFrame({"id": ["V1"]}, geometry=[Point(500_000, 2_067_354)], crs="EPSG:4326")
     report = Report()
-    assert ingest._blank_bad_coordinates(source, raw, _config(), report) is None
+    assert ingest._blank_bad_coordinates(source, raw, bare_config(), report) is None
     assert [(r["check"], r["severity"], r["layer"], r["feature_id"]) for r in report.rows] == [
         ("wrong_crs", "error", "valves", "V1")
     ]

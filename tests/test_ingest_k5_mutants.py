@@ -14,25 +14,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import line, pt, write_shp
+from conftest import bare_config, line, pt, write_shp
 
 from gasnet import ingest
 from gasnet.config import Config, LayerSource
 from gasnet.validate import Report
-
-
-def _config() -> Config:
-    return Config(
-        path=Path("gasnet.toml"),
-        text="",
-        name="t",
-        crs="EPSG:4545",
-        snap_tolerance_m=1.0,
-        customer_max_distance_m=50.0,
-        output_dir=Path("out"),
-        layers={},
-        values={},
-    )
 
 
 def _frame(data, geoms, index=None) -> gpd.GeoDataFrame:
@@ -45,7 +31,7 @@ def test_an_unknown_status_of_a_pipe_is_an_error_row_on_the_pipe_and_its_line():
     source = LayerSource("pipes", Path("raw/pipes.shp"))
     raw = _frame([{"id": "P1", "status": "报废中"}], [line((0, 0), (10, 0))])
     report = Report()
-    ingest.normalise_layer(source, raw, _config(), report)
+    ingest.normalise_layer(source, raw, bare_config(), report)
     assert report.rows == [
         {
             "check": "unknown_value",
@@ -66,7 +52,7 @@ def test_an_unknown_kind_of_source_is_kept_with_a_warning_listing_the_accepted_v
     source = LayerSource("sources", Path("raw/sources.shp"))
     raw = _frame([{"id": "S1", "kind": "门站"}, {"id": "S2", "kind": "罐车"}], [pt(0, 0), pt(5, 5)])
     report = Report()
-    gdf = ingest.normalise_layer(source, raw, _config(), report)
+    gdf = ingest.normalise_layer(source, raw, bare_config(), report)
     assert gdf["kind"].tolist() == ["city_gate", "罐车"]
     message = (
         "unknown kind kept as given; accepted values: city_gate, cng, lng, storage "
@@ -97,7 +83,7 @@ def test_a_customer_marked_true_is_critical_whatever_its_kind():
         [pt(0, 0), pt(5, 5)],
     )
     report = Report()
-    gdf = ingest.normalise_layer(source, raw, _config(), report)
+    gdf = ingest.normalise_layer(source, raw, bare_config(), report)
     assert gdf["critical"].tolist() == [True, False]
     assert report.rows == []
 
@@ -110,7 +96,7 @@ def test_a_numeric_field_given_as_text_warns_about_what_is_not_a_number(dtype):
     diameters = pd.Series(["n/a", "110"], dtype=dtype)
     raw = _frame({"id": ["V1", "V2"], "diameter_mm": diameters}, [pt(0, 0), pt(5, 5)])
     report = Report()
-    gdf = ingest.normalise_layer(source, raw, _config(), report)
+    gdf = ingest.normalise_layer(source, raw, bare_config(), report)
     assert gdf["diameter_mm"].tolist()[1] == 110.0 and np.isnan(gdf["diameter_mm"].iloc[0])
     assert [(r["check"], r["feature_id"], r["message"]) for r in report.rows] == [
         ("bad_number", "V1", "diameter_mm is not a usable number; left blank ('n/a')")
@@ -123,7 +109,7 @@ def test_an_infinite_diameter_is_blank_like_a_missing_one():
     source = LayerSource("valves", Path("raw/valves.shp"))
     raw = _frame({"id": ["V1", "V2"], "diameter_mm": [110.0, np.inf]}, [pt(0, 0), pt(5, 5)])
     report = Report()
-    gdf = ingest.normalise_layer(source, raw, _config(), report)
+    gdf = ingest.normalise_layer(source, raw, bare_config(), report)
     assert gdf["diameter_mm"].iloc[0] == 110.0 and np.isnan(gdf["diameter_mm"].iloc[1])
     assert report.rows == []
 
@@ -139,7 +125,7 @@ def test_a_single_precision_diameter_is_the_number_written_not_its_double_precis
         {"id": ["V1", "V2", "V3"], "diameter_mm": diameters}, [pt(0, 0), pt(5, 5), pt(9, 9)]
     )
     report = Report()
-    gdf = ingest.normalise_layer(source, raw, _config(), report)
+    gdf = ingest.normalise_layer(source, raw, bare_config(), report)
     assert gdf["diameter_mm"].tolist() == [32.3, 0.1, 110.5]
     assert report.rows == []
 
@@ -152,7 +138,7 @@ def test_a_negative_household_count_in_a_slice_of_a_frame_is_warned_about():
         {"id": ["C1", "C2"], "households": np.array([3, -3])}, [pt(0, 0), pt(5, 5)], [10, 11]
     )
     report = Report()
-    gdf = ingest.normalise_layer(source, raw, _config(), report)
+    gdf = ingest.normalise_layer(source, raw, bare_config(), report)
     assert gdf["households"].tolist() == [3, 1]
     assert [(r["check"], r["feature_id"], r["message"]) for r in report.rows] == [
         ("bad_number", "C2", "households is not a usable number; default 1 used (-3)")
@@ -167,7 +153,7 @@ def _pipes_config(tmp_path, crs) -> Config:
         [line((0, 0), (100, 0)), line((100, 0), (200, 0))],
     )
     layers = {"pipes": [LayerSource("pipes", shp)]}
-    return dataclasses.replace(_config(), path=tmp_path / "gasnet.toml", crs=crs, layers=layers)
+    return dataclasses.replace(bare_config(), path=tmp_path / "gasnet.toml", crs=crs, layers=layers)
 
 
 def test_a_working_crs_made_elsewhere_is_an_error_labelled_with_the_config_naming_its_area(
