@@ -24,8 +24,8 @@ they cannot change behaviour, and the kill rate of the non-equivalent ones.
     python tools/mutants.py --before --sample 50  # the tests before tests/test_*_mutants.py
 
 Not part of ``make test``: 50 mutants of each module took 42 minutes with one worker on a
-busy 2-core machine (docs/mutants.md); every mutant of the seven modules, 12,775 of them,
-would take many hours.
+busy 2-core machine (docs/mutants.md); every mutant of the seven modules, 12,815 of them, each
+on its 16 cheapest tests (``--cheapest 16``), 69 minutes with two.
 """
 
 from __future__ import annotations
