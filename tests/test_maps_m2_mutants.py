@@ -24,20 +24,11 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 from conftest import canonical
+from test_isolation import CUSTOMERS, PIPES
 
 from gasnet import maps
 from gasnet.network import build_network
 
-PIPES = [
-    ("P1", [(0, 0), (100, 0)]),
-    ("P2", [(100, 0), (200, 0)]),
-    ("P3", [(200, 0), (300, 0)]),
-    ("P4", [(300, 0), (400, 0)]),
-    ("P5", [(100, 0), (100, 100)]),
-    ("P6", [(200, 0), (200, 100)]),
-    ("P7", [(100, 100), (200, 100)]),
-]
-CUSTOMERS = [("C1", (350, 10), 40), ("C2", (250, 10), 10), ("H", (110, 50), 1, True)]
 VALVES = [("VA", (150, 0), "open", False), ("VB", (150, 100)), ("VC", (320, 0))]
 
 
