@@ -252,18 +252,19 @@ def write_dbf(path, fields, rows):
     path.write_bytes(bytes(out))
 
 
-def bare_config():
-    """A Config with no layers, in the working CRS EPSG:4545 (for calling ingest's steps)."""
+def bare_config(root: Path = Path(), **layers):
+    """A Config of these layers (none by default) in ``root``, in the working CRS EPSG:4545
+    (for calling ingest's steps)."""
     from gasnet.config import Config
 
     return Config(
-        path=Path("gasnet.toml"),
+        path=root / "gasnet.toml",
         text="",
         name="t",
         crs="EPSG:4545",
         snap_tolerance_m=1.0,
         customer_max_distance_m=50.0,
-        output_dir=Path("out"),
-        layers={},
+        output_dir=root / "out",
+        layers=layers,
         values={},
     )

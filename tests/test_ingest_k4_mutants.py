@@ -8,53 +8,18 @@ layers, the report's CRS and the working CRS checked where the pipes lie.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import pyproj
 import pytest
-from conftest import pt, write_shp
+from conftest import bare_config, pt, write_shp
 from shapely.geometry import LineString, Point
 
 from gasnet import ingest
-from gasnet.config import Config, LayerSource
+from gasnet.config import LayerSource
 from gasnet.ingest import load_layers
 from gasnet.validate import Report
-
-
-def _config(root: Path, **layers) -> Config:
-    return Config(
-        path=root / "gasnet.toml",
-        text="",
-        name="t",
-        crs="EPSG:4545",
-        snap_tolerance_m=1.0,
-        customer_max_distance_m=50.0,
-        output_dir=root / "out",
-        layers=layers,
-        values={},
-    )
-
-
-# -- a truncated shapefile --------------------------------------------------------------------
-
-
-def test_a_truncated_shapefile_is_a_truncated_file_error_row():
-    # Planted: ingest.py (_truncated_shapefile): the check "truncated_file" -> "TRUNCATED_FILE"
-    # (mutant 41). The .shx indexes 3 records, the third beyond the end of the .shp: one row
-    # of quality_issues, check "truncated_file", for P3.
-    source = LayerSource("pipes", Path("/data/p.shp"), id_field="id")
-    layout = SimpleNamespace(beyond_end=np.array([2]), n_index=3, shp_size=1300)
-    raw = pd.DataFrame({"id": ["P1", "P2", "P3"]})
-    r = Report()
-    assert ingest._truncated_shapefile(source, raw, r, layout) is True
-    assert [(x["check"], x["severity"], x["layer"], x["feature_id"]) for x in r.rows] == [
-        ("truncated_file", "error", "pipes", "P3")
-    ]
-
 
 # -- a geographic CRS on projected numbers -----------------------------------------------------
 
@@ -167,7 +132,7 @@ def test_two_files_of_a_layer_are_merged_and_their_id_fields_both_named(tmp_path
     # kept, rows 0 and 1; V1 twice is one error naming both id fields, sorted ("VID" < "code").
     write_shp(tmp_path / "a.shp", [{"VID": "V1"}], [pt(0, 0)])
     write_shp(tmp_path / "b.shp", [{"code": "V1"}], [pt(5, 0)])
-    config = _config(
+    config = bare_config(
         tmp_path,
         valves=[
             LayerSource("valves", tmp_path / "a.shp", id_field="VID"),
@@ -194,7 +159,7 @@ def test_one_file_of_a_layer_keeps_the_canonical_columns_and_empty_layers_the_wo
     # layer in EPSG:4545, as is the quality_issues frame of the report made here.
     write_shp(tmp_path / "v.shp", [{"id": "V1"}], [pt(0, 0)])
     layers, report = load_layers(
-        _config(tmp_path, valves=[LayerSource("valves", tmp_path / "v.shp")])
+        bare_config(tmp_path, valves=[LayerSource("valves", tmp_path / "v.shp")])
     )
     assert layers["valves"].columns.tolist() == [
         "valve_id",
@@ -225,7 +190,7 @@ def test_a_layer_in_the_working_crs_under_another_name_takes_the_config_s_crs(tm
     assert pyproj.CRS(wkt) == "EPSG:4545" and pyproj.CRS(wkt).name == "Bazhong grid"
     write_shp(tmp_path / "v.shp", [{"id": "V1"}], [pt(0, 0)], prj=False)
     source = LayerSource("valves", tmp_path / "v.shp", crs=wkt)
-    layers, report = load_layers(_config(tmp_path, valves=[source]))
+    layers, report = load_layers(bare_config(tmp_path, valves=[source]))
     assert report.lines() == []
     assert layers["valves"]["valve_id"].tolist() == ["V1"]
     assert layers["valves"].crs.name == "CGCS2000 / 3-degree Gauss-Kruger CM 108E"
@@ -250,7 +215,7 @@ def test_pipes_placed_by_a_crs_of_their_own_outside_the_working_crs_area_are_an_
         [LineString([(113.0, 30.0), (113.001, 30.0)])],
         crs="EPSG:4490",
     )
-    config = _config(tmp_path, pipes=[LayerSource("pipes", tmp_path / "p.shp")])
+    config = bare_config(tmp_path, pipes=[LayerSource("pipes", tmp_path / "p.shp")])
     _, report = load_layers(config)
     (line,) = [x for x in report.lines() if "does not fit the pipe network" in x]
     assert line.startswith(
@@ -270,7 +235,7 @@ def test_pipes_already_in_the_working_crs_outside_its_area_are_no_crs_error(tmp_
     # defined by the working CRS itself, and its scale there is fine: no unsuitable_crs.
     a, b = (982739.7613762883, 3330662.065215617), (982836.4326603543, 3330666.2945843036)
     write_shp(tmp_path / "p.shp", [{"id": "P1"}], [LineString([a, b])])
-    config = _config(tmp_path, pipes=[LayerSource("pipes", tmp_path / "p.shp")])
+    config = bare_config(tmp_path, pipes=[LayerSource("pipes", tmp_path / "p.shp")])
     layers, report = load_layers(config)
     assert layers["pipes"]["pipe_id"].tolist() == ["P1"]
     assert [x for x in report.rows if x["check"] == "unsuitable_crs"] == []

@@ -434,6 +434,10 @@ def test_a_truncated_shapefile_names_the_features_cut_off():
     raw = pd.DataFrame({"id": ["P1", "P2", " P3 "]})
     r = Report()
     assert ingest._truncated_shapefile(source, raw, r, layout) is True
+    # (one row of quality_issues: check "truncated_file", not "TRUNCATED_FILE", mutant 41)
+    assert [(x["check"], x["severity"], x["layer"], x["feature_id"]) for x in r.rows] == [
+        ("truncated_file", "error", "pipes", "P3")
+    ]
     assert r.lines() == [
         "error: pipes (/data/p.shp): p.shp looks truncated: it is 1,300 bytes, but its index "
         "p.shx places 1 of 3 features beyond its end (they would be read without geometry) — "

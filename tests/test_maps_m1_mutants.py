@@ -7,7 +7,7 @@ import re
 from types import SimpleNamespace
 
 import geopandas as gpd
-from conftest import canonical, xy
+from conftest import xy
 from shapely.geometry import Point, Polygon
 
 from gasnet import maps
@@ -61,22 +61,6 @@ def test_page_options_take_the_tianditu_key_from_the_config():
     assert 'tk=K1",' in page  # the URL ends with the key
     assert maps._page_options(SimpleNamespace(maps={"language": "en"}))["key"] == ""
     assert maps._page_options(None) == {"language": "zh", "basemap": "none", "key": ""}
-
-
-def test_pipe_popup_carries_class_diameter_material_and_year():
-    # One MP-A pipe of PE, 110 mm, laid 2010 (conftest's canonical defaults).
-    # Planted: maps.py: _pipe_layer's cols "pressure_class"/"diameter_mm"/"material"/
-    #   "install_year" -> "XX..XX", upper case
-    pipes = canonical(pipes=[("A", [(0, 0), (1, 0)], "MP-A")])["pipes"]
-    (f,) = maps._pipe_layer(pipes, "管线", False)["data"]["features"]
-    assert f["properties"] == {
-        "pipe_id": "A",
-        "pressure_class": "MP-A",
-        "diameter_mm": 110.0,
-        "material": "PE",
-        "install_year": 2010,
-        "status": "in_service",
-    }
 
 
 def test_hazard_popups_carry_segment_notes_and_description():

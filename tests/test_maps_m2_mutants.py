@@ -78,9 +78,12 @@ def test_pipe_layer_popup_fields_and_class_colours():
     # the layer colours each class by PRESSURE_COLOURS (MP-A #2166ac).
     # Planted: maps.py: _pipe_layer's "status" -> "XXstatusXX", "STATUS"
     # Planted: maps.py: _pipe_layer's "colors" -> "XXcolorsXX", "COLORS"
+    # Planted: maps.py: _pipe_layer's cols "pressure_class"/"diameter_mm"/"material"/
+    #   "install_year" -> "XX..XX", upper case
     pipes = canonical(pipes=[("A", [(0, 0), (100, 0)])])["pipes"]
     spec = maps._pipe_layer(pipes, "管线", False)
-    assert spec["data"]["features"][0]["properties"] == {
+    (f,) = spec["data"]["features"]
+    assert f["properties"] == {
         "pipe_id": "A",
         "pressure_class": "MP-A",
         "diameter_mm": 110.0,

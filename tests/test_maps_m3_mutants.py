@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from conftest import canonical, xy
 from shapely.geometry import LineString
+from test_maps_incident_mutants import _points
 
 from gasnet import maps
 from gasnet._geo import wgs84_to_gcj02
@@ -33,22 +34,6 @@ def _layer(data: dict, name: str) -> dict:
 def _spec(data: dict, name: str) -> dict:
     """A layer's spec without its features."""
     return {k: v for k, v in _layer(data, name).items() if k != "data"}
-
-
-def _points(spec: dict) -> list:
-    """Every coordinate pair of a layer's features, in order."""
-    out = []
-
-    def walk(c):
-        if isinstance(c[0], list):
-            for x in c:
-                walk(x)
-        else:
-            out.append(c)
-
-    for f in spec["data"]["features"]:
-        walk(f["geometry"]["coordinates"])
-    return out
 
 
 def _layers():

@@ -14,20 +14,13 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
-from conftest import X0, Y0, canonical, in_process_session, rows
+from conftest import canonical, in_process_session, rows
 from shapely.geometry import LineString
+from test_topology_parts_mutants import drawn
 
 from gasnet import parallel
 from gasnet.topology import _edge_of_node, _explode, build_topology
 from gasnet.validate import Report
-
-
-def drawn(topo):
-    """Per edge: its pipe, its u and v, and its points back in local metres (rounded)."""
-    return [
-        (r.pipe_id, r.u, r.v, [(round(x - X0, 6), round(y - Y0, 6)) for x, y in r.geometry.coords])
-        for r in topo.edges.itertuples()
-    ]
 
 
 def ends(topo):
@@ -98,28 +91,6 @@ def test_a_valve_in_the_last_metre_of_a_pipe_comes_after_the_vertex_before_it():
         ("A", 2, 1, [(99.2, 0), (100, 0)]),
     ]
     assert topo.edges["length_m"].tolist() == pytest.approx([99.2, 0.8], abs=1e-9)
-
-
-def test_valves_on_drawn_vertices_leave_no_repeated_point_in_the_edges():
-    # Planted: topology.py (_cut_parts): (piece[1:] == piece[:-1]) & ... -> | (mutant 138),
-    # piece[:-1] -> piece[:+1] (141), .all(1) -> .all(None) (143), xy_e[:-1] -> xy_e[:+1]
-    # (146); short = bincount(piece[~rep]) -> piece[rep] (154), < 2 -> <= 2 (155), < 3 (156)
-    # A (0,0)-(30,0)-(60,0)-(100,0) with valves V1 at (30,0) and V2 at (60,0), on A's inner
-    # vertices. Along A the events are 0, 30 (vertex), 30 (V1 ending piece 0), 30 (V1
-    # starting piece 1), 60 (vertex), 60, 60, 100: each valve repeats the vertex before it in
-    # the piece it ends; the repeat is dropped: three two-point edges (nodes: 0 and 1 A's
-    # ends, 2 V1, 3 V2).
-    topo, _ = build_topology(
-        canonical(
-            pipes=[("A", [(0, 0), (30, 0), (60, 0), (100, 0)])],
-            valves=[("V1", (30, 0)), ("V2", (60, 0))],
-        )
-    )
-    assert drawn(topo) == [
-        ("A", 0, 2, [(0, 0), (30, 0)]),
-        ("A", 2, 3, [(30, 0), (60, 0)]),
-        ("A", 3, 1, [(60, 0), (100, 0)]),
-    ]
 
 
 # -- a customer exactly abreast of a valve -------------------------------------------------
