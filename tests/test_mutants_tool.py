@@ -224,3 +224,87 @@ def test_a_quick_pass_runs_each_mutant_s_cheapest_tests_and_marks_its_rate_a_low
     assert "≥ 90.0 %" in tool.table(["mod"])
     (run / "cheapest").unlink()
     assert "≥" not in tool.table(["mod"]) and "90.0 %" in tool.table(["mod"])
+
+
+def test_the_coverage_run_stands_in_for_mutmut_s_stats_run(tmp_path, monkeypatch):
+    # STATEMENTS' g spans lines 1-7; t1 runs lines 2 and 3, t2 line 7 only. mutmut's stats
+    # would record g as called by t1 and t2, and each test's time: stats.json holds the same,
+    # from the coverage run. A quick pass also keeps each mutant's tests before the cap.
+    tool = _project(tmp_path, monkeypatch, STATEMENTS)
+    run = tmp_path / ".mutants" / "mod"
+    run.mkdir(parents=True)
+    record = {
+        "lines": {"2": ["t1"], "3": ["t1"], "7": ["t2"]},
+        "hypothesis": [],
+        "spawning": [],
+        "seconds": {"t1": 0.5, "t2": 0.2},
+    }
+
+    def cover(cmd, **_):
+        Path(cmd[4]).write_text(json.dumps(record))
+        return 0
+
+    monkeypatch.setattr(tool.subprocess, "call", cover)
+    monkeypatch.setattr(tool, "_tests", lambda module, before: ["tests/test_mod.py"])
+    monkeypatch.setattr(tool, "_mutant_lines", lambda module: {"gasnet.mod.x_g__mutmut_1": [1]})
+    monkeypatch.setattr(tool, "_all_results", lambda module: dict.fromkeys(range(1)))
+    tool._select("mod", run, before=False)
+    stats = json.loads((run / "stats.json").read_text())
+    assert stats == {
+        "seconds": {"t1": 0.5, "t2": 0.2},
+        "tests_by_function": {"gasnet.mod.x_g": ["t1", "t2"]},
+    }
+    # --cheapest 1: the mutant of the def line (the whole function: t1 and t2) runs t2, the
+    # cheaper; stats.json keeps both, for the tests that killed its siblings (killers_first).
+    tool._select("mod", run, before=False, cheapest=1)
+    assert json.loads((run / "tests_by_mutant.json").read_text()) == {
+        "gasnet.mod.x_g__mutmut_1": ["t2"]
+    }
+    stats = json.loads((run / "stats.json").read_text())
+    assert stats["tests_by_mutant"] == {"gasnet.mod.x_g__mutmut_1": ["t1", "t2"]}
+    # --by-function: mutmut's own stats run, so no stats.json
+    tool._select("mod", run, before=False, by_line=False)
+    assert not (run / "stats.json").exists()
+
+
+def test_a_function_s_kills_file_is_read_without_a_line_still_being_written(tmp_path):
+    kills = tmp_path / "gasnet.mod.x_g.tsv"
+    read = _tool().read_killers
+    assert read(kills) == []  # no file yet: no kills
+    # mutant 3's line is being written by its fork: "tests/te" is not (yet) a test's name
+    done = "gasnet.mod.x_g__mutmut_1\tt1\ngasnet.mod.x_g__mutmut_2\tt2\n"
+    kills.write_text(done + "gasnet.mod.x_g__mutmut_3\ttests/te")
+    assert read(kills) == [
+        ("gasnet.mod.x_g__mutmut_1", "t1"),
+        ("gasnet.mod.x_g__mutmut_2", "t2"),
+    ]
+
+
+SECONDS = {"cheap": 0.1, "mid": 1.0, "dear": 5.0, "dearer": 9.0, "other": 0.2}
+
+
+@pytest.mark.parametrize(
+    ("killed", "cap", "expected"),
+    [
+        # No kills yet: its tests, cheapest first.
+        ([], 2, ["cheap", "mid"]),
+        # dear killed two siblings, dearer one: both first (most kills first), then the rest.
+        (
+            [("m1", "dearer"), ("m2", "dear"), ("m3", "dear")],
+            None,
+            ["dear", "dearer", "cheap", "mid"],
+        ),
+        # A quick pass (cap 1): at most one killer, the one with most kills.
+        ([("m1", "dearer"), ("m2", "dear"), ("m3", "dear")], 1, ["dear", "cheap", "mid"]),
+        # Equal kills: the cheaper first. A killer among its cheapest is not run twice.
+        ([("m1", "dearer"), ("m2", "mid")], 2, ["mid", "dearer", "cheap"]),
+        # Its own earlier kill (a rerun) and a test that does not run its lines: neither.
+        ([("m0", "dear"), ("m1", "other")], 2, ["cheap", "mid"]),
+    ],
+)
+def test_the_tests_that_killed_a_function_s_other_mutants_run_first(killed, cap, expected):
+    # Mutant m0 runs cheap, mid, dear and dearer (every), of which the quick pass chose the
+    # two cheapest (tests); "other" does not run its lines.
+    every = ["cheap", "mid", "dear", "dearer"]
+    tests = ["cheap", "mid"] if cap else every
+    assert _tool().killers_first("m0", tests, every, killed, SECONDS, cap) == expected

@@ -47,6 +47,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / ".mutants"
 EQUIVALENT_FILE = ROOT / "docs" / "mutants.md"
+# Which test killed which mutant, per function (``<module>/<function>.tsv``): kept from pass to
+# pass (a fresh pass removes ``.mutants/<module>`` only), see killers_first.
+KILLERS = RUNS / "killers"
 
 # The tests of each module: fast ones (no PostgreSQL, Dask, Chromium, no sample of thousands of
 # pipes built per test) that exercise it directly. Globs, so a new tests/test_<module>_*.py is
@@ -285,19 +288,36 @@ sys.exit(int(code))
 # changes (tests_by_mutant.json, written by _select), cheapest first, so a killed mutant stops
 # at its cheapest killer (`-x`). A mutant whose statements no test runs gets none (_select).
 LAUNCH = """\
-import codecs, gc, importlib, json, math, os, pkgutil, sys
+import codecs, contextlib, gc, importlib, importlib.util, json, math, os, pkgutil, sys
 import mutmut.__main__ as mm
 from mutmut.mutation import trampoline
 from mutmut.runners.harness import PytestRunner
 from mutmut.state import state
+spec = importlib.util.spec_from_file_location("mutants_tool", os.environ["GASNET_MUTANTS_TOOL"])
+tool = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(tool)
 chosen = json.load(open("tests_by_mutant.json"))
+stats = json.load(open("stats.json")) if os.path.exists("stats.json") else None
+every = (stats or {}).get("tests_by_mutant", chosen)
+killers = os.environ["GASNET_MUTANTS_KILLERS"]
+os.makedirs(killers, exist_ok=True)
 collect, mangled = mm.collect_or_load_stats, mm.mangled_name_from_mutant_name
+def killed(name):  # (mutant, test) of the kills of name's function so far, this pass and before
+    return tool.read_killers(os.path.join(killers, mangled(name) + ".tsv"))
 runner_for = mm.get_mutant_runner
 def cpu_limit(seconds):  # mutmut's, from the tests' recorded time (mutmut.__main__._run)
     c = mm.config()
     return math.ceil((seconds + c.timeout_constant) * c.timeout_multiplier * 2)
+# mutmut's stats run (every selected test once more, recording which function each calls and
+# its time) would repeat the coverage run's record (stats.json, written by _select): the state
+# is filled from that instead. Without it (--by-function), mutmut collects its own.
 def collect_then_narrow(*args, **kwargs):
-    collect(*args, **kwargs)
+    if stats is None:
+        collect(*args, **kwargs)
+    else:
+        state().duration_by_test.update(stats["seconds"])
+        for function, tests in stats["tests_by_function"].items():
+            state().tests_by_mangled_function_name[function] = set(tests)
     for name, tests in chosen.items():
         state().tests_by_mangled_function_name["line:" + name] = set(tests)
 # mutmut's clean run (the mutants' tests on the unmutated code, which must pass) forks from
@@ -311,6 +331,10 @@ def clean_run_through_server(runner, submit):
         by_name = state().tests_by_mangled_function_name
         keys = [mm.mangled_name_from_mutant_name(n) for n in names] if names else list(by_name)
         tests = set().union(*(by_name.get(k, ()) for k in keys))
+        # and the kills recorded before this pass that a mutant may run first (killers_first):
+        # any test a mutant runs is then one of these, or one that killed a mutant in this pass
+        for name in names:
+            tests |= {t for _, t in killed(name)} & set(every.get(name, ()))
         whole = sum(state().duration_by_test.get(t, 0) for t in tests)
         submit("none.unmutated", sorted(tests), cpu_limit(whole), whole)
         code = runner.wait_for_result().exit_code
@@ -335,9 +359,32 @@ def cheapest_first(max_children):
         whole = sum(state().duration_by_test.get(t, 0) for t in full)
         if whole > est and "GASNET_MUTANTS_CHEAPEST" not in os.environ:
             est, cpu = whole, cpu_limit(whole)
-        submit(name, sorted(tests, key=lambda t: (state().duration_by_test.get(t, 0), t)), cpu, est)
+        seconds = state().duration_by_test
+        cap = int(os.environ.get("GASNET_MUTANTS_CHEAPEST", 0)) or None
+        tests = tool.killers_first(name, tests, every.get(name, tests), killed(name), seconds, cap)
+        if cap is not None:
+            est = sum(seconds.get(t, 0) for t in tests)
+            cpu = cpu_limit(est)
+        submit(name, tests, cpu, est)
     runner.submit = ordered
     return runner
+# A mutant's fork records the test that killed it (.mutants/killers/<function>.tsv), for
+# killers_first to try on the function's other mutants.
+run_tests = PytestRunner.run_tests
+def run_recording_the_killer(self, *, mutant_name, tests):
+    if not mutant_name or "__mutmut_" not in mutant_name:
+        return run_tests(self, mutant_name=mutant_name, tests=tests)
+    class Killer:
+        written = False
+        def pytest_runtest_logreport(self, report):
+            if report.failed and not self.written:
+                self.written = True
+                with open(os.path.join(killers, mangled(mutant_name) + ".tsv"), "a") as f:
+                    f.write(f"{mutant_name}\\t{report.nodeid}\\n")
+    with contextlib.chdir("mutants"):  # as mutmut's run_tests
+        args = self._pytest_args_regular_run(tests)
+        return int(self.execute_pytest(args, plugins=[Killer()]))
+PytestRunner.run_tests = run_recording_the_killer
 # mutmut's fork server collects the tests once, so that each mutant's fork starts with them
 # imported; but what gasnet imports or compiles only when called (numba and its kernels,
 # opencc, GDAL's drivers) each fork would load again, and pytest's collections at its end scan
@@ -451,6 +498,8 @@ def _select(
 
     Returns how many mutants got a narrowed selection, how many none (no test runs their
     lines) and how many kept mutmut's (their lines not found)."""
+    stats = run / "stats.json"
+    stats.unlink(missing_ok=True)
     if not by_line:
         (run / "tests_by_mutant.json").write_text("{}")
         every = len(_all_results(module))
@@ -477,7 +526,7 @@ def _select(
         for base, (first, last) in _spans(module).items()
     }
     statement = _statements(module)
-    chosen = {}
+    chosen, every = {}, {}
     for name, lines in _mutant_lines(module).items():
         # The whole statement each changed line is in: Python reports a line of a statement
         # spread over several lines only where it has code of its own.
@@ -490,17 +539,75 @@ def _select(
             # mutant as having no tests (a survivor) instead of running every test of the
             # function around, say, a branch only the Dask cluster takes.
             found = spawning
+        every[name] = sorted(found)
         if cheapest is not None:
             # A quick look: a kill is a kill, but a survivor may die to a dearer test.
             found = sorted(found, key=lambda t: (seconds.get(t, float("inf")), t))[:cheapest]
         chosen[name] = sorted(found)
     (run / "tests_by_mutant.json").write_text(json.dumps(chosen, indent=0))
+    # What mutmut's stats run records, from this run: each function's tests (those that run a
+    # line of its body, mutmut's choice for a mutant whose lines were not found, and its time
+    # limit) and each test's time (the order a mutant's tests run in, and that limit).
+    by_function = {}
+    for base, (first, last) in _spans(module).items():
+        found = {t for n in range(first + 1, last + 1) for t in by_line.get(n, ())}
+        if found:
+            by_function[f"gasnet.{module}.{base}"] = sorted(found)
+    record = {"seconds": seconds, "tests_by_function": by_function}
+    if cheapest is not None:  # each mutant's tests before the cap, for killers_first
+        record["tests_by_mutant"] = every
+    stats.write_text(json.dumps(record))
     untested = sum(not tests for tests in chosen.values())
     return {
         "narrowed": len(chosen) - untested,
         "no test runs its lines": untested,
         "by function": len(_all_results(module)) - len(chosen),
     }
+
+
+def read_killers(path: Path | str) -> list[tuple[str, str]]:
+    """The (mutant, test) lines of a function's kills file; a line still being written is
+    left out."""
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return []
+    found = []
+    for line in text.splitlines(keepends=True):
+        mutant, tab, test = line.rstrip("\n").partition("\t")
+        if tab and line.endswith("\n"):
+            found.append((mutant, test))
+    return found
+
+
+def killers_first(
+    name: str,
+    tests: list[str],
+    every: list[str],
+    killed: list[tuple[str, str]],
+    seconds: dict[str, float],
+    cap: int | None,
+) -> list[str]:
+    """The tests mutant ``name`` runs, in order (it stops at the first that fails): first the
+    tests that killed other mutants of its function (``killed``), most kills first, as long
+    as they run its lines (``every``), at most ``cap`` of them; then ``tests`` (its cheapest,
+    or all of them), cheapest first.
+
+    A quick pass (``--cheapest``) otherwise gives a mutant only its cheapest tests, and a test
+    written to kill its function's mutants is seldom among them; where one killed a sibling,
+    it is likely to kill this one. The choice of tests only decides which kills are found:
+    every kill is still a test failing on the mutant."""
+
+    def cost(t: str) -> tuple[float, str]:
+        return seconds.get(t, float("inf")), t
+
+    runs = set(every)
+    count: dict[str, int] = {}
+    for mutant, test in killed:
+        if mutant != name and test in runs:
+            count[test] = count.get(test, 0) + 1
+    first = sorted(count, key=lambda t: (-count[t], *cost(t)))[:cap]
+    return first + sorted((t for t in tests if t not in first), key=cost)
 
 
 def _generate(run: Path) -> None:
@@ -584,7 +691,12 @@ def run_module(
             f"({len(names) or 'all'} mutants)\n"
         )
         out.flush()
-        env = _env() | ({"GASNET_MUTANTS_CHEAPEST": str(cheapest)} if cheapest is not None else {})
+        env = _env() | {
+            "GASNET_MUTANTS_TOOL": str(Path(__file__).resolve()),
+            "GASNET_MUTANTS_KILLERS": str(KILLERS / module),
+        }
+        if cheapest is not None:
+            env["GASNET_MUTANTS_CHEAPEST"] = str(cheapest)
         code = subprocess.call(cmd, cwd=run, env=env, stdout=out, stderr=subprocess.STDOUT)
     took = time.monotonic() - start
     if survivors or not fresh:
