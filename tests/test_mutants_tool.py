@@ -255,7 +255,7 @@ def test_the_coverage_run_stands_in_for_mutmut_s_stats_run(tmp_path, monkeypatch
         "tests_by_function": {"gasnet.mod.x_g": ["t1", "t2"]},
     }
     # --cheapest 1: the mutant of the def line (the whole function: t1 and t2) runs t2, the
-    # cheaper; stats.json keeps both, for the tests that killed its siblings (killers_first).
+    # cheaper; stats.json keeps both, for the tests that killed its siblings (with_killers).
     tool._select("mod", run, before=False, cheapest=1)
     assert json.loads((run / "tests_by_mutant.json").read_text()) == {
         "gasnet.mod.x_g__mutmut_1": ["t2"]
@@ -286,25 +286,33 @@ SECONDS = {"cheap": 0.1, "mid": 1.0, "dear": 5.0, "dearer": 9.0, "other": 0.2}
 @pytest.mark.parametrize(
     ("killed", "cap", "expected"),
     [
-        # No kills yet: its tests, cheapest first.
+        # No kills yet: its two cheapest tests, cheapest first.
         ([], 2, ["cheap", "mid"]),
-        # dear killed two siblings, dearer one: both first (most kills first), then the rest.
+        # All its tests (no cap): cheapest first, whatever killed its siblings.
         (
             [("m1", "dearer"), ("m2", "dear"), ("m3", "dear")],
             None,
-            ["dear", "dearer", "cheap", "mid"],
+            ["cheap", "mid", "dear", "dearer"],
         ),
-        # A quick pass (cap 1): at most one killer, the one with most kills.
-        ([("m1", "dearer"), ("m2", "dear"), ("m3", "dear")], 1, ["dear", "cheap", "mid"]),
-        # Equal kills: the cheaper first. A killer among its cheapest is not run twice.
-        ([("m1", "dearer"), ("m2", "mid")], 2, ["mid", "dearer", "cheap"]),
+        # dear killed two siblings, dearer one: after its cheapest, most kills first...
+        (
+            [("m1", "dear"), ("m2", "dearer"), ("m3", "dearer")],
+            2,
+            ["cheap", "mid", "dearer", "dear"],
+        ),
+        # ... at most cap (1) of them.
+        ([("m1", "dearer"), ("m2", "dear"), ("m3", "dear")], 1, ["cheap", "mid", "dear"]),
+        # A killer among its cheapest is not run twice; equal kills: the cheaper first.
+        ([("m1", "dearer"), ("m2", "mid"), ("m3", "dear")], 2, ["cheap", "mid", "dear", "dearer"]),
         # Its own earlier kill (a rerun) and a test that does not run its lines: neither.
         ([("m0", "dear"), ("m1", "other")], 2, ["cheap", "mid"]),
     ],
 )
-def test_the_tests_that_killed_a_function_s_other_mutants_run_first(killed, cap, expected):
-    # Mutant m0 runs cheap, mid, dear and dearer (every), of which the quick pass chose the
-    # two cheapest (tests); "other" does not run its lines.
+def test_a_quick_pass_also_runs_the_tests_that_killed_a_function_s_other_mutants(
+    killed, cap, expected
+):
+    # Mutant m0 runs cheap, mid, dear and dearer (every), of which a quick pass chose the two
+    # cheapest (tests); "other" does not run its lines.
     every = ["cheap", "mid", "dear", "dearer"]
     tests = ["cheap", "mid"] if cap else every
-    assert _tool().killers_first("m0", tests, every, killed, SECONDS, cap) == expected
+    assert _tool().with_killers("m0", tests, every, killed, SECONDS, cap) == expected

@@ -23,9 +23,14 @@ they cannot change behaviour, and the kill rate of the non-equivalent ones.
 
     python tools/mutants.py --before --sample 50  # the tests before tests/test_*_mutants.py
 
+The coverage run that chooses each mutant's tests also stands in for mutmut's stats run
+(``stats.json``), and a quick pass (``--cheapest``) also tries, after a mutant's cheapest tests,
+the tests that killed other mutants of its function (``with_killers``; the kills are kept in
+``.mutants/killers/`` from pass to pass).
+
 Not part of ``make test``: 50 mutants of each module took 42 minutes with one worker on a
 busy 2-core machine (docs/mutants.md); every mutant of the seven modules, 12,815 of them, each
-on its 16 cheapest tests (``--cheapest 16``), 69 minutes with two.
+on its 16 cheapest tests (``--cheapest 16``), 68 minutes with two on an idle machine.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / ".mutants"
 EQUIVALENT_FILE = ROOT / "docs" / "mutants.md"
 # Which test killed which mutant, per function (``<module>/<function>.tsv``): kept from pass to
-# pass (a fresh pass removes ``.mutants/<module>`` only), see killers_first.
+# pass (a fresh pass removes ``.mutants/<module>`` only), see with_killers.
 KILLERS = RUNS / "killers"
 
 # The tests of each module: fast ones (no PostgreSQL, Dask, Chromium, no sample of thousands of
@@ -331,7 +336,7 @@ def clean_run_through_server(runner, submit):
         by_name = state().tests_by_mangled_function_name
         keys = [mm.mangled_name_from_mutant_name(n) for n in names] if names else list(by_name)
         tests = set().union(*(by_name.get(k, ()) for k in keys))
-        # and the kills recorded before this pass that a mutant may run first (killers_first):
+        # and the kills recorded before this pass that a mutant may run too (with_killers):
         # any test a mutant runs is then one of these, or one that killed a mutant in this pass
         for name in names:
             tests |= {t for _, t in killed(name)} & set(every.get(name, ()))
@@ -361,7 +366,7 @@ def cheapest_first(max_children):
             est, cpu = whole, cpu_limit(whole)
         seconds = state().duration_by_test
         cap = int(os.environ.get("GASNET_MUTANTS_CHEAPEST", 0)) or None
-        tests = tool.killers_first(name, tests, every.get(name, tests), killed(name), seconds, cap)
+        tests = tool.with_killers(name, tests, every.get(name, tests), killed(name), seconds, cap)
         if cap is not None:
             est = sum(seconds.get(t, 0) for t in tests)
             cpu = cpu_limit(est)
@@ -369,7 +374,7 @@ def cheapest_first(max_children):
     runner.submit = ordered
     return runner
 # A mutant's fork records the test that killed it (.mutants/killers/<function>.tsv), for
-# killers_first to try on the function's other mutants.
+# with_killers to try on the function's other mutants.
 run_tests = PytestRunner.run_tests
 def run_recording_the_killer(self, *, mutant_name, tests):
     if not mutant_name or "__mutmut_" not in mutant_name:
@@ -554,7 +559,7 @@ def _select(
         if found:
             by_function[f"gasnet.{module}.{base}"] = sorted(found)
     record = {"seconds": seconds, "tests_by_function": by_function}
-    if cheapest is not None:  # each mutant's tests before the cap, for killers_first
+    if cheapest is not None:  # each mutant's tests before the cap, for with_killers
         record["tests_by_mutant"] = every
     stats.write_text(json.dumps(record))
     untested = sum(not tests for tests in chosen.values())
@@ -580,7 +585,7 @@ def read_killers(path: Path | str) -> list[tuple[str, str]]:
     return found
 
 
-def killers_first(
+def with_killers(
     name: str,
     tests: list[str],
     every: list[str],
@@ -588,26 +593,31 @@ def killers_first(
     seconds: dict[str, float],
     cap: int | None,
 ) -> list[str]:
-    """The tests mutant ``name`` runs, in order (it stops at the first that fails): first the
-    tests that killed other mutants of its function (``killed``), most kills first, as long
-    as they run its lines (``every``), at most ``cap`` of them; then ``tests`` (its cheapest,
-    or all of them), cheapest first.
+    """The tests mutant ``name`` runs, in order (it stops at the first that fails): ``tests``
+    (its cheapest, or all of them), cheapest first; then, under a cap, at most ``cap`` of the
+    tests that killed other mutants of its function (``killed``) that it would not run
+    otherwise, most kills first, as long as they run its lines (``every``).
 
-    A quick pass (``--cheapest``) otherwise gives a mutant only its cheapest tests, and a test
-    written to kill its function's mutants is seldom among them; where one killed a sibling,
-    it is likely to kill this one. The choice of tests only decides which kills are found:
-    every kill is still a test failing on the mutant."""
+    A quick pass (``--cheapest``) gives a mutant only its cheapest tests, and a test written
+    to kill its function's mutants is seldom among them; where one killed a sibling, it is
+    likely to kill this one. They come after the cheapest, not before: a test's recorded time
+    leaves out what it shares with the tests before it in its process (a module's fixtures,
+    numba compiling for a new type), which each mutant's fork pays again, so a test that kills
+    many siblings is not always cheap to run first. The choice only decides which kills are
+    found: every kill is still a test failing on the mutant."""
 
     def cost(t: str) -> tuple[float, str]:
         return seconds.get(t, float("inf")), t
 
-    runs = set(every)
+    chosen = sorted(tests, key=cost)
+    if cap is None:
+        return chosen
+    runs, have = set(every), set(tests)
     count: dict[str, int] = {}
     for mutant, test in killed:
-        if mutant != name and test in runs:
+        if mutant != name and test in runs and test not in have:
             count[test] = count.get(test, 0) + 1
-    first = sorted(count, key=lambda t: (-count[t], *cost(t)))[:cap]
-    return first + sorted((t for t in tests if t not in first), key=cost)
+    return chosen + sorted(count, key=lambda t: (-count[t], *cost(t)))[:cap]
 
 
 def _generate(run: Path) -> None:
