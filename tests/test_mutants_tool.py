@@ -188,6 +188,19 @@ def test_a_mutant_whose_statement_no_test_runs_gets_no_tests(
     assert counts == expected
 
 
+def _covered(tool, monkeypatch, record, line):
+    """_select's coverage run stubbed to give ``record``, with mutant x_g__mutmut_1 on ``line``."""
+
+    def cover(cmd, **_):
+        Path(cmd[4]).write_text(json.dumps(record))
+        return 0
+
+    monkeypatch.setattr(tool.subprocess, "call", cover)
+    monkeypatch.setattr(tool, "_tests", lambda module, before: ["tests/test_mod.py"])
+    monkeypatch.setattr(tool, "_mutant_lines", lambda module: {"gasnet.mod.x_g__mutmut_1": [line]})
+    monkeypatch.setattr(tool, "_all_results", lambda module: dict.fromkeys(range(1)))
+
+
 def test_a_quick_pass_runs_each_mutant_s_cheapest_tests_and_marks_its_rate_a_lower_bound(
     tmp_path, monkeypatch
 ):
@@ -203,14 +216,7 @@ def test_a_quick_pass_runs_each_mutant_s_cheapest_tests_and_marks_its_rate_a_low
         "seconds": {"t_slow": 3.0, "t_fast": 0.1, "t_mid": 1.0},
     }
 
-    def cover(cmd, **_):
-        Path(cmd[4]).write_text(json.dumps(record))
-        return 0
-
-    monkeypatch.setattr(tool.subprocess, "call", cover)
-    monkeypatch.setattr(tool, "_tests", lambda module, before: ["tests/test_mod.py"])
-    monkeypatch.setattr(tool, "_mutant_lines", lambda module: {"gasnet.mod.x_g__mutmut_1": [2]})
-    monkeypatch.setattr(tool, "_all_results", lambda module: dict.fromkeys(range(1)))
+    _covered(tool, monkeypatch, record, line=2)
     tool._select("mod", run, before=False, cheapest=2)
     chosen = json.loads((run / "tests_by_mutant.json").read_text())
     assert chosen == {"gasnet.mod.x_g__mutmut_1": ["t_fast", "t_mid"]}
@@ -240,14 +246,7 @@ def test_the_coverage_run_stands_in_for_mutmut_s_stats_run(tmp_path, monkeypatch
         "seconds": {"t1": 0.5, "t2": 0.2},
     }
 
-    def cover(cmd, **_):
-        Path(cmd[4]).write_text(json.dumps(record))
-        return 0
-
-    monkeypatch.setattr(tool.subprocess, "call", cover)
-    monkeypatch.setattr(tool, "_tests", lambda module, before: ["tests/test_mod.py"])
-    monkeypatch.setattr(tool, "_mutant_lines", lambda module: {"gasnet.mod.x_g__mutmut_1": [1]})
-    monkeypatch.setattr(tool, "_all_results", lambda module: dict.fromkeys(range(1)))
+    _covered(tool, monkeypatch, record, line=1)
     tool._select("mod", run, before=False)
     stats = json.loads((run / "stats.json").read_text())
     assert stats == {

@@ -526,9 +526,10 @@ def _select(
     seconds = record.get("seconds", {})
     # A hypothesis test runs the lines its examples reach, other ones each run: it is chosen
     # for every mutant of a function it ran any line of.
+    spans = _spans(module)
     drawn_in = {
         base: {t for n in range(first, last + 1) for t in by_line.get(n, ()) if t in drawn}
-        for base, (first, last) in _spans(module).items()
+        for base, (first, last) in spans.items()
     }
     statement = _statements(module)
     chosen, every = {}, {}
@@ -554,7 +555,7 @@ def _select(
     # line of its body, mutmut's choice for a mutant whose lines were not found, and its time
     # limit) and each test's time (the order a mutant's tests run in, and that limit).
     by_function = {}
-    for base, (first, last) in _spans(module).items():
+    for base, (first, last) in spans.items():
         found = {t for n in range(first + 1, last + 1) for t in by_line.get(n, ())}
         if found:
             by_function[f"gasnet.{module}.{base}"] = sorted(found)
