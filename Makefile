@@ -20,7 +20,7 @@ help:
 	@echo "make sample        regenerate the bundled sample in data/raw/ (deterministic)"
 	@echo "make bench         benchmarks (installs the optional WNTR peer)"
 	@echo "make screenshots   PNGs of the three kinds of map (docs/screenshots/)"
-	@echo "make mutants [MODULE=topology] [SAMPLE=50|all] [SEED=x] [CHEAPEST=8]   mutation testing: kill rate per module"
+	@echo "make mutants [MODULE=topology] [SAMPLE=50|all] [SEED=x] [CHEAPEST=16 [RERUN=30]]   mutation testing: kill rate per module"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -94,7 +94,7 @@ MODULE ?=
 SAMPLE ?= 50
 mutants: install
 	$(PY) -m pip install --quiet -e '.[mutants]'
-	$(PY) tools/mutants.py $(if $(filter all,$(SAMPLE)),,--sample $(SAMPLE)) $(if $(SEED),--seed $(SEED)) $(if $(CHEAPEST),--cheapest $(CHEAPEST)) $(MODULE)
+	$(PY) tools/mutants.py $(if $(filter all,$(SAMPLE)),,--sample $(SAMPLE)) $(if $(SEED),--seed $(SEED)) $(if $(CHEAPEST),--cheapest $(CHEAPEST)) $(if $(RERUN),--rerun $(RERUN)) $(MODULE)
 
 # (its own .PHONY line: merges without touching the list above)
 .PHONY: advise

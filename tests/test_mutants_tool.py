@@ -315,3 +315,52 @@ def test_a_quick_pass_also_runs_the_tests_that_killed_a_function_s_other_mutants
     every = ["cheap", "mid", "dear", "dearer"]
     tests = ["cheap", "mid"] if cap else every
     assert _tool().with_killers("m0", tests, every, killed, SECONDS, cap) == expected
+
+
+def test_each_module_s_mutants_fork_from_the_warmed_server(tmp_path, monkeypatch):
+    # LAUNCH's warm_up (numba, the compiled kernels, the source lines a failure's report
+    # reads) runs in mutmut's fork server only: with mutmut's default, "fork", each mutant
+    # forks from mutmut's own process and loads them again (0.79 -> 0.21 s a hazards mutant).
+    import tomllib
+
+    tool = _tool()
+    monkeypatch.setattr(tool, "RUNS", tmp_path / ".mutants")
+    run = tool._prepare("hazards", fresh=True)
+    config = tomllib.loads((run / "pyproject.toml").read_text())["tool"]["mutmut"]
+    assert config["process_isolation"] == "forkserver"
+    assert config["only_mutate"] == ["src/gasnet/hazards.py"]
+
+
+def test_rerun_follows_each_module_s_quick_pass_with_its_survivors(tmp_path, monkeypatch, capsys):
+    # --cheapest 16 --rerun 30: each module's pass (16 cheapest tests a mutant), then at once
+    # its survivors on 30, before the next module; the wall column adds the two.
+    tool = _tool()
+    monkeypatch.setattr(tool, "RUNS", tmp_path)
+    calls = []
+
+    def run_module(module, *, survivors, cheapest, fresh, **_):
+        calls.append((module, survivors, cheapest, fresh))
+        (tmp_path / module).mkdir(exist_ok=True)
+        seconds = "rerun_seconds" if survivors else "wall_seconds"
+        (tmp_path / module / seconds).write_text("40\n" if survivors else "300\n")
+        return 1.0
+
+    monkeypatch.setattr(tool, "run_module", run_module)
+    results = {"gasnet.hazards.x_f__mutmut_1": 1}
+    monkeypatch.setattr(tool, "_results", lambda module: results)
+    monkeypatch.setattr(tool, "_all_results", lambda module: results)
+    monkeypatch.setattr(tool, "equivalent_mutants", dict)
+    assert tool.main(["--cheapest", "16", "--rerun", "30", "hazards", "maps"]) == 0
+    assert calls == [
+        ("hazards", False, 16, True),
+        ("hazards", True, 30, False),
+        ("maps", False, 16, True),
+        ("maps", True, 30, False),
+    ]
+    assert "300 + 40" in capsys.readouterr().out
+    # a rerun follows a quick pass only
+    for argv in (["--rerun", "30"], ["--cheapest", "16", "--survivors", "--rerun", "30"]):
+        with pytest.raises(SystemExit) as stopped:
+            tool.main(argv)
+        assert stopped.value.code == 2
+    assert "--rerun R follows a quick pass" in capsys.readouterr().err

@@ -18,6 +18,7 @@ they cannot change behaviour, and the kill rate of the non-equivalent ones.
     python tools/mutants.py topology ingest       # these modules
     python tools/mutants.py --survivors topology  # rerun the last pass's survivors (new tests)
     python tools/mutants.py --cheapest 8 ingest   # a quick pass: each mutant's 8 cheapest tests
+    python tools/mutants.py --cheapest 16 --rerun 30  # ... then each module's survivors on 30
     python tools/mutants.py --report              # the table of the last pass, running nothing
     python tools/mutants.py --list topology       # the surviving mutants' names and diffs
 
@@ -28,9 +29,13 @@ The coverage run that chooses each mutant's tests also stands in for mutmut's st
 the tests that killed other mutants of its function (``with_killers``; the kills are kept in
 ``.mutants/killers/`` from pass to pass).
 
-Not part of ``make test``: 50 mutants of each module took 42 minutes with one worker on a
-busy 2-core machine (docs/mutants.md); every mutant of the seven modules, 12,815 of them, each
-on its 16 cheapest tests (``--cheapest 16``), 68 minutes with two on an idle machine.
+Each mutant's tests run in a fork of mutmut's fork server, which ``LAUNCH``'s ``warm_up``
+prepares once (``process_isolation = "forkserver"`` in ``PYPROJECT``: mutmut's default forks
+from its own process, where nothing is warmed).
+
+Not part of ``make test``: every mutant of the seven modules, 12,815 of them, each on its 16
+cheapest tests (``--cheapest 16``), took 32 minutes with two workers on an idle 2-core
+machine, and the rerun of the 706 survivors on 30 (``--rerun 30``) 9 more (docs/mutants.md).
 """
 
 from __future__ import annotations
@@ -97,6 +102,9 @@ only_mutate = ["src/gasnet/{module}.py"]
 pytest_add_cli_args_test_selection = {tests}
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:nbmake"]
 use_setproctitle = false
+# Each mutant's tests fork from one server that has loaded and warmed what they need (LAUNCH's
+# warm_up); mutmut's default ("fork") forks them from its own process, where warm_up never runs.
+process_isolation = "forkserver"
 # A mutant is stopped after 20 x its tests' CPU time (plus 20 s): mutmut's default, 30 x,
 # lets one endless loop take most of an hour; 6 x stopped mere survivors, as GDAL and numpy
 # threads spend CPU time faster than the clock.
@@ -293,7 +301,7 @@ sys.exit(int(code))
 # changes (tests_by_mutant.json, written by _select), cheapest first, so a killed mutant stops
 # at its cheapest killer (`-x`). A mutant whose statements no test runs gets none (_select).
 LAUNCH = """\
-import codecs, contextlib, gc, importlib, importlib.util, json, math, os, pkgutil, sys
+import codecs, contextlib, gc, importlib, importlib.util, json, linecache, math, os, pkgutil, sys
 import mutmut.__main__ as mm
 from mutmut.mutation import trampoline
 from mutmut.runners.harness import PytestRunner
@@ -394,7 +402,8 @@ PytestRunner.run_tests = run_recording_the_killer
 # imported; but what gasnet imports or compiles only when called (numba and its kernels,
 # opencc, GDAL's drivers) each fork would load again, and pytest's collections at its end scan
 # the whole heap: 0.5 to 0.8 s a mutant. This imports it all once, compiles the kernels (on
-# the unmutated code) and freezes the heap, so a fork's pytest only scans what it makes.
+# the unmutated code), reads the source a failed test's traceback shows (the mutated module
+# is 35,000 lines) and freezes the heap, so a fork's pytest only scans what it makes.
 warm = PytestRunner.warm_up
 def warm_up(self):
     warm(self)
@@ -413,6 +422,9 @@ def warm_up(self):
         if held[0] is not None:
             os.environ["MUTANT_UNDER_TEST"] = held[0]
         trampoline._mutant_under_test = held[1]
+    for loaded in list(sys.modules.values()):
+        if (getattr(loaded, "__file__", None) or "").endswith(".py"):
+            linecache.getlines(loaded.__file__)
     gc.collect()
     gc.freeze()
 PytestRunner.warm_up = warm_up
@@ -768,7 +780,12 @@ def table(modules: list[str]) -> str:
         if n and len(res) < len(_all_results(module)):  # a sample: its 95 % (Wilson) interval
             lo, hi = _wilson(killed, n)
             shown += f" ({100 * lo:.0f}–{100 * hi:.0f})"
-        wall = RUNS / module / "wall_seconds"
+        # the pass's seconds, and its survivors' rerun's (--survivors) since, if any
+        wall = " + ".join(
+            f.read_text().strip()
+            for f in (RUNS / module / "wall_seconds", RUNS / module / "rerun_seconds")
+            if f.exists()
+        )
         rows.append(
             (
                 module,
@@ -781,7 +798,7 @@ def table(modules: list[str]) -> str:
                 not_run,
                 len(eq),
                 shown,
-                wall.read_text().strip() if wall.exists() else "-",
+                wall or "-",
             )
         )
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
@@ -845,6 +862,14 @@ def main(argv: list[str] | None = None) -> int:
         help="run each mutant's K cheapest tests only: a quick pass whose kill rate is a lower"
         " bound (--survivors then reruns the survivors on all their tests)",
     )
+    parser.add_argument(
+        "--rerun",
+        type=int,
+        default=None,
+        metavar="R",
+        help="with --cheapest: then rerun each module's survivors on their R cheapest tests"
+        " and the tests that killed their function's other mutants in the pass",
+    )
     parser.add_argument("--report", action="store_true", help="print the last table only")
     parser.add_argument("--list", action="store_true", help="show each survivor's diff")
     args = parser.parse_args(argv)
@@ -852,6 +877,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module {', '.join(unknown)}; choose from {', '.join(MODULES)}")
+    if args.rerun is not None and (args.cheapest is None or args.survivors):
+        parser.error("--rerun R follows a quick pass: give --cheapest K, without --survivors")
     if args.list:
         for module in modules:
             list_survivors(module)
@@ -862,19 +889,26 @@ def main(argv: list[str] | None = None) -> int:
         for module in modules:
             tests = " ".join(_tests(module, args.before))
             print(f"{module}: mutating, tests {tests}", flush=True)
+            common = {
+                "jobs": args.jobs,
+                "size": args.sample,
+                "log": sys.stdout,
+                "before": args.before,
+                "seed": args.seed,
+                "by_line": not args.by_function,
+            }
             try:
                 took = run_module(
                     module,
-                    jobs=args.jobs,
                     fresh=not args.keep,
                     survivors=args.survivors,
-                    size=args.sample,
-                    log=sys.stdout,
-                    before=args.before,
-                    seed=args.seed,
-                    by_line=not args.by_function,
                     cheapest=args.cheapest,
+                    **common,
                 )
+                if args.rerun is not None:  # with this pass's kills (with_killers)
+                    took += run_module(
+                        module, fresh=False, survivors=True, cheapest=args.rerun, **common
+                    )
             except PassError as e:
                 failed.append(str(e))
                 print(f"{e}; going on with the other modules", file=sys.stderr, flush=True)
@@ -885,7 +919,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nkill rate = killed / (tested - equivalent - not run); ≥: each mutant ran only its"
         f" --cheapest tests (rerun --survivors for the exact rate); equivalent mutants: "
-        f"{os.path.relpath(EQUIVALENT_FILE, ROOT)}; logs: .mutants/<module>/run.log"
+        f"{os.path.relpath(EQUIVALENT_FILE, ROOT)}; wall s: the pass's + its survivors' last"
+        f" rerun's; logs: .mutants/<module>/run.log"
     )
     for message in failed:
         print(f"not passed: {message}", file=sys.stderr)
