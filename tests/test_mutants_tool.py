@@ -220,6 +220,11 @@ def test_a_quick_pass_runs_each_mutant_s_cheapest_tests_and_marks_its_rate_a_low
     tool._select("mod", run, before=False, cheapest=2)
     chosen = json.loads((run / "tests_by_mutant.json").read_text())
     assert chosen == {"gasnet.mod.x_g__mutmut_1": ["t_fast", "t_mid"]}
+    # --rerun 3 (cover=False): the pass's coverage record again, no second coverage run
+    monkeypatch.setattr(tool.subprocess, "call", lambda *a, **k: pytest.fail("covered again"))
+    tool._select("mod", run, before=False, cheapest=3, cover=False)
+    chosen = json.loads((run / "tests_by_mutant.json").read_text())
+    assert chosen == {"gasnet.mod.x_g__mutmut_1": ["t_fast", "t_mid", "t_slow"]}
 
     # 9 killed of 10: 90.0 %, shown as a lower bound while the pass was a quick one.
     results = {f"gasnet.mod.x_g__mutmut_{i}": int(i < 9) for i in range(10)}
@@ -333,13 +338,16 @@ def test_each_module_s_mutants_fork_from_the_warmed_server(tmp_path, monkeypatch
 
 def test_rerun_follows_each_module_s_quick_pass_with_its_survivors(tmp_path, monkeypatch, capsys):
     # --cheapest 16 --rerun 30: each module's pass (16 cheapest tests a mutant), then at once
-    # its survivors on 30, before the next module; the wall column adds the two.
+    # its survivors on 30 (the pass's coverage record again), before the next module; the
+    # wall column adds the two. validate's pass stops (mutmut exits non-zero): no rerun.
     tool = _tool()
     monkeypatch.setattr(tool, "RUNS", tmp_path)
     calls = []
 
-    def run_module(module, *, survivors, cheapest, fresh, **_):
-        calls.append((module, survivors, cheapest, fresh))
+    def run_module(module, *, survivors, cheapest, fresh, cover=True, **_):
+        calls.append((module, survivors, cheapest, fresh, cover))
+        if module == "validate":
+            raise tool.PassError("validate: mutmut exited -9")
         (tmp_path / module).mkdir(exist_ok=True)
         seconds = "rerun_seconds" if survivors else "wall_seconds"
         (tmp_path / module / seconds).write_text("40\n" if survivors else "300\n")
@@ -350,17 +358,28 @@ def test_rerun_follows_each_module_s_quick_pass_with_its_survivors(tmp_path, mon
     monkeypatch.setattr(tool, "_results", lambda module: results)
     monkeypatch.setattr(tool, "_all_results", lambda module: results)
     monkeypatch.setattr(tool, "equivalent_mutants", dict)
-    assert tool.main(["--cheapest", "16", "--rerun", "30", "hazards", "maps"]) == 0
+    assert tool.main(["--cheapest", "16", "--rerun", "30", "hazards", "validate", "maps"]) == 1
     assert calls == [
-        ("hazards", False, 16, True),
-        ("hazards", True, 30, False),
-        ("maps", False, 16, True),
-        ("maps", True, 30, False),
+        ("hazards", False, 16, True, True),
+        ("hazards", True, 30, False, False),
+        ("validate", False, 16, True, True),
+        ("maps", False, 16, True, True),
+        ("maps", True, 30, False, False),
     ]
-    assert "300 + 40" in capsys.readouterr().out
-    # a rerun follows a quick pass only
-    for argv in (["--rerun", "30"], ["--cheapest", "16", "--survivors", "--rerun", "30"]):
+    out, err = capsys.readouterr()
+    assert "300 + 40" in out and "not passed: validate: mutmut exited -9" in err
+    (tmp_path / "maps" / "wall_seconds").unlink()  # a pass stopped before it wrote its time
+    assert "- + 40" in tool.table(["maps"])
+    # a rerun follows a quick pass only; a number of tests is 1 or more; --by-function
+    # runs every test of the function
+    for argv, message in (
+        (["--rerun", "30"], "--rerun R follows a quick pass"),
+        (["--cheapest", "16", "--survivors", "--rerun", "30"], "--rerun R follows a quick"),
+        (["--cheapest", "16", "--rerun", "0"], "0: give a number of tests, 1 or more"),
+        (["--cheapest", "-3"], "-3: give a number of tests, 1 or more"),
+        (["--by-function", "--cheapest", "8"], "no --cheapest or --rerun"),
+    ):
         with pytest.raises(SystemExit) as stopped:
             tool.main(argv)
         assert stopped.value.code == 2
-    assert "--rerun R follows a quick pass" in capsys.readouterr().err
+        assert message in capsys.readouterr().err

@@ -34,8 +34,8 @@ prepares once (``process_isolation = "forkserver"`` in ``PYPROJECT``: mutmut's d
 from its own process, where nothing is warmed).
 
 Not part of ``make test``: every mutant of the seven modules, 12,815 of them, each on its 16
-cheapest tests (``--cheapest 16``), took 32 minutes with two workers on an idle 2-core
-machine, and the rerun of the 706 survivors on 30 (``--rerun 30``) 9 more (docs/mutants.md).
+cheapest tests (``--cheapest 16``), then each module's survivors on 30 (``--rerun 30``), took
+44 minutes (35 and 9) with two workers on an idle 2-core machine (docs/mutants.md).
 """
 
 from __future__ import annotations
@@ -507,11 +507,17 @@ def _mutant_lines(module: str) -> dict[str, list[int]]:
 
 
 def _select(
-    module: str, run: Path, before: bool, by_line: bool = True, cheapest: int | None = None
+    module: str,
+    run: Path,
+    before: bool,
+    by_line: bool = True,
+    cheapest: int | None = None,
+    cover: bool = True,
 ) -> dict[str, int]:
     """Write ``tests_by_mutant.json``: each mutant's tests, those that execute a line it changes
     (none with ``by_line`` false: mutmut's choice for every mutant, still cheapest first), or
-    only the ``cheapest`` of them.
+    only the ``cheapest`` of them. With ``cover`` false, the coverage run's record of the pass
+    just made (``lines.json``) is read again instead of being made anew.
 
     Returns how many mutants got a narrowed selection, how many none (no test runs their
     lines) and how many kept mutmut's (their lines not found)."""
@@ -523,14 +529,15 @@ def _select(
         return {"narrowed": 0, "no test runs its lines": 0, "by function": every}
     covered = run / "lines.json"
     tests = _tests(module, before)
-    code = subprocess.call(
-        [sys.executable, "-c", COVER, module, str(covered), *tests],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        stdout=subprocess.DEVNULL,
-    )
-    if code != 0:
-        raise PassError(f"{module}: its tests fail on the unmutated code ({' '.join(tests)})")
+    if cover or not covered.exists():
+        code = subprocess.call(
+            [sys.executable, "-c", COVER, module, str(covered), *tests],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            stdout=subprocess.DEVNULL,
+        )
+        if code != 0:
+            raise PassError(f"{module}: its tests fail on the unmutated code ({' '.join(tests)})")
     record = json.loads(covered.read_text())
     by_line = {int(k): v for k, v in record["lines"].items()}
     drawn = set(record["hypothesis"])
@@ -666,6 +673,7 @@ def run_module(
     seed: str = "",
     by_line: bool = True,
     cheapest: int | None = None,
+    cover: bool = True,
 ) -> float:
     start = time.monotonic()
     run = _prepare(module, fresh and not survivors, before)
@@ -693,7 +701,7 @@ def run_module(
         if not names:
             print(f"{module}: every mutant has a verdict", file=log, flush=True)
             return 0.0
-    counts = _select(module, run, before, by_line, cheapest)
+    counts = _select(module, run, before, by_line, cheapest, cover)
     print(
         f"{module}: {len(names)} mutants; tests chosen by line for {counts['narrowed']},"
         f" no test runs the lines of {counts['no test runs its lines']},"
@@ -727,9 +735,11 @@ def run_module(
     if cheapest is None and survivors and code == 0:
         # every mutant not killed has now run all its tests: the rates are exact again
         capped.unlink(missing_ok=True)
+    if not survivors:  # a rerun's seconds were those of an earlier pass's survivors
+        (run / "rerun_seconds").unlink(missing_ok=True)
     (run / ("rerun_seconds" if survivors else "wall_seconds")).write_text(f"{took:.0f}\n")
-    if code != 0:
-        print(f"{module}: mutmut exited {code}; see {run / 'run.log'}", file=log, flush=True)
+    if code != 0:  # stopped or crashed: the mutants it did not get to have no verdict
+        raise PassError(f"{module}: mutmut exited {code}; see {run / 'run.log'}")
     return took
 
 
@@ -781,10 +791,9 @@ def table(modules: list[str]) -> str:
             lo, hi = _wilson(killed, n)
             shown += f" ({100 * lo:.0f}–{100 * hi:.0f})"
         # the pass's seconds, and its survivors' rerun's (--survivors) since, if any
-        wall = " + ".join(
-            f.read_text().strip()
-            for f in (RUNS / module / "wall_seconds", RUNS / module / "rerun_seconds")
-            if f.exists()
+        wall, rerun = (RUNS / module / "wall_seconds", RUNS / module / "rerun_seconds")
+        wall = (wall.read_text().strip() if wall.exists() else "-") + (
+            f" + {rerun.read_text().strip()}" if rerun.exists() else ""
         )
         rows.append(
             (
@@ -798,7 +807,7 @@ def table(modules: list[str]) -> str:
                 not_run,
                 len(eq),
                 shown,
-                wall or "-",
+                wall,
             )
         )
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
@@ -814,6 +823,13 @@ def list_survivors(module: str) -> None:
     for name in _survivors(module):
         print(f"=== {name} ({_results(module)[name]})")
         subprocess.call([_mutmut(), "show", name], cwd=run, env=_env())
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text}: give a number of tests, 1 or more")
+    return number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -856,7 +872,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--cheapest",
-        type=int,
+        type=_positive,
         default=None,
         metavar="K",
         help="run each mutant's K cheapest tests only: a quick pass whose kill rate is a lower"
@@ -864,11 +880,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--rerun",
-        type=int,
+        type=_positive,
         default=None,
         metavar="R",
         help="with --cheapest: then rerun each module's survivors on their R cheapest tests"
-        " and the tests that killed their function's other mutants in the pass",
+        " and up to R of the tests that killed their function's other mutants (this pass's"
+        " and those kept from earlier ones)",
     )
     parser.add_argument("--report", action="store_true", help="print the last table only")
     parser.add_argument("--list", action="store_true", help="show each survivor's diff")
@@ -879,6 +896,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module {', '.join(unknown)}; choose from {', '.join(MODULES)}")
     if args.rerun is not None and (args.cheapest is None or args.survivors):
         parser.error("--rerun R follows a quick pass: give --cheapest K, without --survivors")
+    if args.by_function and args.cheapest is not None:
+        parser.error("--by-function runs all of a function's tests: no --cheapest or --rerun")
     if args.list:
         for module in modules:
             list_survivors(module)
@@ -886,17 +905,17 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     if not args.report:
         start = time.monotonic()
+        common = {
+            "jobs": args.jobs,
+            "size": args.sample,
+            "log": sys.stdout,
+            "before": args.before,
+            "seed": args.seed,
+            "by_line": not args.by_function,
+        }
         for module in modules:
             tests = " ".join(_tests(module, args.before))
             print(f"{module}: mutating, tests {tests}", flush=True)
-            common = {
-                "jobs": args.jobs,
-                "size": args.sample,
-                "log": sys.stdout,
-                "before": args.before,
-                "seed": args.seed,
-                "by_line": not args.by_function,
-            }
             try:
                 took = run_module(
                     module,
@@ -907,7 +926,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if args.rerun is not None:  # with this pass's kills (with_killers)
                     took += run_module(
-                        module, fresh=False, survivors=True, cheapest=args.rerun, **common
+                        module,
+                        fresh=False,
+                        survivors=True,
+                        cheapest=args.rerun,
+                        cover=False,  # nothing has changed since the pass's coverage run
+                        **common,
                     )
             except PassError as e:
                 failed.append(str(e))
