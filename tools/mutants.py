@@ -791,10 +791,10 @@ def table(modules: list[str]) -> str:
             lo, hi = _wilson(killed, n)
             shown += f" ({100 * lo:.0f}–{100 * hi:.0f})"
         # the pass's seconds, and its survivors' rerun's (--survivors) since, if any
-        wall, rerun = (RUNS / module / "wall_seconds", RUNS / module / "rerun_seconds")
-        wall = (wall.read_text().strip() if wall.exists() else "-") + (
-            f" + {rerun.read_text().strip()}" if rerun.exists() else ""
-        )
+        took, rerun = (RUNS / module / "wall_seconds", RUNS / module / "rerun_seconds")
+        wall = took.read_text().strip() if took.exists() else "-"
+        if rerun.exists():
+            wall += f" + {rerun.read_text().strip()}"
         rows.append(
             (
                 module,
